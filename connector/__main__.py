@@ -1,0 +1,5 @@
+"""``python -m connector`` runs the ``sipalto-sync`` command line."""
+
+from .cli import main
+
+main()

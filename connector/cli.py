@@ -1,0 +1,357 @@
+"""The ``sipalto-sync`` command line: a thin shell over the library.
+
+Each command parses its options, calls one library function and renders the result.
+Library errors become one line and an exit code in :func:`handle_errors`; a traceback
+is shown only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from . import __version__
+from .config import ConnectionSettings
+from .errors import SipaltoSyncError
+
+log = logging.getLogger("connector")
+
+#: Exit codes shared by every command (documented in the README).
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class AppContext:
+    """What the global options decided, handed to every command."""
+
+    settings: ConnectionSettings
+    verbose: int
+    quiet: bool
+
+    def color(self, stream: TextIO) -> bool:
+        """Colour only on a terminal, and never when ``NO_COLOR`` is set."""
+        return stream.isatty() and not os.environ.get("NO_COLOR")
+
+    def say(self, text: str = "") -> None:
+        """Print progress/explanations to stderr unless ``--quiet``."""
+        if not self.quiet:
+            click.echo(text, err=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+@contextmanager
+def handle_errors(verbose: int) -> Iterator[None]:
+    """Turn library errors into one clear line and the right exit code."""
+    try:
+        yield
+    except SipaltoSyncError as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"Error: {_first_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except OSError as exc:
+        if verbose:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+class SipaltoGroup(click.Group):
+    """A click group whose commands' library errors are reported in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        verbose = (ctx.params or {}).get("verbose", 0) or 0
+        with handle_errors(verbose):
+            try:
+                return super().invoke(ctx)
+            except Exception as exc:
+                if isinstance(
+                    exc,
+                    (
+                        SipaltoSyncError,
+                        click.exceptions.ClickException,
+                        click.exceptions.Exit,
+                        click.exceptions.Abort,
+                        OSError,
+                    ),
+                ):
+                    raise
+                # A bug, not a user error: say so plainly, full detail with -v.
+                if verbose:
+                    raise
+                click.echo(
+                    f"Internal error: {type(exc).__name__}: {_first_line(exc)} "
+                    "(run again with -v for details, and please report it)",
+                    err=True,
+                )
+                sys.exit(EXIT_ERROR)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2:
+        level = logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request at INFO; keep that for -vv.
+    logging.getLogger("httpx").setLevel(logging.INFO if verbose >= 2 else logging.WARNING)
+
+
+@click.group(
+    cls=SipaltoGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Examples:
+  sipalto-sync demo
+  sipalto-sync sandbox --port 8765
+  SIPALTO_BASE_URL=http://127.0.0.1:8765 SIPALTO_USERNAME=demo SIPALTO_PASSWORD=demo \\
+    sipalto-sync contacts list --format csv -o phonebook.csv
+""",
+)
+@click.option(
+    "--base-url",
+    envvar="SIPALTO_BASE_URL",
+    metavar="URL",
+    help="Sipalto API address [env SIPALTO_BASE_URL; default https://app-api.sipalto.com].",
+)
+@click.option(
+    "--username",
+    envvar="SIPALTO_USERNAME",
+    metavar="NAME",
+    help="API username [env SIPALTO_USERNAME].",
+)
+@click.option(
+    "--password",
+    envvar="SIPALTO_PASSWORD",
+    metavar="SECRET",
+    help="API password [env SIPALTO_PASSWORD; prefer the variable: options show in `ps`].",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    envvar="SIPALTO_TIMEOUT",
+    metavar="SECONDS",
+    help="Per-request timeout [env SIPALTO_TIMEOUT; default 30].",
+)
+@click.option("-v", "--verbose", count=True, help="More detail; -vv for HTTP requests; tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors (for cron).")
+@click.version_option(__version__, prog_name="sipalto-sync")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    base_url: str | None,
+    username: str | None,
+    password: str | None,
+    timeout: float | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Keep the Sipalto PBX global phonebook in step with CSV, Excel, vCard and CRM sources."""
+    _setup_logging(verbose, quiet)
+    with handle_errors(verbose):
+        settings = ConnectionSettings.from_env({}).with_overrides(
+            base_url=base_url, username=username, password=password, timeout=timeout
+        )
+    ctx.obj = AppContext(settings=settings, verbose=verbose, quiet=quiet)
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _open_output(path: Path | None) -> TextIO:
+    if path is None or str(path) == "-":
+        return sys.stdout
+    return path.open("w", encoding="utf-8", newline="")
+
+
+# -- contacts --------------------------------------------------------------------------
+
+
+@cli.group()
+def contacts() -> None:
+    """Read the Sipalto global phonebook."""
+
+
+@contacts.command(
+    "list",
+    epilog="""\b
+Examples:
+  sipalto-sync contacts list
+  sipalto-sync contacts list --format json -o backup.json
+  sipalto-sync contacts list --format csv -o phonebook.csv  # edit it, then import it again
+  sipalto-sync contacts list --format vcf -o phonebook.vcf
+""",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "vcf"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+@pass_app
+def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
+    """List the whole global phonebook (also a backup/export)."""
+    from .export import write_contacts
+
+    with app.settings.client() as api:
+        found = api.list_contacts()
+    out = _open_output(output)
+    try:
+        write_contacts(found, fmt, out, color=fmt == "table" and app.color(out))
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if output is not None:
+        app.say(f"Wrote {len(found)} contacts to {output}")
+
+
+# -- sandbox and demo ------------------------------------------------------------------
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  sipalto-sync sandbox --port 8765
+  sipalto-sync sandbox --seed my-phonebook.json --state sandbox-state.json
+  sipalto-sync sandbox --latency 0.05 --rate-limit 25/1 --fail-rate 0.05 --token-ttl 60
+"""
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
+@click.option(
+    "--seed",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON list of contacts to start with [default: the docs' examples plus "
+    "sample_data/phonebook.json].",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the phonebook in this JSON file between runs.",
+)
+@click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
+@click.option(
+    "--rate-limit", metavar="N/S", help="At most N requests per S seconds per user (429 beyond)."
+)
+@click.option(
+    "--fail-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Probability of a random 500/503 before doing anything.",
+)
+@click.option(
+    "--lose-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Probability that a write is done but its answer is a 500.",
+)
+@click.option(
+    "--token-ttl",
+    type=float,
+    default=3600.0,
+    show_default=True,
+    help="Seconds an access token stays valid.",
+)
+@click.option(
+    "--user",
+    "users",
+    multiple=True,
+    metavar="NAME:PASSWORD",
+    help="Accepted credentials (repeatable) [default demo:demo].",
+)
+@pass_app
+def sandbox(
+    app: AppContext,
+    host: str,
+    port: int,
+    seed: Path | None,
+    state: Path | None,
+    latency: float,
+    rate_limit: str | None,
+    fail_rate: float,
+    lose_rate: float,
+    token_ttl: float,
+    users: tuple[str, ...],
+) -> None:
+    """Run a local emulator of the Sipalto API (for trials, demos and tests)."""
+    from .sandbox import Faults, Sandbox, SandboxServer, build_state, parse_rate
+
+    faults = Faults(
+        latency=latency,
+        rate_limit=parse_rate(rate_limit) if rate_limit else None,
+        fail_rate=fail_rate,
+        lose_rate=lose_rate,
+        token_ttl=token_ttl,
+    )
+    emulator = Sandbox(build_state(seed=seed, state_path=state, users=users), faults)
+    server = SandboxServer(emulator, host=host, port=port)
+    server.start()
+    credentials = ", ".join(sorted(emulator.state.users))
+    click.echo(
+        f"Sipalto sandbox on {server.url} ({len(emulator.state.contacts)} contacts; "
+        f"users: {credentials}). Ctrl-C to stop.",
+        err=True,
+    )
+    click.echo(f"  export SIPALTO_BASE_URL={server.url}", err=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        click.echo("Sandbox stopped.", err=True)
+
+
+@cli.command(
+    epilog="""\b
+Example:
+  sipalto-sync demo
+"""
+)
+@pass_app
+def demo(app: AppContext) -> None:
+    """Run the whole job against a built-in sandbox: no account or network needed."""
+    from .demo import run_demo
+
+    def say(text: str) -> None:
+        click.echo(text)
+
+    sys.exit(run_demo(say, color=app.color(sys.stdout)))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="sipalto-sync")

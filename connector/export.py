@@ -1,0 +1,69 @@
+"""Write a phonebook out: a table for people, CSV/JSON for backups and edits, vCard for phones.
+
+The CSV header is ``id,name,phone1,phone2,phone3``, which the ``sipalto`` mapping preset
+reads back, so an export can be edited in a spreadsheet and imported again. Values are
+written exactly as the server holds them (this is a backup format), so no cell is
+rewritten to defuse spreadsheet formulas here; the plan's CSV preview does that.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import TextIO
+
+import vobject
+from rich.console import Console
+from rich.table import Table
+
+from .model import Contact
+
+FORMATS = ("table", "csv", "json", "vcf")
+FIELDS = ("id", "name", "phone1", "phone2", "phone3")
+
+
+def write_contacts(
+    contacts: Sequence[Contact], fmt: str, out: TextIO, *, color: bool = False
+) -> None:
+    """Write ``contacts`` to ``out`` in one of :data:`FORMATS`."""
+    writer = {"table": _table, "csv": _csv, "json": _json, "vcf": _vcf}[fmt]
+    writer(contacts, out, color)
+
+
+def _table(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
+    table = Table(show_edge=False, header_style="bold" if color else "")
+    for name in FIELDS:
+        table.add_column(name, no_wrap=name != "name", overflow="fold")
+    for contact in contacts:
+        table.add_row(*(getattr(contact, name) for name in FIELDS))
+    console = Console(
+        file=out, no_color=not color, highlight=False, soft_wrap=False, width=None if color else 120
+    )
+    console.print(table)
+    console.print(f"{len(contacts)} contacts")
+
+
+def _csv(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(FIELDS)
+    for contact in contacts:
+        writer.writerow([getattr(contact, name) for name in FIELDS])
+
+
+def _json(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
+    json.dump([c.to_dict() for c in contacts], out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def _vcf(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
+    for contact in contacts:
+        card = vobject.vCard()
+        card.add("fn").value = contact.name
+        card.add("n").value = vobject.vcard.Name(family="", given=contact.name)
+        for index, number in enumerate(contact.phones):
+            tel = card.add("tel")
+            tel.value = number
+            tel.params["TYPE"] = ["VOICE"] if index else ["VOICE", "PREF"]
+        card.add("x-sipalto-id").value = contact.id
+        out.write(card.serialize())

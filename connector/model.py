@@ -1,0 +1,121 @@
+"""Domain values shared by every part of sipalto-sync.
+
+All of them are frozen dataclasses: they are passed between the pure planner and
+the I/O edges and must not change under anyone's feet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: Sipalto stores at most three numbers per contact.
+MAX_PHONES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A global phonebook contact exactly as the Sipalto API holds it.
+
+    Ids are strings (the API sends them quoted); an empty phone slot is ``""``.
+    """
+
+    id: str
+    name: str
+    phone1: str = ""
+    phone2: str = ""
+    phone3: str = ""
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """The non-empty phone slots, in slot order."""
+        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
+
+    def fields(self) -> dict[str, str]:
+        """``{name, phone1, phone2, phone3}``: the writable part, as update must send it."""
+        return {
+            "name": self.name,
+            "phone1": self.phone1,
+            "phone2": self.phone2,
+            "phone3": self.phone3,
+        }
+
+    def to_dict(self) -> dict[str, str]:
+        """The API's own JSON shape, ``{id, name, phone1, phone2, phone3}``."""
+        return {"id": self.id, **self.fields()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Contact:
+        """Build from the API's JSON; numbers and ``None`` are tolerated and made strings."""
+
+        def text(key: str) -> str:
+            value = data.get(key)
+            return "" if value is None else str(value)
+
+        return cls(
+            id=text("id"),
+            name=text("name"),
+            phone1=text("phone1"),
+            phone2=text("phone2"),
+            phone3=text("phone3"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One answered call from the call history."""
+
+    call_id: str
+    caller: str
+    callee: str
+    direction: str  # "IN", "OUT" or "LOCAL"
+    disposition: str
+    date: datetime
+    duration: int  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptSegment:
+    """One segment of a call transcription. ``start``/``end`` are in milliseconds."""
+
+    call_id: str
+    speaker: str
+    start_ms: float
+    end_ms: float
+    text: str
+    reid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RawPhone:
+    """A phone value as the source wrote it, not normalised, with its label if any."""
+
+    value: str
+    label: str = ""
+    preferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One contact read from a source (a CSV row, a spreadsheet row, a vCard, a CRM record).
+
+    ``key`` identifies the record across runs (the mapping's key field, else a
+    deterministic one such as ``row:17``); ``location`` is for messages
+    (``contacts.csv:17``, ``Sheet1!row 17``, ``phones.vcf card 3``). ``phones`` keeps
+    the source's priority order. ``problems`` lists why the record cannot be used
+    as it stands (no name, no number); a record with problems is still yielded so
+    the plan can report it as rejected, never dropped silently. ``notes`` are
+    harmless remarks worth showing (a split cell, a skipped fax number).
+    """
+
+    key: str
+    location: str
+    name: str
+    phones: tuple[RawPhone, ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stops the record from being planned."""
+        return not self.problems

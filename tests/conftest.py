@@ -1,0 +1,83 @@
+"""Shared fixtures: a real sandbox server on a loopback port, and a CLI runner wired to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from connector.cli import cli
+from connector.client import RetryPolicy, SipaltoClient
+from connector.sandbox import Faults, Sandbox, SandboxServer, SandboxState
+
+SMALL_BOOK = [
+    {"id": "11111", "name": "Domino's Pizza", "phone1": "01491833000",
+     "phone2": "07591524881", "phone3": "07591524882"},
+    {"id": "22222", "name": "McDonald's", "phone1": "01491835522", "phone2": "", "phone3": ""},
+]  # fmt: skip
+
+SandboxFactory = Callable[..., SandboxServer]
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[SandboxFactory]:
+    """Start sandboxes with chosen contacts and faults; all are stopped after the test."""
+    servers: list[SandboxServer] = []
+
+    def start(
+        contacts: list[dict[str, str]] | None = None,
+        *,
+        faults: Faults | None = None,
+        seed: int = 1234,
+        **state_options: Any,
+    ) -> SandboxServer:
+        import random
+
+        state = SandboxState.from_contacts(
+            [dict(c) for c in (SMALL_BOOK if contacts is None else contacts)], **state_options
+        )
+        server = SandboxServer(Sandbox(state, faults, rng=random.Random(seed))).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: SandboxFactory) -> SandboxServer:
+    """A well-behaved sandbox holding the two contacts of the API docs."""
+    return sandbox_factory()
+
+
+@pytest.fixture
+def api(sandbox: SandboxServer) -> Iterator[SipaltoClient]:
+    """A client logged in to ``sandbox`` as demo/demo, with quick retries."""
+    with SipaltoClient(
+        sandbox.url, "demo", "demo", timeout=10, retry=RetryPolicy(backoff=0.01, max_backoff=0.05)
+    ) as client:
+        yield client
+
+
+CliRun = Callable[..., Result]
+
+
+@pytest.fixture
+def run_cli(sandbox: SandboxServer) -> CliRun:
+    """Run the real ``sipalto-sync`` command line against ``sandbox``."""
+
+    def run(*args: str, server: SandboxServer | None = None, **kwargs: Any) -> Result:
+        target = server or sandbox
+        env = {
+            "SIPALTO_BASE_URL": target.url,
+            "SIPALTO_USERNAME": "demo",
+            "SIPALTO_PASSWORD": "demo",
+            "NO_COLOR": "1",
+            **kwargs.pop("env", {}),
+        }
+        return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False, **kwargs)
+
+    return run

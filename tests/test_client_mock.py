@@ -1,0 +1,203 @@
+"""The client against ``httpx.MockTransport``: the odd answers a real server gives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from connector.client import RetryPolicy, SipaltoClient
+from connector.errors import (
+    BadResponse,
+    NetworkError,
+    NotAcceptable,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    RequestNotSent,
+    ServerError,
+    Unauthorized,
+    Unavailable,
+)
+from connector.pacing import Pacer
+
+Handler = Callable[[httpx.Request], httpx.Response]
+LOGIN_OK = httpx.Response(200, json={"access_token": "tok-1", "expires_in": 86400})
+CONTACTS = {"success": True, "response": [{"id": 5, "name": "A", "phone1": "1", "phone2": None}]}
+
+
+class Recorder:
+    """A handler that answers from a script and records what it was sent."""
+
+    def __init__(self, *answers: httpx.Response | Exception, login: httpx.Response = LOGIN_OK):
+        self.answers = list(answers)
+        self.login = login
+        self.requests: list[httpx.Request] = []
+        self.logins = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/login":
+            self.logins += 1
+            return self.login
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def make_client(handler: Handler, sleeps: list[float] | None = None, **kwargs) -> SipaltoClient:
+    recorded = sleeps if sleeps is not None else []
+    return SipaltoClient(
+        "http://sipalto.test",
+        "demo",
+        "s3cret-pw",
+        transport=httpx.MockTransport(handler),
+        retry=kwargs.pop("retry", RetryPolicy(attempts=3)),
+        sleep=recorded.append,
+        pacer=Pacer(sleep=recorded.append),
+        **kwargs,
+    )
+
+
+def test_html_error_page_is_a_clear_bad_response() -> None:
+    page = httpx.Response(200, text="<html><body>Bad Gateway</body></html>",
+                          headers={"content-type": "text/html"})  # fmt: skip
+    with pytest.raises(BadResponse, match="expected JSON, got text/html"):
+        make_client(Recorder(page)).list_contacts()
+
+
+def test_success_false_with_http_200_is_an_error() -> None:
+    refused = httpx.Response(200, json={"success": False, "response": "Invalid phone"})
+    with pytest.raises(Rejected, match="Invalid phone"):
+        make_client(Recorder(refused)).add_contact("A", "x")
+
+
+def test_429_waits_retry_after_then_succeeds() -> None:
+    throttled = httpx.Response(429, headers={"Retry-After": "7"}, json={"success": False})
+    sleeps: list[float] = []
+    client = make_client(Recorder(throttled, httpx.Response(200, json=CONTACTS)), sleeps)
+    assert [c.id for c in client.list_contacts()] == ["5"]
+    assert sleeps and max(sleeps) >= 6.9
+    assert client.pacer.throttled == 1
+
+
+def test_429_beyond_the_wait_budget_is_rate_limited_with_retry_after() -> None:
+    throttled = httpx.Response(429, headers={"Retry-After": "3"})
+    client = make_client(Recorder(throttled), retry=RetryPolicy(throttle_waits=2))
+    with pytest.raises(RateLimited) as info:
+        client.list_contacts()
+    assert info.value.retry_after == 3
+
+
+def test_401_logs_in_again_once_and_repeats_the_request() -> None:
+    recorder = Recorder(httpx.Response(401, json={"message": "Unauthenticated."}),
+                        httpx.Response(200, json=CONTACTS))  # fmt: skip
+    client = make_client(recorder)
+    assert len(client.list_contacts()) == 1
+    assert recorder.logins == 2
+    assert recorder.requests[-1].headers["authorization"] == "Bearer tok-1"
+
+
+def test_a_second_401_after_relogin_is_unauthorized() -> None:
+    client = make_client(Recorder(httpx.Response(401, json={"message": "Unauthenticated."})))
+    with pytest.raises(Unauthorized):
+        client.list_contacts()
+
+
+def test_reads_retry_5xx_with_backoff() -> None:
+    sleeps: list[float] = []
+    recorder = Recorder(
+        httpx.Response(503), httpx.Response(500), httpx.Response(200, json=CONTACTS)
+    )
+    assert len(make_client(recorder, sleeps).list_contacts()) == 1
+    assert len(recorder.requests) == 3
+    assert len(sleeps) == 2
+
+
+def test_reads_give_up_after_the_attempt_budget() -> None:
+    with pytest.raises(Unavailable):
+        make_client(Recorder(httpx.Response(503))).list_contacts()
+
+
+@pytest.mark.parametrize(
+    "answer", [httpx.Response(500), httpx.Response(503), httpx.ReadTimeout("slow")]
+)
+def test_a_write_is_never_repeated_after_it_may_have_arrived(answer) -> None:
+    recorder = Recorder(answer)
+    with pytest.raises(OutcomeUnknown) as info:
+        make_client(recorder).add_contact("A", "01632960000")
+    assert len(recorder.requests) == 1
+    assert isinstance(info.value.cause, (ServerError, Unavailable, NetworkError))
+
+
+def test_a_write_that_never_connected_is_request_not_sent_after_retries() -> None:
+    recorder = Recorder(httpx.ConnectError("refused"))
+    with pytest.raises(RequestNotSent):
+        make_client(recorder).delete_contact("5")
+    assert len(recorder.requests) == 3
+
+
+def test_a_write_answered_with_a_proxy_page_is_outcome_unknown() -> None:
+    page = httpx.Response(200, text="<html>gateway</html>", headers={"content-type": "text/html"})
+    with pytest.raises(OutcomeUnknown):
+        make_client(Recorder(page)).add_contact("A", "1")
+
+
+def test_406_maps_to_not_acceptable() -> None:
+    with pytest.raises(NotAcceptable):
+        make_client(Recorder(httpx.Response(406, json={"message": "Wrong format"}))).list_contacts()
+
+
+def test_update_always_sends_name_and_all_three_phones() -> None:
+    recorder = Recorder(httpx.Response(200, json={"success": True, "response": "OK"}))
+    make_client(recorder).update_contact("33333", "Julia Smith", "07852902011")
+    body = recorder.requests[0].content.decode()
+    assert body == "name=Julia+Smith&phone1=07852902011&phone2=&phone3="
+    assert recorder.requests[0].url.path == "/phone-books/update-global-contact/33333"
+
+
+def test_contacts_sent_as_a_keyed_object_and_with_numbers_are_read() -> None:
+    keyed = {"success": True, "response": {"7": {"id": 7, "name": "B", "phone1": 1632960000}}}
+    contact = make_client(Recorder(httpx.Response(200, json=keyed))).list_contacts()[0]
+    assert (contact.id, contact.phone1, contact.phone2) == ("7", "1632960000", "")
+
+
+def test_answered_calls_keyed_by_call_id_are_a_sorted_list() -> None:
+    calls = {
+        "b": {"call_id": "b", "caller": "1", "callee": "2", "direction": "IN",
+              "disposition": "ANSWERED", "date": "2025-10-08 13:46:54", "duration": "10"},
+        "a": {"call_id": "a", "caller": "1", "callee": "2", "direction": "OUT",
+              "disposition": "ANSWERED", "date": "2025-10-08 13:34:11", "duration": "41"},
+    }  # fmt: skip
+    answer = httpx.Response(200, json={"success": True, "response": calls})
+    found = make_client(Recorder(answer)).answered_calls(
+        "1009", "2025-10-08 00:00", "2025-10-08 23:59"
+    )
+    assert [c.call_id for c in found] == ["a", "b"]
+
+
+def test_recording_that_is_not_audio_is_refused() -> None:
+    answer = httpx.Response(200, json={"success": True, "response": "OK"})
+    with pytest.raises(BadResponse, match="not WAV audio"):
+        make_client(Recorder(answer)).call_recording("x")
+
+
+def test_password_and_token_never_show_in_repr_or_errors() -> None:
+    client = make_client(Recorder(httpx.Response(500, text="boom")))
+    with pytest.raises(ServerError) as info:
+        client.list_contacts()
+    for text in (repr(client), str(info.value), repr(info.value), str(vars(info.value))):
+        assert "s3cret-pw" not in text
+        assert "tok-1" not in text
+
+
+def test_login_refusal_names_the_user_but_not_the_password() -> None:
+    client = make_client(
+        Recorder(login=httpx.Response(401, json={"message": "Invalid credentials"}))
+    )
+    with pytest.raises(Unauthorized) as info:
+        client.list_contacts()
+    assert "demo" in str(info.value)
+    assert "s3cret-pw" not in str(info.value)
