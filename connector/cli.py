@@ -21,7 +21,7 @@ import click
 
 from . import __version__
 from .config import ConnectionSettings
-from .errors import SipaltoSyncError
+from .errors import ConfigError, SipaltoSyncError
 
 log = logging.getLogger("connector")
 
@@ -236,6 +236,99 @@ def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
             out.close()
     if output is not None:
         app.say(f"Wrote {len(found)} contacts to {output}")
+
+
+# -- apply -----------------------------------------------------------------------------
+
+
+@cli.command(
+    "apply",
+    epilog="""\b
+Examples:
+  sipalto-sync apply plan.json
+  sipalto-sync apply plan.json --yes --quiet          # from cron
+  sipalto-sync apply plan.json --yes --concurrency 8 --backup-dir /var/backups/sipalto
+Run the same command again after an interruption: it resumes from the journal.
+""",
+)
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Requests in flight at once (the pace still follows the server's limit).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    metavar="N",
+    help="At most N requests per second [default: learn it from the server].",
+)
+@click.option(
+    "--backup-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to save the phonebook before changing it [default: the data "
+    "directory; see SIPALTO_SYNC_HOME].",
+)
+@pass_app
+def apply_command(
+    app: AppContext,
+    plan_file: Path,
+    yes: bool,
+    concurrency: int,
+    rate: float | None,
+    backup_dir: Path | None,
+) -> None:
+    """Carry out a plan's adds, updates and deletes, safely and resumably."""
+    from . import paths
+    from .apply import ApplyEngine, load_plan_file, same_server
+    from .errors import PlanError
+    from .pacing import Pacer
+    from .report import ProgressDisplay, describe_operations, render_apply_report
+    from .state import Journal
+
+    target = load_plan_file(plan_file)
+    if target.server and not same_server(target.server, app.settings.base_url):
+        raise PlanError(
+            f"{plan_file} was made against {target.server}, but the target is "
+            f"{app.settings.base_url}; make a new plan against this server"
+        )
+    app.say(describe_operations(target))
+    if not target.operations:
+        app.say("Nothing to apply.")
+        return
+    _confirm(yes, "Apply these changes to the Sipalto phonebook?")
+    backups = backup_dir or paths.backup_dir()
+    with app.settings.client(pacer=Pacer(rate)) as api, Journal(paths.journal_path()) as journal:
+        with ProgressDisplay(
+            len(target.operations), terminal=sys.stderr.isatty(), quiet=app.quiet, echo=app.say
+        ) as progress:
+            engine = ApplyEngine(
+                api, journal, backup_dir=backups, concurrency=concurrency, progress=progress
+            )
+            report = engine.run(target)
+    text = render_apply_report(report, verbose=app.verbose > 0)
+    if report.ok:
+        app.say(text)
+    else:
+        click.echo(text, err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _confirm(yes: bool, question: str) -> None:
+    """Ask before writing; refuse when there is no terminal to ask on."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "refusing to change the phonebook without confirmation: "
+            "there is no terminal to ask on; pass --yes"
+        )
+    if not click.confirm(question, default=False, err=True):
+        click.echo("Nothing was changed.", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)
 
 
 # -- sandbox and demo ------------------------------------------------------------------

@@ -6,6 +6,9 @@ the I/O edges and must not change under anyone's feet.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -119,3 +122,13 @@ class SourceRecord:
     def ok(self) -> bool:
         """True when nothing stops the record from being planned."""
         return not self.problems
+
+
+def phonebook_fingerprint(contacts: Iterable[Contact]) -> str:
+    """A digest of a whole phonebook, to tell whether it changed between two reads.
+
+    Order-independent (sorted by id) and over the exact stored values.
+    """
+    rows = sorted((c.to_dict() for c in contacts), key=lambda c: (c["id"], c["name"]))
+    raw = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
