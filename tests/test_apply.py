@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from apply_helpers import add, contact, delete, expected_phonebook, phonebook_rows, plan_doc, update
+
 from connector.apply import ApplyEngine, read_plan_document
 from connector.client import RetryPolicy, SipaltoClient
 from connector.errors import PlanError

@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from apply_helpers import add, contact, delete, expected_phonebook, phonebook_rows, plan_doc, update
+
 from connector.sandbox import Faults
 
 BOOK = [
