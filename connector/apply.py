@@ -20,18 +20,17 @@ What it guarantees (each point is a test in ``tests/test_apply*.py``):
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .backup import write_backup
 from .client import SipaltoClient
 from .errors import (
     Forbidden,
@@ -42,6 +41,7 @@ from .errors import (
     Unauthorized,
 )
 from .model import Contact, phonebook_fingerprint
+from .plan import ContactFields, Plan, load_plan
 from .state import DONE, FAILED, FINAL, PENDING, SENDING, SKIPPED, UNKNOWN, Journal, OpRow
 
 log = logging.getLogger(__name__)
@@ -50,18 +50,6 @@ WRITE_ACTIONS = ("add", "update", "delete")
 
 #: (name, phone1, phone2, phone3): what a contact is, as the API stores it.
 Fields = tuple[str, str, str, str]
-
-
-def fields_of(data: Mapping[str, Any] | None) -> Fields | None:
-    """The four writable fields of a plan's ``before``/``after`` (``None`` stays ``None``)."""
-    if data is None:
-        return None
-    return (
-        str(data.get("name") or ""),
-        str(data.get("phone1") or ""),
-        str(data.get("phone2") or ""),
-        str(data.get("phone3") or ""),
-    )
 
 
 def contact_fields(contact: Contact) -> Fields:
@@ -106,36 +94,46 @@ class PlanTarget:
     operations: tuple[Operation, ...]
 
 
-def read_plan_document(data: Mapping[str, Any]) -> PlanTarget:
-    """Take the identity and the write operations out of a plan's JSON."""
-    plan_id = data.get("plan_id")
-    items = data.get("items")
-    if not isinstance(plan_id, str) or not plan_id or not isinstance(items, list):
-        raise PlanError("not a sipalto-sync plan: no plan_id or items")
+def plan_target(plan: Plan) -> PlanTarget:
+    """Take the identity and the write operations out of a plan."""
     operations = []
-    for idx, item in enumerate(items):
-        if not isinstance(item, Mapping) or item.get("action") not in WRITE_ACTIONS:
+    for idx, item in enumerate(plan.items):
+        if item.action not in WRITE_ACTIONS:
             continue
-        action = str(item["action"])
-        contact_id = item.get("id")
-        source = item.get("source") or {}
         op = Operation(
             idx=idx,
-            action=action,
-            contact_id=None if contact_id is None else str(contact_id),
-            before=fields_of(item.get("before")),
-            after=fields_of(item.get("after")),
-            source_key=source.get("key") if isinstance(source, Mapping) else None,
-            location=source.get("location") if isinstance(source, Mapping) else None,
+            action=item.action,
+            contact_id=item.id,
+            before=_fields_tuple(item.before),
+            after=_fields_tuple(item.after),
+            source_key=item.source.key if item.source else None,
+            location=item.source.location if item.source else None,
         )
         _check_operation(op)
         operations.append(op)
-    return PlanTarget(
-        plan_id=plan_id,
-        server=str(data.get("server") or ""),
-        base=data.get("base") if isinstance(data.get("base"), str) else None,
-        operations=tuple(operations),
-    )
+    return PlanTarget(plan.plan_id, plan.server, plan.base or None, tuple(operations))
+
+
+def read_plan_document(data: Mapping[str, Any]) -> PlanTarget:
+    """The :class:`PlanTarget` of a plan's JSON object (as written by ``plan --out``)."""
+    return plan_target(Plan.from_json(data))
+
+
+def load_plan_file(path: str | Path) -> PlanTarget:
+    """Read a plan file written by ``sipalto-sync plan --out``."""
+    try:
+        return plan_target(load_plan(path))
+    except PlanError as exc:
+        message = str(exc)
+        if not message.startswith(str(path)):
+            message = f"{path}: {message.removeprefix('plan file: ')}"
+        raise PlanError(message) from exc
+
+
+def _fields_tuple(fields: ContactFields | None) -> Fields | None:
+    if fields is None:
+        return None
+    return (fields.name, fields.phone1, fields.phone2, fields.phone3)
 
 
 def _check_operation(op: Operation) -> None:
@@ -152,25 +150,6 @@ def _check_operation(op: Operation) -> None:
         raise PlanError(f"plan item {op.idx + 1}: {problem}")
 
 
-def load_plan_file(path: str | Path) -> PlanTarget:
-    """Read a plan file written by ``sipalto-sync plan --out``."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read the plan: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PlanError(f"{path}: not a plan file (not JSON: {exc})") from exc
-    if not isinstance(data, Mapping):
-        raise PlanError(f"{path}: not a plan file")
-    version = data.get("version")
-    if version != 1:
-        raise PlanError(f"{path}: plan version {version!r} is not supported (expected 1)")
-    try:
-        return read_plan_document(data)
-    except PlanError as exc:
-        raise PlanError(f"{path}: {exc}") from exc
-
-
 def same_server(a: str, b: str) -> bool:
     """True when two base URLs name the same server (scheme, host, port; case-blind)."""
 
@@ -180,30 +159,6 @@ def same_server(a: str, b: str) -> bool:
         return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
 
     return key(a) == key(b)
-
-
-# -- backups -----------------------------------------------------------------------
-
-
-def write_backup(
-    contacts: Sequence[Contact], backup_dir: Path, *, server: str, reason: str
-) -> Path:
-    """Save the phonebook as read to a timestamped JSON file; returns its path."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc)
-    host = (urlsplit(server).hostname or "server").replace(":", "_")
-    path = backup_dir / f"phonebook-{host}-{now:%Y%m%dT%H%M%S%fZ}.json"
-    document = {
-        "kind": "sipalto-sync backup",
-        "created_at": now.isoformat(timespec="seconds"),
-        "server": server,
-        "reason": reason,
-        "contacts": [c.to_dict() for c in contacts],
-    }
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 # -- the report ----------------------------------------------------------------------

@@ -241,6 +241,37 @@ def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
 # -- apply -----------------------------------------------------------------------------
 
 
+_APPLY_OPTIONS = [
+    click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(1, 32),
+        default=4,
+        show_default=True,
+        help="Requests in flight at once (the pace still follows the server's limit).",
+    ),
+    click.option(
+        "--rate",
+        type=click.FloatRange(min=0.1),
+        metavar="N",
+        help="At most N requests per second [default: learn it from the server].",
+    ),
+    click.option(
+        "--backup-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where to save the phonebook before changing it [default: the data "
+        "directory; see SIPALTO_SYNC_HOME].",
+    ),
+]
+
+
+def apply_options(function: Any) -> Any:
+    """The options ``apply`` and ``restore`` share."""
+    for option in reversed(_APPLY_OPTIONS):
+        function = option(function)
+    return function
+
+
 @cli.command(
     "apply",
     epilog="""\b
@@ -252,26 +283,7 @@ Run the same command again after an interruption: it resumes from the journal.
 """,
 )
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    help="Requests in flight at once (the pace still follows the server's limit).",
-)
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0.1),
-    metavar="N",
-    help="At most N requests per second [default: learn it from the server].",
-)
-@click.option(
-    "--backup-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where to save the phonebook before changing it [default: the data "
-    "directory; see SIPALTO_SYNC_HOME].",
-)
+@apply_options
 @pass_app
 def apply_command(
     app: AppContext,
@@ -282,12 +294,8 @@ def apply_command(
     backup_dir: Path | None,
 ) -> None:
     """Carry out a plan's adds, updates and deletes, safely and resumably."""
-    from . import paths
-    from .apply import ApplyEngine, load_plan_file, same_server
+    from .apply import load_plan_file, same_server
     from .errors import PlanError
-    from .pacing import Pacer
-    from .report import ProgressDisplay, describe_operations, render_apply_report
-    from .state import Journal
 
     target = load_plan_file(plan_file)
     if target.server and not same_server(target.server, app.settings.base_url):
@@ -295,11 +303,84 @@ def apply_command(
             f"{plan_file} was made against {target.server}, but the target is "
             f"{app.settings.base_url}; make a new plan against this server"
         )
+    _run_apply(app, target, yes=yes, concurrency=concurrency, rate=rate, backup_dir=backup_dir)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  sipalto-sync restore ~/.local/share/sipalto-sync/backups/phonebook-HOST-TIME.json
+  sipalto-sync restore backup.json --yes
+  sipalto-sync contacts list --format json -o before.json   # any export restores too
+Contacts removed since the backup are added again (under new ids: the API cannot
+choose ids), changed ones are reverted, and contacts added since are deleted.
+"""
+)
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@apply_options
+@pass_app
+def restore(
+    app: AppContext,
+    backup_file: Path,
+    yes: bool,
+    concurrency: int,
+    rate: float | None,
+    backup_dir: Path | None,
+) -> None:
+    """Bring the phonebook back to a backup: preview, then apply like a plan."""
+    from . import paths
+    from .apply import plan_target
+    from .backup import load_backup, plan_restore
+    from .plan import save_plan
+    from .render import render_plan_text
+
+    saved = load_backup(backup_file)
+    with app.settings.client() as api:
+        current = api.list_contacts()
+    plan = plan_restore(saved, current, server=app.settings.base_url, source=str(backup_file))
+    click.echo(render_plan_text(plan, verbose=app.verbose > 0, color=app.color(sys.stdout)))
+    if not plan.has_changes:
+        app.say("The phonebook already matches the backup: nothing to restore.")
+        return
+    # Kept as a plan file so an interrupted restore resumes with `apply`.
+    plans = paths.data_dir() / "plans"
+    plans.mkdir(parents=True, exist_ok=True)
+    plan_path = plans / f"restore-{plan.plan_id}.json"
+    save_plan(plan, plan_path)
+    app.say(f"Restore plan saved as {plan_path} (if interrupted: sipalto-sync apply {plan_path})")
+    _run_apply(
+        app,
+        plan_target(plan),
+        yes=yes,
+        concurrency=concurrency,
+        rate=rate,
+        backup_dir=backup_dir,
+        question="Restore the phonebook to this backup?",
+    )
+
+
+def _run_apply(
+    app: AppContext,
+    target: Any,
+    *,
+    yes: bool,
+    concurrency: int,
+    rate: float | None,
+    backup_dir: Path | None,
+    question: str = "Apply these changes to the Sipalto phonebook?",
+) -> None:
+    """Confirm, run the apply engine with progress, print the report, set the exit code."""
+    from . import paths
+    from .apply import ApplyEngine
+    from .pacing import Pacer
+    from .report import ProgressDisplay, describe_operations, render_apply_report
+    from .state import Journal
+
     app.say(describe_operations(target))
     if not target.operations:
         app.say("Nothing to apply.")
         return
-    _confirm(yes, "Apply these changes to the Sipalto phonebook?")
+    _confirm(yes, question)
     backups = backup_dir or paths.backup_dir()
     with app.settings.client(pacer=Pacer(rate)) as api, Journal(paths.journal_path()) as journal:
         with ProgressDisplay(
@@ -443,6 +524,205 @@ def demo(app: AppContext) -> None:
         click.echo(text)
 
     sys.exit(run_demo(say, color=app.color(sys.stdout)))
+
+
+# -- calls -----------------------------------------------------------------------------
+
+
+@cli.group()
+def calls() -> None:
+    """Call history: answered calls named from the phonebook, recordings, transcripts."""
+
+
+@calls.command(
+    "list",
+    epilog="""\b
+Examples:
+  sipalto-sync calls list --number 1009 --start "2025-10-08 00:00" --end "2025-10-08 23:59"
+  sipalto-sync calls list -n 1009 -n 1007 --since 7d
+  sipalto-sync calls list -n 1009 --start 2025-01-01 --end 2025-06-30 --format csv -o h1.csv
+
+\b
+WHEN is YYYY-MM-DD, "YYYY-MM-DD HH:MM", now, today, yesterday, or an age
+such as 30m, 12h, 7d, 2w. A bare date ends at 23:59 when used as --end.
+Ranges longer than the server allows are fetched in several requests.
+""",
+)
+@click.option(
+    "-n",
+    "--number",
+    "numbers",
+    multiple=True,
+    required=True,
+    metavar="NUMBER",
+    help="Phone number or extension whose calls to list (repeatable).",
+)
+@click.option("--start", metavar="WHEN", help="Range start [default: today 00:00].")
+@click.option("--since", metavar="WHEN", help="Another name for --start: --since 7d.")
+@click.option("--end", metavar="WHEN", help="Range end [default: now].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+@click.option("--no-names", is_flag=True, help="Do not read the phonebook to name the parties.")
+@pass_app
+def calls_list(
+    app: AppContext,
+    numbers: tuple[str, ...],
+    start: str | None,
+    since: str | None,
+    end: str | None,
+    fmt: str,
+    output: Path | None,
+    no_names: bool,
+) -> None:
+    """List answered calls in a date range, callers and callees named from the phonebook."""
+    from datetime import datetime
+
+    from .calls import list_calls, parse_range, write_calls
+
+    first, last = parse_range(start, end, since, now=datetime.now())
+    with app.settings.client() as api:
+        phonebook = None if no_names else api.list_contacts()
+        report = list_calls(api, numbers, first, last, phonebook=phonebook)
+    out = _open_output(output)
+    try:
+        write_calls(report, fmt, out, color=fmt == "table" and app.color(out))
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if not report.rows and fmt != "table":
+        app.say(f"No answered calls for {report.describe()}.")
+    if output is not None:
+        app.say(f"Wrote {len(report.rows)} calls to {output}")
+
+
+@calls.command(
+    "recording",
+    epilog="""\b
+Examples:
+  sipalto-sync calls recording SIPALTO-THE-ANL-ND2-1759926851.58197
+  sipalto-sync calls recording SIPALTO-THE-ANL-ND2-1759926851.58197 -o recordings/
+  sipalto-sync calls recording SIPALTO-THE-ANL-ND2-1759926851.58197 -o call.wav --force
+""",
+)
+@click.argument("call_id")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="File or folder to save to [default: CALL_ID.wav in the current folder].",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_app
+def calls_recording(app: AppContext, call_id: str, output: Path | None, force: bool) -> None:
+    """Save a call's recording as a WAV file (checked to really be audio)."""
+    from .calls import save_recording
+
+    with app.settings.client() as api:
+        saved = save_recording(api, call_id, output, force=force)
+    app.say(f"Saved the recording of {call_id} to {saved} ({saved.stat().st_size:,} bytes)")
+
+
+@calls.command(
+    "transcript",
+    epilog="""\b
+Examples:
+  sipalto-sync calls transcript SIPALTO-THE-ANL-ND2-1759926851.58197
+  sipalto-sync calls transcript SIPALTO-THE-ANL-ND2-1759926851.58197 --summary
+  sipalto-sync calls transcript SIPALTO-THE-ANL-ND2-1759926851.58197 -n 1009 \\
+    --speaker-names "0=caller,1=callee"
+  sipalto-sync calls transcript SIPALTO-THE-ANL-ND2-1759926851.58197 --format srt -o call.srt
+
+\b
+Speakers are numbered by voice diarization, which does not say who is the
+caller: name them with --speaker-names. With --number (a party of the call)
+the call is looked up and shown with names from the phonebook; CALLER and
+CALLEE then work as speaker names.
+""",
+)
+@click.argument("call_id")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "srt"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--summary", is_flag=True, help="Also print the API's one-segment summary (text).")
+@click.option(
+    "--speaker-names",
+    multiple=True,
+    metavar="N=NAME,...",
+    help="Name the speakers, e.g. '0=Alice,1=Bob' or '0=caller,1=callee'.",
+)
+@click.option(
+    "-n",
+    "--number",
+    "numbers",
+    multiple=True,
+    metavar="NUMBER",
+    help="A party of the call (e.g. its extension), to look the call up (repeatable).",
+)
+@click.option(
+    "--date",
+    metavar="WHEN",
+    help="When the call was, for --number [default: read from the call id].",
+)
+@click.option("--no-names", is_flag=True, help="Do not read the phonebook to name the parties.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+@pass_app
+def calls_transcript(
+    app: AppContext,
+    call_id: str,
+    fmt: str,
+    summary: bool,
+    speaker_names: tuple[str, ...],
+    numbers: tuple[str, ...],
+    date: str | None,
+    no_names: bool,
+    output: Path | None,
+) -> None:
+    """Print a call's transcript as a conversation in time order (or JSON, or subtitles)."""
+    from datetime import datetime
+
+    from .calls import fetch_transcript, parse_speaker_names, parse_when, write_transcript
+
+    if date is not None and not numbers:
+        raise ConfigError("--date only helps to find the call with --number: give both")
+    names = parse_speaker_names(speaker_names)
+    around = parse_when(date, now=datetime.now()) if date is not None else None
+    with app.settings.client() as api:
+        phonebook = api.list_contacts() if numbers and not no_names else None
+        transcript = fetch_transcript(
+            api, call_id, numbers=numbers, around=around, phonebook=phonebook, speaker_names=names
+        )
+    if numbers and transcript.call is None:
+        app.say(f"Call {call_id} is not among the calls of {', '.join(numbers)} near its date.")
+    if not transcript.lines:
+        app.say(f"The transcript of {call_id} has no lines.")
+    out = _open_output(output)
+    try:
+        write_transcript(transcript, fmt, out, summary=summary)
+    finally:
+        if out is not sys.stdout:
+            out.close()
 
 
 def main() -> None:

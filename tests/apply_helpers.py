@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from connector.plan import PlanSettings
+
 
 def contact(name: str, phone1: str, phone2: str = "", phone3: str = "") -> dict[str, str]:
     """A ``before``/``after`` value."""
@@ -55,17 +57,13 @@ def delete(contact_id: str, before: dict[str, str]) -> dict[str, Any]:
 
 def plan_doc(items: list[dict[str, Any]], *, server: str = "", base: str | None = None) -> dict:
     """A whole plan document around ``items``."""
-    summary: dict[str, int] = {}
-    for item in items:
-        summary[item["action"]] = summary.get(item["action"], 0) + 1
     return {
         "version": 1,
         "plan_id": uuid.uuid4().hex,
         "created_at": "2026-11-27T10:00:00+00:00",
         "server": server,
-        "base": base,
-        "summary": summary,
-        "settings": {},
+        "base": base or "",
+        "settings": PlanSettings().to_json(),
         "items": items,
     }
 

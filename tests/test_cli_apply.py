@@ -68,7 +68,7 @@ def test_apply_of_a_broken_plan_file_is_one_line(run_cli, tmp_path, home) -> Non
     bad.write_text("{not json", encoding="utf-8")
     result = run_cli("apply", str(bad), "--yes", env={"SIPALTO_SYNC_HOME": str(home)})
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: {bad}: not a plan file (not JSON")
+    assert result.stderr.startswith(f"Error: {bad}: not a plan file (invalid JSON")
 
 
 def test_stale_update_is_reported_and_exit_is_still_zero(run_cli, sandbox_factory, tmp_path, home):
