@@ -28,7 +28,7 @@ log = logging.getLogger("connector")
 #: Exit codes shared by every command (documented in the README).
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_USAGE = 2
+EXIT_CHANGES = 2  # plan --detailed-exitcode: there are changes to apply
 EXIT_INTERRUPTED = 130
 
 
@@ -68,6 +68,12 @@ def handle_errors(verbose: int) -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing to report. Point stdout at /dev/null so
+        # the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_ERROR)
     except OSError as exc:
         if verbose:
             traceback.print_exc()
@@ -78,6 +84,25 @@ def handle_errors(verbose: int) -> Iterator[None]:
 
 class SipaltoGroup(click.Group):
     """A click group whose commands' library errors are reported in one place."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the command line; usage errors exit 1 like every other error.
+
+        Exit code 2 is kept for "changes present" (``plan --detailed-exitcode``, as in
+        terraform), so a script can never mistake a mistyped option for changes.
+        """
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     def invoke(self, ctx: click.Context) -> Any:
         verbose = (ctx.params or {}).get("verbose", 0) or 0
@@ -236,6 +261,258 @@ def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
             out.close()
     if output is not None:
         app.say(f"Wrote {len(found)} contacts to {output}")
+
+
+# -- sources and plans -----------------------------------------------------------------
+
+
+_SOURCE_OPTIONS = [
+    click.option(
+        "--mapping",
+        "-m",
+        metavar="NAME|FILE",
+        help="Mapping preset name or YAML file (see `mappings list`) [default: "
+        "recognise a preset or common headers].",
+    ),
+    click.option(
+        "--encoding",
+        metavar="CODEC",
+        help="Text encoding of a CSV [default: detected: UTF-8/16, Windows-1252].",
+    ),
+    click.option("--sheet", metavar="NAME|N", help="Spreadsheet sheet [default: first with data]."),
+    click.option(
+        "--header-row",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Row number of a table's header [default: detected].",
+    ),
+]
+
+
+def source_options(function: Any) -> Any:
+    """The options every command reading a source file shares."""
+    for option in reversed(_SOURCE_OPTIONS):
+        function = option(function)
+    return function
+
+
+def _source_options(
+    source_format: str | None,
+    mapping: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    header_row: int | None,
+) -> Any:
+    from .workflow import SourceOptions
+
+    sheet_value: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
+    return SourceOptions(
+        format=source_format,
+        mapping=mapping,
+        encoding=encoding,
+        sheet=sheet_value,
+        header_row=header_row,
+    )
+
+
+_SOURCE_FORMATS = click.Choice(["csv", "xlsx", "vcard"])
+
+
+@cli.command(
+    epilog="""\\b
+Examples:
+  sipalto-sync inspect sample_data/contacts.csv
+  sipalto-sync inspect phones.vcf --format vcard
+  sipalto-sync inspect export.xlsx --sheet Contacts --mapping crm.yaml --output json
+"""
+)
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "source_format",
+    type=_SOURCE_FORMATS,
+    help="Read as this format [default: from the extension or content].",
+)
+@source_options
+@click.option(
+    "--output",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="How to show the records.",
+)
+@pass_app
+def inspect(
+    app: AppContext,
+    source: Path,
+    source_format: str | None,
+    mapping: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    header_row: int | None,
+    output_format: str,
+) -> None:
+    """Show the contacts a source file holds, as read, with every rejected record."""
+    from .render import render_source_json, render_source_table
+    from .workflow import read_source
+
+    read = read_source(source, _source_options(source_format, mapping, encoding, sheet, header_row))
+    for message in read.messages:
+        app.say(message)
+    if output_format == "json":
+        click.echo(render_source_json(read.records))
+    else:
+        click.echo(render_source_table(read.records, color=app.color(sys.stdout)), nl=False)
+    if any(record.problems for record in read.records):
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command(
+    epilog="""\\b
+Examples:
+  sipalto-sync plan sample_data/contacts.csv
+  sipalto-sync plan contacts.xlsx --out plan.json          # then: sipalto-sync apply plan.json
+  sipalto-sync plan google.csv --mapping google-contacts --phones replace
+  sipalto-sync plan contacts.csv --format csv > review.csv # fill in the decision column
+  sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
+  sipalto-sync plan contacts.csv --detailed-exitcode -q    # 0: nothing to do, 2: changes
+"""
+)
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--source-format",
+    type=_SOURCE_FORMATS,
+    help="Read the source as this format [default: from the extension or content].",
+)
+@source_options
+@click.option(
+    "--region",
+    default="GB",
+    show_default=True,
+    metavar="CC",
+    help="Country of numbers written without a country code.",
+)
+@click.option(
+    "--phones",
+    type=click.Choice(["merge", "replace"]),
+    default="merge",
+    show_default=True,
+    help="merge: keep phonebook numbers the source lacks in free slots; "
+    "replace: make the numbers equal to the source's.",
+)
+@click.option(
+    "--delete",
+    type=click.Choice(["never"]),
+    default="never",
+    show_default=True,
+    help="Delete policy (deletes come with scheduled sync).",
+)
+@click.option(
+    "--decisions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Reviewers' decisions (YAML, or the CSV preview with its decision column).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the plan file for `sipalto-sync apply`.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="Preview format on standard output.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to change, 2 when there are changes.",
+)
+@pass_app
+def plan(
+    app: AppContext,
+    source: Path,
+    source_format: str | None,
+    mapping: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    header_row: int | None,
+    region: str,
+    phones: str,
+    delete: str,
+    decisions: Path | None,
+    out: Path | None,
+    output_format: str,
+    detailed_exitcode: bool,
+) -> None:
+    """Compare a source with the phonebook and preview the changes (a dry run)."""
+    from .decisions import load_decisions
+    from .plan import PlanSettings, save_plan
+    from .render import render_plan_csv, render_plan_json, render_plan_text
+    from .workflow import plan_from_source
+
+    settings = PlanSettings(region=region, phones=phones, delete=delete)
+    pinned = load_decisions(decisions) if decisions else None
+    with app.settings.client() as api:
+        made, read = plan_from_source(
+            api,
+            source,
+            source_options=_source_options(source_format, mapping, encoding, sheet, header_row),
+            settings=settings,
+            decisions=pinned,
+        )
+    for message in read.messages:
+        app.say(message)
+    if output_format == "json":
+        click.echo(render_plan_json(made))
+    elif output_format == "csv":
+        render_plan_csv(made, sys.stdout)
+    else:
+        click.echo(render_plan_text(made, verbose=app.verbose > 0, color=app.color(sys.stdout)))
+    if out is not None:
+        save_plan(made, out)
+        app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
+    if detailed_exitcode and made.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.group()
+def mappings() -> None:
+    """The shipped mapping presets (how a table's columns become contacts)."""
+
+
+@mappings.command(
+    "list",
+    epilog="""\\b
+Example:
+  sipalto-sync mappings list
+""",
+)
+def mappings_list() -> None:
+    """List the mapping presets."""
+    from adapters.mapping import list_presets
+
+    for name, description in list_presets():
+        click.echo(f"{name:<18} {description}")
+
+
+@mappings.command(
+    "show",
+    epilog="""\\b
+Examples:
+  sipalto-sync mappings show google-contacts
+  sipalto-sync mappings show outlook > my-mapping.yaml   # a starting point to edit
+""",
+)
+@click.argument("name")
+def mappings_show(name: str) -> None:
+    """Print a preset's YAML."""
+    from adapters.mapping import preset_text
+
+    click.echo(preset_text(name), nl=False)
 
 
 # -- apply -----------------------------------------------------------------------------
@@ -727,4 +1004,4 @@ def calls_transcript(
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="sipalto-sync")
+    cli.main(prog_name="sipalto-sync")

@@ -41,14 +41,13 @@ from pathlib import Path
 class SipaltoSyncError(Exception):
     """Root of every error sipalto-sync raises on purpose."""
 
-    #: The process exit code the CLI uses for this error.
+    #: The process exit code the CLI uses for this error. Every error is 1: exit code 2
+    #: means "changes present" for ``plan --detailed-exitcode``, as in terraform.
     exit_code: int = 1
 
 
 class ConfigError(SipaltoSyncError):
     """A bad option, missing credentials, or an invalid configuration/mapping file."""
-
-    exit_code = 2
 
 
 class SourceError(SipaltoSyncError):

@@ -31,7 +31,7 @@ import time
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -597,6 +597,7 @@ class CallHistory:
         self._by_id: dict[str, dict[str, str]] = {}
         for call_id, caller, callee, direction, when, seconds in DOC_CALLS:
             self._by_id[call_id] = _call_entry(call_id, caller, callee, direction, when, seconds)
+        self._documented = list(self._by_id.values())
         # Fixed at start, so a call id found today is found again after phonebook edits.
         self._parties = self._externals()
 
@@ -626,7 +627,8 @@ class CallHistory:
             other = rng.choice(externals) if kind != "LOCAL" else rng.choice(EXTENSIONS)
             caller, callee = (other, extension) if kind == "IN" else (extension, other)
             node = rng.choice(["THE-ANL-ND2", "THE-ANL-ND1"])
-            call_id = f"SIPALTO-{node}-{int(moment.timestamp())}.{rng.randint(10000, 99999)}"
+            stamp = int(moment.replace(tzinfo=timezone.utc).timestamp())
+            call_id = f"SIPALTO-{node}-{stamp}.{rng.randint(10000, 99999)}"
             entry = _call_entry(
                 call_id,
                 caller,
@@ -639,16 +641,23 @@ class CallHistory:
         return calls
 
     def for_number(self, number: str, first: date, last: date) -> list[dict[str, str]]:
-        """Answered calls involving ``number`` between two days, inclusive."""
-        calls = [c for c in self._by_id.values() if number in (c["caller"], c["callee"])]
+        """Answered calls involving ``number`` between two days, inclusive.
+
+        The same answer whatever was asked before: an outside number's calls are found
+        by generating every extension's days in the range.
+        """
+        calls = [c for c in self._documented if number in (c["caller"], c["callee"])]
+        extensions = [number] if number in EXTENSIONS else EXTENSIONS
         day = first
         while day <= last:
-            for call in self._day(number, day):
-                self._by_id.setdefault(call["call_id"], call)
-                calls.append(call)
+            for extension in extensions:
+                for call in self._day(extension, day):
+                    self._by_id.setdefault(call["call_id"], call)
+                    if number in (call["caller"], call["callee"]):
+                        calls.append(call)
             day += timedelta(days=1)
         unique = {c["call_id"]: c for c in calls}
-        return sorted(unique.values(), key=lambda c: c["date"])
+        return sorted(unique.values(), key=lambda c: (c["date"], c["call_id"]))
 
     def find(self, call_id: str) -> dict[str, str] | None:
         """A call by id: one of the docs' calls or one generated earlier or decodable."""
@@ -659,7 +668,7 @@ class CallHistory:
             stamp = int(call_id.rsplit("-", 1)[-1].split(".")[0])
         except ValueError:
             return None
-        day = datetime.fromtimestamp(stamp).date()
+        day = datetime.fromtimestamp(stamp, timezone.utc).date()
         for extension in EXTENSIONS:
             self.for_number(extension, day, day)
         return self._by_id.get(call_id)
@@ -674,9 +683,14 @@ class CallHistory:
         uniqueid = call["call_id"]
         reid = str(rng.randint(20000000, 29999999))
         segments = []
-        clock = rng.uniform(500, 3000)
+        # Speech fills most of the call: share its length out by how long each line is.
+        call_ms = int(call["duration"]) * 1000
+        clock = rng.uniform(0.02, 0.08) * call_ms
+        speaking = 0.8 * call_ms - clock
+        weights = [len(text) + rng.uniform(5, 25) for text in lines]
         for index, text in enumerate(lines):
-            length = 600 + 70 * len(text) + rng.uniform(0, 800)
+            share = speaking * weights[index] / sum(weights)
+            length = 0.8 * share
             speaker = "1" if index % 2 == 0 else "0"
             segments.append(
                 {
@@ -688,7 +702,7 @@ class CallHistory:
                     "reid": reid,
                 }
             )
-            clock += length + rng.uniform(100, 1500)
+            clock += share
         summary = {
             "uniqueid": uniqueid,
             "speaker": segments[0]["speaker"],

@@ -67,13 +67,13 @@ def test_unreachable_host_gives_one_line(run_cli) -> None:
 
 def test_bad_base_url_is_a_usage_error(run_cli) -> None:
     result = run_cli("--base-url", "ftp://x", "contacts", "list")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "is not an http(s) URL" in result.stderr
 
 
 def test_bad_option_value_is_reported_by_click(run_cli) -> None:
     result = run_cli("contacts", "list", "--format", "xml")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "Invalid value for '--format'" in result.stderr
 
 

@@ -51,7 +51,7 @@ def test_apply_with_yes_applies_and_reports(run_cli, sandbox_factory, tmp_path, 
 def test_apply_without_a_terminal_and_without_yes_refuses(run_cli, sandbox, tmp_path, home):
     plan = write_plan(tmp_path / "plan.json", [add("Dan Dyer", "07700900004")])
     result = run_cli("apply", str(plan), env={"SIPALTO_SYNC_HOME": str(home)})
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "there is no terminal to ask on; pass --yes" in result.stderr
     assert len(sandbox.state.snapshot()) == 2
 

@@ -1,0 +1,72 @@
+"""The I/O around the pure planner: read a source, read the phonebook, make the plan.
+
+``plan.make_plan`` decides; this module only fetches what it decides on, in the order
+that fails fastest (a bad file is reported before the network is touched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.base import open_source
+from adapters.mapping import Mapping as SourceMapping
+
+from .client import SipaltoClient
+from .decisions import Decision
+from .model import SourceRecord
+from .plan import Plan, PlanSettings, make_plan
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to read a source file (all optional: the adapters detect what they can)."""
+
+    format: str | None = None
+    mapping: str | Path | SourceMapping | None = None
+    encoding: str | None = None
+    sheet: str | int | None = None
+    header_row: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """Every record of a source, and what the adapter said while reading it."""
+
+    path: Path
+    format: str
+    records: tuple[SourceRecord, ...]
+    messages: tuple[str, ...]
+
+
+def read_source(path: str | Path, options: SourceOptions | None = None) -> SourceRead:
+    """Read a whole source; raises ``SourceError`` if it cannot be read at all."""
+    options = options or SourceOptions()
+    source = open_source(
+        path,
+        format=options.format,
+        mapping=options.mapping,
+        encoding=options.encoding,
+        sheet=options.sheet,
+        header_row=options.header_row,
+    )
+    records = tuple(source.records())
+    return SourceRead(Path(path), source.format_name, records, tuple(source.messages))
+
+
+def plan_from_source(
+    client: SipaltoClient,
+    path: str | Path,
+    *,
+    source_options: SourceOptions | None = None,
+    settings: PlanSettings | None = None,
+    decisions: Mapping[str, Decision] | None = None,
+) -> tuple[Plan, SourceRead]:
+    """Read ``path``, read the phonebook once, and plan the changes."""
+    source = read_source(path, source_options)
+    contacts = client.list_contacts()
+    plan = make_plan(
+        source.records, contacts, settings, decisions=decisions, server=client.base_url
+    )
+    return plan, source
