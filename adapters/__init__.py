@@ -1,1 +1,36 @@
-"""Source adapters: each turns one kind of file into SourceRecords."""
+"""Source adapters: each turns one kind of file into SourceRecords.
+
+Use :func:`open_source` to open any supported file; :mod:`adapters.mapping` holds the
+mapping format and the shipped presets.
+"""
+
+from adapters.base import Source, build_record, open_source
+from adapters.mapping import (
+    Mapping,
+    PhoneColumn,
+    detect_preset,
+    guess_mapping,
+    list_presets,
+    load_mapping,
+    preset_text,
+)
+from adapters.registry import ADAPTERS, EXTENSIONS, detect_format, format_names
+from adapters.splitting import split_numbers
+
+__all__ = [
+    "ADAPTERS",
+    "EXTENSIONS",
+    "Mapping",
+    "PhoneColumn",
+    "Source",
+    "build_record",
+    "detect_format",
+    "detect_preset",
+    "format_names",
+    "guess_mapping",
+    "list_presets",
+    "load_mapping",
+    "open_source",
+    "preset_text",
+    "split_numbers",
+]

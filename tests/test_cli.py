@@ -98,8 +98,13 @@ def test_password_never_printed_even_verbose(run_cli) -> None:
 def test_demo_runs_the_job_against_its_own_sandbox(run_cli) -> None:
     result = run_cli("demo", env={"SIPALTO_BASE_URL": "http://127.0.0.1:9"})
     assert result.exit_code == 0, result.output
-    assert "sandbox listening on http://127.0.0.1:" in result.stdout
-    assert "Domino's Pizza" in result.stdout
+    out = result.stdout
+    assert "  listening on http://127.0.0.1:" in out
+    assert "Plan: 14 to add, 5 to update, 0 to delete, 1 to review, 2 rejected." in out
+    assert "Apply complete." in out
+    # The second plan finds nothing left to do.
+    assert "Plan: 0 to add, 0 to update, 0 to delete, 1 to review, 2 rejected." in out
+    assert "Warehouse Desk (1009)" in out
 
 
 def test_every_command_has_help_with_an_example(run_cli) -> None:

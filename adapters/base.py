@@ -1,0 +1,183 @@
+"""The one interface every source adapter offers, and the record rules they share.
+
+An adapter opens a file in its constructor (so a file that cannot be read at all
+fails there, with a :class:`SourceError` naming the file and line) and then streams
+:class:`SourceRecord` values from :meth:`Source.records`. Every record is yielded,
+usable or not: one that cannot be used carries its reasons in ``problems`` so the
+plan can show it as rejected.
+
+:func:`build_record` holds the rules that are the same for every format: whitespace
+in names collapsed, a cell holding several numbers split, fax and pager numbers left
+out with a note, the preferred number first, and the ``no name`` / ``no phone number``
+problems.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from adapters.splitting import digit_count, split_numbers
+from connector.model import RawPhone, SourceRecord
+
+if TYPE_CHECKING:
+    from adapters.mapping import Mapping
+
+#: Problem texts shared by every adapter (the planner and tests compare them).
+NO_NAME = "no name"
+NO_PHONE = "no phone number"
+
+# Labels of numbers nobody can call from a desk phone.
+_NON_VOICE_WORDS = frozenset({"fax", "telefax", "facsimile", "pager", "beeper"})
+# A number that went through a float on its way here (pandas, some exporters): 7700900123.0
+_FLOAT_NUMBER = re.compile(r"^(\+?\d{5,})\.0+$")
+# What Excel writes to CSV for a long number in a General cell: 7.7009E+09. Digits are gone.
+_SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?E\+\d+$", re.IGNORECASE)
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
+
+
+class Source(Protocol):
+    """An opened contact source.
+
+    ``messages`` are info lines for the user (the encoding and delimiter found, the
+    preset recognised, the columns chosen); they are complete by the time
+    :meth:`records` yields its first record.
+    """
+
+    format_name: ClassVar[str]
+    path: Path
+    messages: list[str]
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        mapping: str | Path | Mapping | None = None,
+        encoding: str | None = None,
+        sheet: str | int | None = None,
+        header_row: int | None = None,
+    ) -> None:
+        """Open ``path``; raise :class:`~connector.errors.SourceError` if it cannot be read.
+
+        An adapter refuses, with :class:`~connector.errors.ConfigError`, the options that
+        do not apply to its format (``sheet`` for CSV, ``mapping`` for vCard).
+        """
+        ...
+
+    def records(self) -> Iterator[SourceRecord]:
+        """Stream every record in file order; rejected ones carry ``problems``."""
+        ...
+
+
+def open_source(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    mapping: str | Path | Mapping | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> Source:
+    """Open ``path`` with the adapter its extension or content calls for.
+
+    ``format`` (``csv``, ``xlsx``, ``vcard``) overrides the choice. ``mapping`` is a
+    preset name, a YAML file or a :class:`~adapters.mapping.Mapping` (tabular sources
+    only); ``encoding`` forces a text encoding; ``sheet`` (name, or 1-based number) and
+    ``header_row`` (1-based) pick where a table starts.
+
+    Raises :class:`~connector.errors.SourceError` (or its subclass
+    :class:`~connector.errors.UnsupportedFormat`) when the file cannot be read at all,
+    and :class:`~connector.errors.ConfigError` for a bad option or mapping file.
+    """
+    # Imported here: the registry imports every adapter, and they import this module.
+    from adapters.registry import open_source as open_with_registry
+
+    return open_with_registry(
+        path,
+        format=format,
+        mapping=mapping,
+        encoding=encoding,
+        sheet=sheet,
+        header_row=header_row,
+    )
+
+
+def clean_name(name: str) -> str:
+    """``name`` with invisible characters removed and whitespace collapsed and trimmed."""
+    return " ".join(name.translate(_INVISIBLE).split())
+
+
+def is_non_voice(label: str) -> bool:
+    """True for a fax or pager label (``Work Fax``, ``HomeFAX``, ``pager``)."""
+    # Split camel case too: Apple writes "_$!<HomeFAX>!$_".
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", label)
+    return any(word.casefold() in _NON_VOICE_WORDS for word in words)
+
+
+def build_record(
+    *,
+    key: str,
+    location: str,
+    name: str,
+    phones: Iterable[RawPhone],
+    notes: Iterable[str] = (),
+    problems: Iterable[str] = (),
+) -> SourceRecord:
+    """A :class:`SourceRecord` with the rules every source shares applied.
+
+    ``phones`` are raw values in the source's priority order. Each value is split if
+    it holds several numbers, values with no digit at all are dropped with a note,
+    fax and pager numbers are dropped with a note, and numbers marked preferred move
+    to the front (keeping their order). ``no name`` and ``no phone number`` are added
+    to ``problems`` when they apply.
+    """
+    notes_out = list(notes)
+    kept: list[RawPhone] = []
+    for phone in phones:
+        kept.extend(_expand(phone, notes_out))
+    kept.sort(key=lambda p: not p.preferred)  # stable: source order within each group
+    name = clean_name(name)
+    problems_out = list(problems)
+    if not name:
+        problems_out.append(NO_NAME)
+    if not kept:
+        problems_out.append(NO_PHONE)
+    return SourceRecord(
+        key=key,
+        location=location,
+        name=name,
+        phones=tuple(kept),
+        problems=tuple(problems_out),
+        notes=tuple(notes_out),
+    )
+
+
+def _expand(phone: RawPhone, notes: list[str]) -> list[RawPhone]:
+    value = phone.value.strip()
+    if not value:
+        return []
+    if is_non_voice(phone.label):
+        notes.append(f"skipped {phone.label.strip()} number {value}")
+        return []
+    parts = split_numbers(value)
+    if len(parts) > 1:
+        notes.append(f"split {value!r} into {len(parts)} numbers")
+    kept = []
+    for part in parts:
+        if digit_count(part) == 0:
+            notes.append(f"ignored phone value {part!r}: it has no digits")
+            continue
+        if _SCIENTIFIC.match(part):
+            notes.append(
+                f"ignored phone value {part!r}: a spreadsheet wrote it in scientific notation "
+                "and its digits are lost; format the column as text and export again"
+            )
+            continue
+        as_float = _FLOAT_NUMBER.match(part)
+        if as_float:
+            notes.append(f"read {part} as {as_float.group(1)} (a number stored as a decimal)")
+            part = as_float.group(1)
+        kept.append(RawPhone(part, phone.label, phone.preferred))
+    return kept

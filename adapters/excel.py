@@ -1,0 +1,188 @@
+"""Excel workbooks (``.xlsx``, ``.xlsm``), read with openpyxl in read-only mode.
+
+Read-only mode streams rows from the sheet's XML instead of building the whole
+workbook in memory, and ``data_only`` gives formulas as the values Excel cached
+when it last saved the file.
+
+Spreadsheets store phone numbers as numbers more often than not: the leading 0 is
+gone and the value may come back as ``7852902011.0``. :func:`cell_text` turns it back
+into the exact digit string ``"7852902011"`` (never ``"7852902011.0"``, never in
+scientific notation); the lost 0 is the reconciler's to restore, except where the
+cell's own number format (``00000000000``) says how many digits Excel displays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from adapters.mapping import load_mapping
+from adapters.tabular import RecordMaker, find_layout, is_blank
+from connector.errors import ConfigError, SourceError, UnsupportedFormat
+from connector.model import SourceRecord
+
+if TYPE_CHECKING:
+    from adapters.mapping import Mapping
+
+# A number format of only zeros pads the number to that many digits on screen.
+_ZERO_PADDED = re.compile(r"^0+$")
+
+
+def cell_text(value: object, number_format: str | None = None) -> str:
+    """The text a cell holds, with numbers as exact digit strings."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        text = str(int(value)) if float(value).is_integer() else repr(value)
+        if number_format and _ZERO_PADDED.match(number_format) and value >= 0:
+            text = text.zfill(len(number_format))
+        return text
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+class ExcelSource:
+    """One worksheet of an ``.xlsx`` workbook read as a table of contacts."""
+
+    format_name: ClassVar[str] = "xlsx"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        mapping: str | Path | Mapping | None = None,
+        encoding: str | None = None,
+        sheet: str | int | None = None,
+        header_row: int | None = None,
+    ):
+        if encoding is not None:
+            raise ConfigError("--encoding applies to text files, not to Excel workbooks")
+        self.path = Path(path)
+        with self._open() as workbook:
+            self.sheet_name = _pick_sheet(workbook, sheet, self.path)
+            where = f"{self.path.name} sheet {self.sheet_name}"
+            self.layout = find_layout(
+                self._rows(workbook),
+                path=self.path,
+                where=where,
+                mapping=load_mapping(mapping) if mapping is not None else None,
+                header_row=header_row,
+            )
+        self.messages: list[str] = [
+            f"{self.path.name}: sheet {self.sheet_name}, header on row {self.layout.line}",
+            *self.layout.messages,
+        ]
+
+    def records(self) -> Iterator[SourceRecord]:
+        """Stream one record per non-empty row below the header."""
+        maker = RecordMaker(self.layout, location=lambda row: f"{self.sheet_name}!row {row}")
+        width = len(self.layout.headers)
+        with self._open() as workbook:
+            for row, cells in self._rows(workbook):
+                if row <= self.layout.line or is_blank(cells):
+                    continue
+                notes = []
+                extra = [i for i in range(width, len(cells)) if cells[i].strip()]
+                if extra:
+                    columns = ", ".join(_column_letter(i) for i in extra)
+                    notes.append(f"ignored values in columns without a header: {columns}")
+                yield maker.record(row, cells[:width], notes=notes)
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[Any]:
+        # Imported here: openpyxl takes a noticeable time to import, and only
+        # workbook users need it.
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            handle = self.path.open("rb")
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or exc}", path=self.path) from exc
+        # A file object rather than the path: openpyxl refuses names not ending in .xlsx,
+        # and --format xlsx must work whatever the file is called.
+        with handle:
+            try:
+                workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
+                raise UnsupportedFormat(_unreadable_reason(self.path), path=self.path) from exc
+            try:
+                yield workbook
+            finally:
+                workbook.close()
+
+    def _rows(self, workbook: Any) -> Iterator[tuple[int, list[str]]]:
+        sheet = workbook[self.sheet_name]
+        # Some writers store a wrong <dimension>; read-only mode would trust it and stop early.
+        sheet.reset_dimensions()
+        number = 0
+        for row in sheet.iter_rows():
+            number += 1
+            cells = []
+            for cell in row:
+                number = getattr(cell, "row", None) or number
+                cells.append(cell_text(cell.value, getattr(cell, "number_format", None)))
+            while cells and not cells[-1].strip():
+                cells.pop()
+            yield number, cells
+
+
+def _pick_sheet(workbook: Any, sheet: str | int | None, path: Path) -> str:
+    names = list(workbook.sheetnames)
+    worksheets = workbook.worksheets
+    if sheet is None:
+        for worksheet in worksheets:
+            if _has_data(worksheet):
+                return str(worksheet.title)
+        raise SourceError("no data: every sheet is empty", path=path)
+    if isinstance(sheet, str) and sheet in names:
+        return sheet
+    if isinstance(sheet, str):
+        folded = {name.casefold(): name for name in names}
+        if sheet.casefold() in folded:
+            return folded[sheet.casefold()]
+    if isinstance(sheet, int) or sheet.isdigit():
+        index = int(sheet)
+        if 1 <= index <= len(worksheets):
+            return str(worksheets[index - 1].title)
+    raise SourceError(
+        f"no sheet {sheet!r} (sheets: {', '.join(names)}; numbers count from 1)", path=path
+    )
+
+
+def _has_data(worksheet: Any) -> bool:
+    worksheet.reset_dimensions()
+    return any(
+        value is not None and str(value).strip()
+        for row in worksheet.iter_rows(values_only=True)
+        for value in row
+    )
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(index + 1))
+
+
+def _unreadable_reason(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "mimetype" in archive.namelist():
+                kind = archive.read("mimetype").decode("ascii", "replace").strip()
+                if "opendocument" in kind:
+                    return (
+                        "an OpenDocument file, not an Excel .xlsx workbook; "
+                        "save it as .xlsx or CSV from LibreOffice"
+                    )
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return "not a valid Excel .xlsx workbook (the file is damaged or not a workbook)"
+    return "not an Excel .xlsx workbook (a zip archive without a workbook inside)"
