@@ -1,0 +1,108 @@
+"""``inspect``, ``mappings`` and bad input through the real command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+@pytest.mark.parametrize(
+    ("sample", "records", "rejected"),
+    [
+        ("contacts.csv", 26, 2),
+        ("contacts-windows1252.csv", 5, 0),
+        ("contacts-unicode.txt", 5, 1),
+        ("contacts.xlsx", 9, 1),
+        ("google-contacts.csv", 10, 1),
+        ("outlook-contacts.csv", 6, 1),
+        ("sipalto-export.csv", 5, 0),
+        ("android-contacts.vcf", 6, 1),
+        ("iphone-contacts.vcf", 4, 0),
+    ],
+)
+def test_every_sample_reads_through_the_cli(run_cli, sample, records, rejected) -> None:
+    result = run_cli("inspect", str(SAMPLES / sample), "--output", "json")
+    rows = json.loads(result.stdout)
+    assert len(rows) == records
+    assert sum(1 for r in rows if r["problems"]) == rejected
+    assert result.exit_code == (1 if rejected else 0)
+
+
+def test_presets_are_recognised_and_said(run_cli) -> None:
+    result = run_cli("inspect", str(SAMPLES / "google-contacts.csv"))
+    assert "recognised preset google-contacts" in result.stderr
+
+
+def test_excel_numbers_come_back_as_exact_digit_strings(run_cli) -> None:
+    rows = json.loads(run_cli("inspect", str(SAMPLES / "contacts.xlsx"), "--output", "json").stdout)
+    values = [p["value"] for r in rows for p in r["phones"]]
+    assert not any(v.endswith(".0") for v in values)
+    assert "1134960121" in values  # the lost leading zero is the reconciler's to restore
+
+
+def test_custom_mapping_file_reads_the_crm_export(run_cli) -> None:
+    result = run_cli(
+        "inspect", str(SAMPLES / "crm-export.csv"),
+        "--mapping", str(SAMPLES / "crm-mapping.yaml"), "--output", "json",
+    )  # fmt: skip
+    rows = json.loads(result.stdout)
+    assert rows and all(r["key"] for r in rows)
+
+
+def test_no_mapping_for_unknown_headers_is_one_clear_line(run_cli) -> None:
+    result = run_cli("inspect", str(SAMPLES / "crm-export.csv"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {SAMPLES / 'crm-export.csv'}:1: cannot tell which")
+    assert "Traceback" not in result.output
+
+
+def test_mapping_naming_a_missing_column_names_it(run_cli, tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: Full Name\nphones: [Mobile, Fax Line]\n", encoding="utf-8")
+    source = tmp_path / "c.csv"
+    source.write_text("Full Name,Mobile\nAnn,07700900001\n", encoding="utf-8")
+    result = run_cli("inspect", str(source), "--mapping", str(mapping))
+    assert result.exit_code == 1
+    assert "Fax Line" in result.stderr and "c.csv:1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("junk.csv", bytes(range(256)) * 8, "binary"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500, ".xlsx"),
+    ],
+)
+def test_unreadable_files_give_one_line_and_exit_1(run_cli, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run_cli("inspect", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {path}")
+    assert message in result.stderr.lower() or message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_is_one_line(run_cli, tmp_path: Path) -> None:
+    result = run_cli("inspect", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "nope.csv" in result.stderr
+
+
+def test_mappings_list_and_show(run_cli) -> None:
+    listed = run_cli("mappings", "list").stdout
+    for name in ("google-contacts", "outlook", "sipalto"):
+        assert name in listed
+    shown = run_cli("mappings", "show", "sipalto")
+    assert shown.exit_code == 0 and "phone1" in shown.stdout
+
+
+def test_mappings_show_unknown_is_an_error(run_cli) -> None:
+    result = run_cli("mappings", "show", "nope")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
