@@ -85,16 +85,18 @@ def handle_errors(verbose: int) -> Iterator[None]:
 class SipaltoGroup(click.Group):
     """A click group whose commands' library errors are reported in one place."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(  # type: ignore[override]
+        self, *args: Any, standalone_mode: bool = True, **kwargs: Any
+    ) -> Any:
         """Run the command line; usage errors exit 1 like every other error.
 
         Exit code 2 is kept for "changes present" (``plan --detailed-exitcode``, as in
         terraform), so a script can never mistake a mistyped option for changes.
         """
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.ClickException as exc:

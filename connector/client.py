@@ -368,24 +368,24 @@ class SipaltoClient:
                 continue
             if status == 429:
                 throttled += 1
-                if throttled > self.retry.throttle_waits:
+                too_long = (retry_after or 0.0) > self.retry.max_retry_after
+                if throttled > self.retry.throttle_waits or too_long:
                     raise _status_error(response, method, path)
-                wait = min(retry_after or 0.0, self.retry.max_retry_after)
-                log.info("throttled (429) on %s %s; waiting %.1fs", method, path, wait)
+                log.info("throttled (429) on %s %s; waiting %.1fs", method, path, retry_after or 1)
                 # The pacer already holds every thread until the pause ends.
                 continue
-            error = _status_error(response, method, path)
+            refusal = _status_error(response, method, path)
             if status >= 500:
                 if not safe:
                     raise OutcomeUnknown(
-                        f"{method} {path}: {error}; it may or may not have been done",
-                        cause=error,
+                        f"{method} {path}: {refusal}; it may or may not have been done",
+                        cause=refusal,
                     )
                 failures += 1
                 if failures < self.retry.attempts:
-                    self._backoff(failures, str(error))
+                    self._backoff(failures, str(refusal))
                     continue
-            raise error
+            raise refusal
 
     def _backoff(self, failures: int, why: str) -> None:
         ceiling = min(self.retry.max_backoff, self.retry.backoff * 2 ** (failures - 1))

@@ -21,6 +21,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+#: The longest pause one answer can impose on every thread, in seconds.
+MAX_PAUSE = 300.0
+
 
 def _number(value: str | None) -> float | None:
     if value is None:
@@ -83,8 +86,10 @@ class Pacer:
             return 0.0
         self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        # The epsilon absorbs float error: a wait computed to refill exactly one token
+        # can leave 0.9999999, and a tiny wait added to a large clock is lost.
+        if self._tokens >= 1.0 - 1e-9:
+            self._tokens = max(0.0, self._tokens - 1.0)
             return 0.0
         return (1.0 - self._tokens) / self._rate
 
@@ -93,10 +98,11 @@ class Pacer:
 
         Returns the ``Retry-After`` delay of a 429 (or ``None``).
         """
-        limit = _number(headers.get("x-ratelimit-limit"))
-        remaining = _number(headers.get("x-ratelimit-remaining"))
-        reset = _number(headers.get("x-ratelimit-reset"))
-        retry_after = _number(headers.get("retry-after"))
+        lowered = {key.lower(): value for key, value in headers.items()}
+        limit = _number(lowered.get("x-ratelimit-limit"))
+        remaining = _number(lowered.get("x-ratelimit-remaining"))
+        reset = _number(lowered.get("x-ratelimit-reset"))
+        retry_after = _number(lowered.get("retry-after"))
         with self._lock:
             now = self._clock()
             if limit and not self._fixed_rate:
@@ -123,4 +129,7 @@ class Pacer:
             self._burst = max(1.0, min(self._burst, paced))
 
     def _pause(self, until: float) -> None:
+        # A server asking for an hour's silence is refused by the client instead
+        # (``RetryPolicy.max_retry_after``); never freeze every thread that long.
+        until = min(until, self._clock() + MAX_PAUSE)
         self._paused_until = max(self._paused_until, until)

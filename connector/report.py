@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .apply import ApplyReport, PlanTarget
+from collections.abc import Callable
+from typing import Any
+
+from .apply import ApplyReport, OpResult, PlanTarget
 from .state import DONE, FAILED, PENDING, SENDING, SKIPPED, UNKNOWN
 
 _ORDER = (DONE, SKIPPED, FAILED, UNKNOWN, SENDING, PENDING)
@@ -67,13 +70,15 @@ class ProgressDisplay:
     Use as a context manager; call it as the engine's ``progress`` callback.
     """
 
-    def __init__(self, total: int, *, terminal: bool, quiet: bool, echo=print) -> None:
+    def __init__(
+        self, total: int, *, terminal: bool, quiet: bool, echo: Callable[[str], None] = print
+    ) -> None:
         self.total = total
         self.terminal = terminal and not quiet
         self.quiet = quiet
         self.echo = echo
-        self._bar = None
-        self._task = None
+        self._bar: Any = None  # a rich Progress, imported only when a terminal shows it
+        self._task: Any = None
         self._last_line = 0.0
         self._counts: dict[str, int] = {}
 
@@ -103,7 +108,7 @@ class ProgressDisplay:
         if self._bar is not None:
             self._bar.stop()
 
-    def __call__(self, finished: int, total: int, result) -> None:
+    def __call__(self, finished: int, total: int, result: OpResult) -> None:
         import time
 
         self._counts[result.state] = self._counts.get(result.state, 0) + 1

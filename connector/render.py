@@ -1,0 +1,280 @@
+"""Showing a plan to people: a text preview, a CSV for spreadsheets, and JSON.
+
+The text preview reads like a careful ``terraform plan``: one block per item with its
+field-level changes, the reason, and any warnings, then the summary line::
+
+      ~ update 30001 John Smith  (contacts.csv:4)
+          ~ name:   "Jon Smith" -> "John Smith"
+          + phone2: "07730885627"
+          # name alike (93), same number 07852902011; name differs; adds 07730885627
+
+    Plan: 12 to add, 3 to update, 0 to delete, 2 to review, 1 rejected.
+
+Unchanged (and skipped) items are shown only when asked (``verbose``). Colour is the
+caller's choice (the CLI turns it off when piped or with ``NO_COLOR``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from connector.decisions import escape_cell
+from connector.model import SourceRecord
+from connector.plan import ContactFields, Plan, PlanItem
+
+__all__ = [
+    "CSV_COLUMNS",
+    "render_plan_csv",
+    "render_plan_json",
+    "render_plan_text",
+    "render_source_json",
+    "render_source_table",
+    "summary_line",
+]
+
+_FIELDS = ("name", "phone1", "phone2", "phone3")
+
+_SYMBOLS = {
+    "add": "+",
+    "update": "~",
+    "delete": "-",
+    "review": "?",
+    "rejected": "!",
+    "duplicate": "=",
+    "unchanged": " ",
+    "skip": ".",
+}
+_COLOURS = {
+    "add": "32",  # green
+    "update": "33",  # yellow
+    "delete": "31",  # red
+    "review": "35",  # magenta
+    "rejected": "1;31",  # bold red
+    "duplicate": "36",  # cyan
+    "unchanged": "2",  # dim
+    "skip": "2",
+}
+_DIM = "2"
+_WARN = "33"
+_QUIET = frozenset({"unchanged", "skip"})
+
+_Paint = Callable[[str, str], str]
+
+#: Columns of the CSV preview; ``decision`` is for a reviewer to fill in.
+CSV_COLUMNS = (
+    "action",
+    "source_key",
+    "source_location",
+    "id",
+    *(f"{field}_before" for field in _FIELDS),
+    *(f"{field}_after" for field in _FIELDS),
+    "score",
+    "reason",
+    "warnings",
+    "candidates",
+    "decision",
+)
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: 12 to add, 3 to update, 0 to delete, 2 to review, 1 rejected.``"""
+    s = plan.summary
+    return (
+        f"Plan: {s['add']} to add, {s['update']} to update, {s['delete']} to delete, "
+        f"{s['review']} to review, {s['rejected']} rejected."
+    )
+
+
+def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
+    """The human preview: changed items (all items with ``verbose``), then the summary."""
+    paint = _painter(color)
+    blocks = [
+        _item_text(item, paint) for item in plan.items if verbose or item.action not in _QUIET
+    ]
+    s = plan.summary
+    tail = [
+        summary_line(plan),
+        f"Also: {s['unchanged']} unchanged, {s['duplicate']} duplicate, {s['skip']} skipped.",
+    ]
+    if not plan.has_changes:
+        tail.insert(0, "No changes. The phonebook already matches the source.")
+    warnings = [paint(_WARN, f"Warning: {warning}") for warning in plan.warnings]
+    return "\n\n".join([*blocks, "\n".join([*warnings, *tail])]) + "\n"
+
+
+def render_plan_json(plan: Plan) -> str:
+    """The plan file's JSON, indented, as ``--format json`` prints it."""
+    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_plan_csv(plan: Plan, fh: TextIO) -> None:
+    """One row per item for review in a spreadsheet (see :data:`CSV_COLUMNS`).
+
+    Cells a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``; ``+44...``
+    numbers too) get a leading apostrophe; ``load_decisions`` takes it off again. The
+    ``decision`` column holds the decision the plan was made with, else is empty.
+    """
+    decisions = plan.settings.decisions
+    writer = csv.writer(fh, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in plan.items:
+        key = item.source.key if item.source else ""
+        decision = decisions.get(key) if key else None
+        row = [
+            item.action,
+            key,
+            item.source.location if item.source else "",
+            item.id or "",
+            *_field_cells(item.before),
+            *_field_cells(item.after),
+            "" if item.score is None else f"{item.score:g}",
+            item.reason,
+            "; ".join(item.warnings),
+            "; ".join(
+                f"{c.id} {c.fields.name} {' '.join(c.fields.phones)} ({c.score:g})"
+                for c in item.candidates
+            ),
+            str(decision) if decision else "",
+        ]
+        writer.writerow([escape_cell(cell) for cell in row])
+
+
+# -- text details ------------------------------------------------------------------------------
+
+
+def _painter(color: bool) -> _Paint:
+    def paint(code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    return paint
+
+
+def _item_text(item: PlanItem, paint: _Paint) -> str:
+    colour = _COLOURS[item.action]
+    head = paint(colour, f"  {_SYMBOLS[item.action]} {_title(item)}")
+    if item.source:
+        head += paint(_DIM, f"  ({item.source.location})")
+    lines = [head]
+    lines.extend(paint(colour, line) for line in _field_lines(item))
+    for candidate in item.candidates:
+        phones = ", ".join(candidate.fields.phones)
+        lines.append(
+            f"      candidate {candidate.id} {candidate.fields.name} [{phones}]"
+            f" score {candidate.score:g}: {candidate.reason}"
+        )
+    if item.reason:
+        lines.append(paint(_DIM, f"      # {item.reason}"))
+    lines.extend(paint(_WARN, f"      ! {warning}") for warning in item.warnings)
+    return "\n".join(lines)
+
+
+def _title(item: PlanItem) -> str:
+    fields = item.after or item.before
+    name = fields.name if fields else ""
+    parts = [item.action]
+    if item.id:
+        parts.append(item.id)
+    if name:
+        parts.append(name)
+    if item.score is not None and item.action in ("review", "duplicate"):
+        parts.append(f"(score {item.score:g})")
+    return " ".join(parts)
+
+
+def _field_lines(item: PlanItem) -> list[str]:
+    """``+ field: new``, ``~ field: old -> new``, ``- field: old`` for what changes."""
+    if item.action == "add":
+        return _listing("+", item.after)
+    if item.action == "delete":
+        return _listing("-", item.before)
+    if item.action == "review":
+        return [f"      would add: {_inline(item.after)}"] if item.after else []
+    if item.action != "update" or item.before is None or item.after is None:
+        return []
+    lines = []
+    for field in _FIELDS:
+        old, new = getattr(item.before, field), getattr(item.after, field)
+        if old == new:
+            continue
+        label = f"{field}:".ljust(7)
+        if not old:
+            lines.append(f"      + {label} {json.dumps(new, ensure_ascii=False)}")
+        elif not new:
+            lines.append(f"      - {label} {json.dumps(old, ensure_ascii=False)}")
+        else:
+            old_text, new_text = (json.dumps(v, ensure_ascii=False) for v in (old, new))
+            lines.append(f"      ~ {label} {old_text} -> {new_text}")
+    return lines
+
+
+def _listing(symbol: str, fields: ContactFields | None) -> list[str]:
+    if fields is None:
+        return []
+    return [
+        f"      {symbol} {(field + ':').ljust(7)} {json.dumps(value, ensure_ascii=False)}"
+        for field in _FIELDS
+        if (value := getattr(fields, field))
+    ]
+
+
+def _inline(fields: ContactFields | None) -> str:
+    if fields is None:
+        return ""
+    return f"{fields.name} [{', '.join(fields.phones)}]"
+
+
+def _field_cells(fields: ContactFields | None) -> Sequence[str]:
+    if fields is None:
+        return ("", "", "", "")
+    return (fields.name, fields.phone1, fields.phone2, fields.phone3)
+
+
+# -- source records (``sipalto-sync inspect``) ------------------------------------------------
+
+
+def render_source_table(records: Sequence[SourceRecord], *, color: bool = False) -> str:
+    """Records as read from a source: a table, then every problem and note with its place."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False, header_style="bold" if color else "")
+    for column in ("location", "key", "name", "phones"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        phones = ", ".join(f"{p.value} ({p.label})" if p.label else p.value for p in record.phones)
+        name = record.name if record.ok else f"{record.name} [rejected]"
+        table.add_row(record.location, record.key, name, phones)
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, no_color=not color, highlight=False, width=None if color else 120
+    )
+    console.print(table)
+    rejected = [r for r in records if r.problems]
+    lines = [buffer.getvalue().rstrip()]
+    lines.extend(f"{r.location}: rejected: {'; '.join(r.problems)}" for r in rejected)
+    lines.extend(f"{r.location}: note: {note}" for r in records for note in r.notes)
+    lines.append(f"{len(records)} records, {len(records) - len(rejected)} usable, "
+                 f"{len(rejected)} rejected.")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def render_source_json(records: Sequence[SourceRecord]) -> str:
+    """Records as a JSON list, phones with their labels, problems and notes included."""
+    rows = [
+        {
+            "key": r.key,
+            "location": r.location,
+            "name": r.name,
+            "phones": [
+                {"value": p.value, "label": p.label, "preferred": p.preferred} for p in r.phones
+            ],
+            "problems": list(r.problems),
+            "notes": list(r.notes),
+        }
+        for r in records
+    ]
+    return json.dumps(rows, indent=2, ensure_ascii=False)

@@ -1,0 +1,77 @@
+"""The shared pacer, on a fake clock: rates, pauses and throttling without storms."""
+
+from __future__ import annotations
+
+from connector.pacing import MAX_PAUSE, Pacer
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def pacer(rate: float | None = None) -> tuple[Pacer, FakeTime]:
+    time = FakeTime()
+    return Pacer(rate, clock=time.clock, sleep=time.sleep), time
+
+
+def test_unlimited_until_told_otherwise() -> None:
+    gate, time = pacer()
+    for _ in range(100):
+        gate.acquire()
+    assert time.now == 0
+
+
+def test_a_fixed_rate_spaces_requests_evenly() -> None:
+    gate, time = pacer(10)
+    for _ in range(21):
+        gate.acquire()
+    assert 1.9 <= time.now <= 2.01
+
+
+def test_rate_is_learned_from_the_servers_headers_with_a_margin() -> None:
+    gate, time = pacer()
+    gate.observe(200, {"X-RateLimit-Limit": "25", "X-RateLimit-Remaining": "24",
+                       "X-RateLimit-Reset": "1.0"})  # fmt: skip
+    assert gate.rate is not None and 24 <= gate.rate < 25
+    for _ in range(49):
+        gate.acquire()
+    assert time.now >= 48 / 25
+
+
+def test_a_spent_window_pauses_everyone_until_the_reset() -> None:
+    gate, time = pacer()
+    gate.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0.75"})
+    gate.acquire()
+    assert time.now >= 0.75
+
+
+def test_429_pauses_for_retry_after_and_counts() -> None:
+    gate, time = pacer()
+    assert gate.observe(429, {"Retry-After": "3"}) == 3
+    gate.acquire()
+    assert time.now >= 3
+    assert gate.throttled == 1
+
+
+def test_a_huge_retry_after_never_freezes_the_pacer_forever() -> None:
+    gate, time = pacer()
+    gate.observe(429, {"Retry-After": "86400"})
+    gate.acquire()
+    assert time.now <= MAX_PAUSE + 0.01
+
+
+def test_garbage_headers_are_ignored() -> None:
+    gate, time = pacer()
+    gate.observe(200, {"X-RateLimit-Limit": "lots", "X-RateLimit-Remaining": "-3",
+                       "Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})  # fmt: skip
+    gate.acquire()
+    assert time.now == 0
