@@ -17,6 +17,7 @@ Time and sleep are injected so tests run without waiting.
 
 from __future__ import annotations
 
+import email.utils
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,21 @@ def _number(value: str | None) -> float | None:
     return number if number >= 0 else None
 
 
+def _seconds(value: str | None, wall: float) -> float | None:
+    """A delay from a header: seconds, a Unix time (some APIs' reset), or an HTTP date."""
+    number = _number(value)
+    if number is not None:
+        # Nobody asks to wait 30 years: a number this large is a point in time.
+        return max(0.0, number - wall) if number > 1e9 else number
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - wall)
+
+
 class Pacer:
     """A thread-safe gate that spaces requests out.
 
@@ -50,9 +66,11 @@ class Pacer:
         burst: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
+        self._wall = wall
         self._sleep = sleep
         self._rate = rate
         self._fixed_rate = rate is not None
@@ -101,8 +119,9 @@ class Pacer:
         lowered = {key.lower(): value for key, value in headers.items()}
         limit = _number(lowered.get("x-ratelimit-limit"))
         remaining = _number(lowered.get("x-ratelimit-remaining"))
-        reset = _number(lowered.get("x-ratelimit-reset"))
-        retry_after = _number(lowered.get("retry-after"))
+        wall = self._wall()
+        reset = _seconds(lowered.get("x-ratelimit-reset"), wall)
+        retry_after = _seconds(lowered.get("retry-after"), wall)
         with self._lock:
             now = self._clock()
             if limit and not self._fixed_rate:

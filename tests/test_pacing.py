@@ -71,7 +71,21 @@ def test_a_huge_retry_after_never_freezes_the_pacer_forever() -> None:
 
 def test_garbage_headers_are_ignored() -> None:
     gate, time = pacer()
-    gate.observe(200, {"X-RateLimit-Limit": "lots", "X-RateLimit-Remaining": "-3",
-                       "Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})  # fmt: skip
+    gate.observe(200, {"X-RateLimit-Limit": "lots", "X-RateLimit-Remaining": "-3"})
     gate.acquire()
     assert time.now == 0
+
+
+def test_a_reset_given_as_a_unix_time_is_read_as_one() -> None:
+    time = FakeTime()
+    gate = Pacer(clock=time.clock, sleep=time.sleep, wall=lambda: 1_800_000_000.0)
+    gate.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1800000002"})
+    gate.acquire()
+    assert 1.9 <= time.now <= 2.1
+
+
+def test_retry_after_as_an_http_date() -> None:
+    time = FakeTime()
+    wall = 1_445_412_475.0  # 2015-10-21 07:27:55 GMT
+    gate = Pacer(clock=time.clock, sleep=time.sleep, wall=lambda: wall)
+    assert gate.observe(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 5
