@@ -166,9 +166,10 @@ class Journal:
 
     def backup_path(self, plan_id: str, server: str) -> str | None:
         """Where the backup of this run was written, if it was."""
-        row = self._db.execute(
-            "SELECT backup_path FROM runs WHERE plan_id=? AND server=?", (plan_id, server)
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT backup_path FROM runs WHERE plan_id=? AND server=?", (plan_id, server)
+            ).fetchone()
         return row[0] if row else None
 
     def set_backup_path(self, plan_id: str, server: str, path: str) -> None:
@@ -183,11 +184,12 @@ class Journal:
 
     def operations(self, plan_id: str, server: str) -> list[OpRow]:
         """Every operation of the run, in plan order."""
-        rows = self._db.execute(
-            "SELECT idx, action, contact_id, state, reason, new_id, baseline, attempts "
-            "FROM operations WHERE plan_id=? AND server=? ORDER BY idx",
-            (plan_id, server),
-        ).fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT idx, action, contact_id, state, reason, new_id, baseline, attempts "
+                "FROM operations WHERE plan_id=? AND server=? ORDER BY idx",
+                (plan_id, server),
+            ).fetchall()
         return [OpRow(i, a, c, s, r, n, tuple(json.loads(b)), t) for i, a, c, s, r, n, b, t in rows]
 
     def set_state(
@@ -235,7 +237,10 @@ class Journal:
 
     def owned_ids(self, server: str) -> frozenset[str]:
         """Ids of the contacts this tool created on ``server``."""
-        rows = self._db.execute("SELECT contact_id FROM owned WHERE server=?", (server,))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT contact_id FROM owned WHERE server=?", (server,)
+            ).fetchall()
         return frozenset(r[0] for r in rows)
 
     def forget_owned(self, server: str, contact_ids: Iterable[str]) -> None:
