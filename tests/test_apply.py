@@ -197,3 +197,35 @@ def test_throttling_is_paced_not_stormed(sandbox_factory, tmp_path) -> None:
     assert report.ok
     throttled = sum(1 for r in server.state.requests if r[2] == 429)
     assert throttled <= 4
+
+
+def _crashed_while_sending(engine: ApplyEngine, target, idx: int) -> None:
+    """Leave the journal as a run killed mid-request would: begun, baselined, one op sending."""
+    journal = engine.journal
+    ops = [(op.idx, op.action, op.contact_id) for op in target.operations]
+    journal.begin(target.plan_id, engine.client.base_url, ops)
+    journal.set_baseline(target.plan_id, engine.client.base_url, [(idx, [])])
+    journal.set_state(target.plan_id, engine.client.base_url, idx, "sending", attempt=True)
+
+
+def test_an_add_that_landed_before_a_crash_is_verified_not_repeated(sandbox_factory, tmp_path):
+    server = sandbox_factory(BOOK)
+    target = read_plan_document(plan_doc([add("Landed", "07700900321")]))
+    engine = engine_for(server, tmp_path)
+    _crashed_while_sending(engine, target, 0)
+    server.state.replace_contacts([*BOOK, {"id": "30050", "name": "Landed",
+                                           "phone1": "07700900321"}])  # fmt: skip
+    report = engine.run(target)
+    assert (report.results[0].state, report.results[0].new_id) == (DONE, "30050")
+    assert report.results[0].reason == "verified by reading"
+    assert [c["name"] for c in server.state.snapshot()].count("Landed") == 1
+
+
+def test_an_add_lost_in_a_crash_is_sent_again(sandbox_factory, tmp_path) -> None:
+    server = sandbox_factory(BOOK)
+    target = read_plan_document(plan_doc([add("Lost", "07700900322")]))
+    engine = engine_for(server, tmp_path)
+    _crashed_while_sending(engine, target, 0)
+    report = engine.run(target)
+    assert report.results[0].state == DONE
+    assert [c["name"] for c in server.state.snapshot()].count("Lost") == 1
