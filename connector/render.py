@@ -6,7 +6,7 @@ field-level changes, the reason, and any warnings, then the summary line::
       ~ update 30001 John Smith  (contacts.csv:4)
           ~ name:   "Jon Smith" -> "John Smith"
           + phone2: "07730885627"
-          # name alike (93), same number 07852902011; name differs; adds 07730885627
+          # name alike (92.9), same number 07852902011; name differs; adds 07730885627
 
     Plan: 12 to add, 3 to update, 0 to delete, 2 to review, 1 rejected.
 
@@ -103,12 +103,12 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
     if not plan.has_changes:
         tail.insert(0, "No changes. The phonebook already matches the source.")
     warnings = [paint(_WARN, f"Warning: {warning}") for warning in plan.warnings]
-    return "\n\n".join([*blocks, "\n".join([*warnings, *tail])]) + "\n"
+    return "\n\n".join([*blocks, "\n".join([*warnings, *tail])])
 
 
 def render_plan_json(plan: Plan) -> str:
     """The plan file's JSON, indented, as ``--format json`` prints it."""
-    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
 
 
 def render_plan_csv(plan: Plan, fh: TextIO) -> None:
@@ -155,6 +155,9 @@ def _painter(color: bool) -> _Paint:
 
 def _item_text(item: PlanItem, paint: _Paint) -> str:
     colour = _COLOURS[item.action]
+    if item.action == "rejected" and item.source:  # nothing to show but where and why
+        head = paint(colour, f"  ! rejected {item.source.location}: {item.reason}")
+        return "\n".join([head, *(paint(_WARN, f"      ! {w}") for w in item.warnings)])
     head = paint(colour, f"  {_SYMBOLS[item.action]} {_title(item)}")
     if item.source:
         head += paint(_DIM, f"  ({item.source.location})")

@@ -1,0 +1,379 @@
+"""Benchmark: planning N source records against an N-contact phonebook.
+
+Generates realistic UK contacts (numbers valid for libphonenumber, written the many ways
+people write them; names with case, order, title, typo, accent and company-suffix
+variation; shared switchboards; duplicates on both sides), then reports per size:
+
+* ``plan s``: time of ``make_plan`` (normalising, matching, building the plan);
+* ``floor s``: calling ``phonenumbers.parse``, ``is_possible_number`` and
+  ``format_number(..., E164)`` once on every number string of both sides, the cost of the
+  naive approach; the planner caches on a canonical digit form, so it can beat it;
+* ``peak MB``: the process's peak RSS (``ru_maxrss``), generated data included, measured
+  in a fresh subprocess per size so sizes do not inherit each other's memory.
+
+Usage::
+
+    python benchmarks/bench_plan.py                       # 1k, 10k, 100k; 3 runs each
+    python benchmarks/bench_plan.py --sizes 1000,10000 --repeat 1
+
+Targets on a 2-core machine: 100k x 100k under 15 s and 1 GB; 100k/10k time ratio at most
+12; plan time within 2x of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import phonenumbers
+from phonenumbers import PhoneNumber, PhoneNumberFormat
+
+from connector.model import Contact, RawPhone, SourceRecord
+from connector.plan import PlanSettings, make_plan
+
+# Word lists read better as one string each than as a column of quoted words.
+# Most common first: drawn with Zipf weights.
+FIRST_NAMES = (  # noqa: SIM905
+    "Oliver George Harry Jack Jacob Noah Charlie Muhammad Thomas Oscar William James Henry "
+    "Leo Alfie Joshua Freddie Archie Ethan Isaac Alexander Joseph Edward Samuel Max Daniel "
+    "Arthur Lucas Mohammed Logan Theo Harrison Benjamin Mason Sebastian Finley Adam Dylan "
+    "Zachary Riley Teddy Theodore David Toby Jake Louie Elijah Reggie Luca Michael Ryan John "
+    "Paul Mark Andrew Stephen Richard Peter Christopher Robert Simon Ian Gary Kevin Martin "
+    "Olivia Amelia Isla Ava Emily Isabella Mia Poppy Ella Lily Evie Grace Sophia Sophie Ivy "
+    "Freya Harper Willow Charlotte Jessica Florence Daisy Alice Sienna Phoebe Matilda Ruby "
+    "Evelyn Sofia Elsie Rosie Millie Esme Eva Imogen Layla Emma Sarah Claire Helen Karen "
+    "Susan Julie Nicola Rachel Laura Rebecca Hannah Catherine Elizabeth Margaret Anne Jane "
+    "Zoë Chloé Siobhán Seán Niamh Aoife Dafydd Rhys Gareth Sinéad Priya Aisha Fatima Ravi "
+    "Bartholomew Cressida Ignatius Perpetua Leopold Araminta Ptolemy Clementine Jago Tamsin"
+).split()
+# The most common UK surnames, most common first.
+SURNAMES = (  # noqa: SIM905
+    "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
+    "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
+    "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
+    "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell "
+    "Kelly Cook Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khan "
+    "Marshall Anderson Simpson Ellis Adams Singh Begum Wilkinson Foster Chapman Powell Webb "
+    "Rogers Gray Mason Ali Hunt Hussain Campbell Matthews Owen Palmer Holmes Mills Barnes "
+    "Knight Lloyd Butler Russell Barker Fisher Stevens Jenkins Murray Dixon Harvey O'Brien "
+    "O'Connor McDonald MacLeod Fitzgerald Nowak Kowalski Müller García Álvarez Ó'Súilleabháin"
+).split()
+# Rarer surnames are invented from these pieces: real UK data has a very long tail.
+PREFIXES = (  # noqa: SIM905
+    "Ash Bar Black Brad Brook Cald Carr Chal Cran Dun Fair Fen Gar Hal Har Hol Kings Lang Mar "
+    "Mid New Nor Pen Red Ros Shel Stan Thorn Wal Wes Whit Win"
+).split()
+ENDINGS = (  # noqa: SIM905
+    "bourne bridge bury by combe croft dale don field ford gate ham hurst ington land ley low "
+    "more ridge shaw stead stone thwaite ton well wick wood worth"
+).split()
+TRADES = (  # noqa: SIM905
+    "Plumbing Electrical Joinery Dental Veterinary Accountancy Solicitors Roofing Glazing "
+    "Catering Logistics Print Motors Garden Cleaning Pharmacy Opticians Estate Agents Surveyors"
+).split()
+PLACES = (  # noqa: SIM905
+    "Henley Reading Oxford Thame Marlow Wallingford Didcot Abingdon Witney Bicester Banbury "
+    "Newbury Maidenhead Windsor Slough Wokingham Bracknell Basingstoke Andover Swindon"
+).split()
+SUFFIX_VARIANTS = (("Ltd", "Limited"), ("Ltd", "LTD"), ("PLC", "plc"), ("LLP", "L.L.P."))
+TITLES = ("Dr", "Mr", "Mrs", "Ms", "Dr.")
+# Area codes in use (libphonenumber knows them as valid when followed by these lengths).
+AREAS = (
+    ("20", 8),
+    ("161", 7),
+    ("113", 7),
+    ("114", 7),
+    ("117", 7),
+    ("121", 7),
+    ("131", 7),
+    ("141", 7),
+    ("151", 7),
+    ("191", 7),
+    ("1491", 6),
+    ("1865", 6),
+    ("1223", 6),
+    ("1189", 6),
+    ("1628", 6),
+    ("1344", 6),
+    ("1235", 6),
+    ("1793", 6),
+)
+
+
+class Generator:
+    """Deterministic realistic contacts (``seed``), numbers checked with libphonenumber."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.used: set[str] = set()
+        self.rare_surnames = [a + b for a in PREFIXES for b in ENDINGS]
+        self.rare_surnames += [a + b.lower() + "s" for a in PREFIXES for b in PREFIXES]
+        self.rare_surnames += [a + m + b for a in PREFIXES for m in "aeiouy" for b in ENDINGS]
+        self.first_weights = [1 / (rank + 1) ** 0.8 for rank in range(len(FIRST_NAMES))]
+        self.surname_weights = [1 / (rank + 1) ** 0.6 for rank in range(len(SURNAMES))]
+
+    def nsn(self) -> str:
+        """A fresh valid UK national significant number (no leading zero)."""
+        while True:
+            if self.rng.random() < 0.55:
+                nsn = "7" + self.rng.choice("4589") + "".join(self.rng.choices("0123456789", k=8))
+            else:
+                area, length = self.rng.choice(AREAS)
+                first = self.rng.choice("2345678")
+                rest = "".join(self.rng.choices("0123456789", k=length - 1))
+                nsn = area + first + rest
+            if nsn in self.used:
+                continue
+            number = PhoneNumber(country_code=44, national_number=int(nsn))
+            if phonenumbers.is_valid_number(number):
+                self.used.add(nsn)
+                return nsn
+
+    def person(self) -> str:
+        first = self.rng.choices(FIRST_NAMES, self.first_weights)[0]
+        if self.rng.random() < 0.85:  # the long tail: the top surnames are ~15% of people
+            surname = self.rng.choice(self.rare_surnames)
+        else:
+            surname = self.rng.choices(SURNAMES, self.surname_weights)[0]
+        if self.rng.random() < 0.1:  # double-barrelled
+            surname = f"{self.rng.choice(self.rare_surnames)}-{surname}"
+        return f"{first} {surname}"
+
+    def company(self) -> str:
+        style = self.rng.random()
+        if style < 0.4:
+            return f"{self.rng.choice(SURNAMES)} & Sons Ltd"
+        if style < 0.8:
+            return f"{self.rng.choice(PLACES)} {self.rng.choice(TRADES)} Ltd"
+        return f"{self.rng.choice(self.rare_surnames)} {self.rng.choice(TRADES)} LLP"
+
+    def written(self, nsn: str, remote: bool) -> str:
+        """The number as someone typed it."""
+        r = self.rng.random()
+        national = "0" + nsn
+        if remote:  # mostly Sipalto form, typed by people now and then
+            if r < 0.8:
+                return national
+            if r < 0.9:
+                return f"{national[:5]} {national[5:]}"
+            return "+44" + nsn
+        if r < 0.30:
+            return f"{national[:5]} {national[5:]}"
+        if r < 0.45:
+            return f"+44 {nsn[:4]} {nsn[4:]}"
+        if r < 0.55:
+            return national
+        if r < 0.62:
+            return f"+44 (0){nsn[:4]} {nsn[4:]}"
+        if r < 0.70:
+            return f"{national[:5]}-{national[5:8]}-{national[8:]}"
+        if r < 0.76:
+            return f"0044 {nsn}"
+        if r < 0.82:
+            return f"({national[:5]}) {national[5:]}"
+        if r < 0.86:
+            return f"{national[:5]}.{national[5:8]}.{national[8:]}"
+        if r < 0.90:
+            return f"tel:+44{nsn}"
+        if r < 0.93:
+            return f"{national[:5]} {national[5:]} (mobile)"
+        if r < 0.96:
+            return f"{national} ext {self.rng.randint(10, 999)}"
+        if r < 0.98:
+            return nsn  # a lost leading zero (spreadsheets)
+        return f"44{nsn}"
+
+    def varied(self, name: str) -> str:
+        """How another system spells the same name."""
+        r = self.rng.random()
+        if r < 0.70:
+            return name
+        if r < 0.76:
+            return name.upper()
+        if r < 0.82 and " " in name and "&" not in name and not name.endswith(("Ltd", "LLP")):
+            first, _, last = name.partition(" ")
+            return f"{last}, {first}"
+        if r < 0.86 and "Ltd" not in name:
+            return f"{self.rng.choice(TITLES)} {name}"
+        if r < 0.92:
+            for short, long in SUFFIX_VARIANTS:
+                if name.endswith(" " + short):
+                    return name[: -len(short)] + long
+            return "  " + name.lower() + " "
+        first, _, rest = name.partition(" ")
+        if len(first) > 4:  # a typo in the first name: a dropped letter
+            cut = self.rng.randrange(1, len(first) - 1)
+            return first[:cut] + first[cut + 1 :] + " " + rest
+        return name
+
+
+def build(size: int, seed: int = 7) -> tuple[list[SourceRecord], list[Contact]]:
+    """``size`` source records and ``size`` phonebook contacts that overlap like real data."""
+    gen = Generator(seed)
+    rng = gen.rng
+    switchboards = [gen.nsn() for _ in range(max(1, size // 50))]
+    people: list[tuple[str, list[str]]] = []
+    for _ in range(size):
+        if rng.random() < 0.15:
+            name = gen.company()
+            numbers = [gen.nsn()]
+        else:
+            name = gen.person()
+            numbers = [gen.nsn() for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
+            if rng.random() < 0.08:  # staff reachable through their firm's switchboard
+                numbers = [*numbers[:2], rng.choice(switchboards)]
+        people.append((name, numbers))
+
+    contacts: list[Contact] = []
+    next_id = 30000
+    in_book = people[: int(size * 0.8)]
+    for name, numbers in in_book:
+        copies = 2 if rng.random() < 0.005 else 1  # phonebook duplicates
+        for _ in range(copies):
+            next_id += 1
+            slots = [gen.written(n, remote=True) for n in numbers] + ["", "", ""]
+            contacts.append(Contact(str(next_id), name, *slots[:3]))
+    while len(contacts) < size:  # phonebook-only contacts (internal, old)
+        next_id += 1
+        contacts.append(Contact(str(next_id), gen.person(), "0" + gen.nsn()))
+    contacts = contacts[:size]
+
+    records: list[SourceRecord] = []
+    overlap = in_book[: int(size * 0.75)]
+    fresh = people[int(size * 0.8) :]
+    chosen = overlap + fresh
+    rng.shuffle(chosen)
+    for name, numbers in chosen:
+        numbers = list(numbers)
+        r = rng.random()
+        if r < 0.05:
+            numbers = [gen.nsn()]  # changed number: same name, no shared number
+        elif r < 0.10 and len(numbers) < 3:
+            numbers.append(gen.nsn())  # a new second number
+        phones = tuple(RawPhone(gen.written(n, remote=False)) for n in numbers)
+        records.append(SourceRecord("", "", gen.varied(name), phones))
+        if rng.random() < 0.005:  # the same person twice in the file
+            records.append(SourceRecord("", "", name, phones[:1]))
+    while len(records) < size:
+        records.append(
+            SourceRecord("", "", gen.person(), (RawPhone(gen.written(gen.nsn(), False)),))
+        )
+    records = [
+        SourceRecord(f"row:{i + 2}", f"contacts.csv:{i + 2}", r.name, r.phones)
+        for i, r in enumerate(records[:size])
+    ]
+    return records, contacts
+
+
+def floor_seconds(strings: list[str]) -> float:
+    """Naive cost: parse, is_possible_number and format E.164 once per number string.
+
+    Measured with the garbage collector off, as the planner runs, so the floor is not
+    inflated by collections of the generated data.
+    """
+    gc.collect()
+    gc.disable()
+    start = time.perf_counter()
+    for text in strings:
+        try:
+            number = phonenumbers.parse(text, "GB")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    seconds = time.perf_counter() - start
+    gc.enable()
+    return seconds
+
+
+def timed(function: Callable[[], object]) -> tuple[float, object]:
+    gc.collect()
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def run_one(size: int) -> dict[str, object]:
+    """Generate, measure the floor, plan; runs inside the per-size subprocess."""
+    records, contacts = build(size)
+    strings = [p.value for r in records for p in r.phones]
+    strings += [p for c in contacts for p in c.phones]
+    floor_seconds(strings[:50])  # load libphonenumber's metadata before timing
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    floor = floor_seconds(strings)
+    created = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    cpu = time.process_time()
+    seconds, plan = timed(
+        lambda: make_plan(records, contacts, PlanSettings(), plan_id="bench", created_at=created)
+    )
+    cpu = time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "size": size,
+        "numbers": len(strings),
+        "plan": seconds,
+        "plan_cpu": cpu,
+        "floor": floor,
+        "rss_data_mb": rss_before / 1024,
+        "peak_mb": peak / 1024,
+        "summary": plan.summary,  # type: ignore[attr-defined]
+    }
+
+
+def measure(size: int, repeat: int) -> dict[str, object]:
+    """Median plan and floor times over ``repeat`` fresh subprocesses; the largest peak."""
+    runs = []
+    for _ in range(repeat):
+        child = subprocess.run(
+            [sys.executable, __file__, "--one", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        runs.append(json.loads(child.stdout))
+    row = dict(runs[0])
+    for key in ("plan", "plan_cpu", "floor"):
+        row[key] = statistics.median(run[key] for run in runs)
+    row["peak_mb"] = max(run["peak_mb"] for run in runs)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated sizes")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size (median is shown)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the per-size child
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return 0
+    rows = [measure(int(size), args.repeat) for size in args.sizes.split(",")]
+    print(
+        f"{'size':>8} {'numbers':>8} {'plan s':>8} {'cpu s':>8} {'floor s':>8} "
+        f"{'plan/floor':>10} {'data MB':>8} {'peak MB':>8}"
+    )
+    for row in rows:
+        print(
+            f"{row['size']:>8} {row['numbers']:>8} {row['plan']:>8.2f} {row['plan_cpu']:>8.2f} "
+            f"{row['floor']:>8.2f} {row['plan'] / row['floor']:>10.2f} "
+            f"{row['rss_data_mb']:>8.0f} {row['peak_mb']:>8.0f}"
+        )
+    for row in rows:
+        print(f"{row['size']:>8} summary: {row['summary']}")
+    by_size = {row["size"]: row["plan"] for row in rows}
+    if 10000 in by_size and 100000 in by_size:
+        print(f"100k/10k plan time ratio: {by_size[100000] / by_size[10000]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

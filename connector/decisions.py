@@ -1,0 +1,163 @@
+"""Reviewers' decisions: pin a source record to a phonebook contact, to a new contact, or
+leave it out.
+
+A decisions file resolves ``review`` items (and may overrule any other item). Records are
+named by their source key, the ``source.key`` of the plan item (the ``source_key`` column
+of the CSV preview). Two formats are read, chosen by the file's extension:
+
+YAML (``.yaml``, ``.yml``, also ``.json``): a mapping from source key to decision::
+
+    C001: {match: "30001"}   # this record is phonebook contact 30001: update it
+    C002: match 30002        # the same, written as text
+    C003: add                # a new contact, whatever matching thinks
+    "row:17": skip           # leave this record out of the sync
+
+Quote keys and ids that look like numbers (``"0042"``) so YAML keeps them as written.
+
+CSV (``.csv``): the preview written by ``sipalto-sync plan --format csv`` with its
+``decision`` column filled in, for example in a spreadsheet: ``match 30001`` or just
+``30001``, ``add``, ``skip``. Rows whose decision is empty are ignored; the key is read
+from the ``source_key`` column (or ``key``). Comma, semicolon and tab separated files are
+accepted, as spreadsheets save them.
+
+The plan remembers the decisions it was made with in ``settings.decisions``, in the YAML
+shape above.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from connector.errors import ConfigError
+
+__all__ = ["DECISION_ACTIONS", "Decision", "escape_cell", "load_decisions", "parse_decision"]
+
+#: What a reviewer can decide for a source record.
+DECISION_ACTIONS = ("match", "add", "skip")
+
+# Leading characters a spreadsheet runs as a formula; the CSV preview escapes such cells
+# with a leading apostrophe, which is taken off again here.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """``match`` (with ``remote_id``), ``add`` or ``skip``."""
+
+    action: str
+    remote_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in DECISION_ACTIONS:
+            raise ValueError(f"unknown decision {self.action!r}")
+        if (self.action == "match") != bool(self.remote_id):
+            raise ValueError("a match decision needs a contact id, and only a match has one")
+
+    def to_json(self) -> str | dict[str, str]:
+        """``"add"``, ``"skip"`` or ``{"match": "30001"}``."""
+        if self.action == "match":
+            assert self.remote_id is not None
+            return {"match": self.remote_id}
+        return self.action
+
+    def __str__(self) -> str:
+        return f"match {self.remote_id}" if self.action == "match" else self.action
+
+
+def parse_decision(value: object) -> Decision:
+    """A decision from YAML/JSON or a CSV cell.
+
+    Accepts ``"add"``, ``"skip"``, ``"match 30001"``, ``"30001"`` (a bare numeric id means
+    match, so a typo such as ``"ad"`` is an error, not an id) and ``{"match": 30001}``;
+    raises ``ValueError`` with a readable message otherwise.
+    """
+    if isinstance(value, Mapping):
+        if set(value) != {"match"} or value["match"] in (None, ""):
+            raise ValueError(f"expected {{match: <contact id>}}, got {dict(value)!r}")
+        return Decision("match", str(value["match"]).strip())
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"expected add, skip or match <contact id>, got {value!r}")
+    text = str(value).strip()
+    words = text.split()
+    if not words:
+        raise ValueError("empty decision")
+    verb = words[0].lower()
+    if verb in ("add", "skip") and len(words) == 1:
+        return Decision(verb)
+    if verb == "match" and len(words) == 2:
+        return Decision("match", words[1])
+    if len(words) == 1 and verb.isdigit():  # a bare (numeric, as Sipalto's are) contact id
+        return Decision("match", words[0])
+    raise ValueError(f"expected add, skip or match <contact id>, got {text!r}")
+
+
+def load_decisions(path: str | Path) -> dict[str, Decision]:
+    """Read a decisions file (YAML or the filled-in CSV preview); ``ConfigError`` if bad."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read decisions file ({exc})") from exc
+    if path.suffix.lower() == ".csv":
+        return _from_csv(text, path)
+    return _from_yaml(text, path)
+
+
+def _from_yaml(text: str, path: Path) -> dict[str, Decision]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of source key to decision")
+    decisions: dict[str, Decision] = {}
+    for key, value in data.items():
+        try:
+            decisions[str(key)] = parse_decision(value)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: decision for {key}: {exc}") from exc
+    return decisions
+
+
+def _from_csv(text: str, path: Path) -> dict[str, Decision]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
+    key_column = columns.get("source_key") or columns.get("key")
+    decision_column = columns.get("decision")
+    if key_column is None or decision_column is None:
+        raise ConfigError(f"{path}: needs a source_key column and a decision column")
+    decisions: dict[str, Decision] = {}
+    for row in reader:
+        cell = (row.get(decision_column) or "").strip()
+        if not cell:
+            continue
+        line = reader.line_num
+        key = _unescape(row.get(key_column) or "").strip()
+        if not key:
+            raise ConfigError(f"{path}:{line}: a decision without a source key")
+        try:
+            decisions[key] = parse_decision(_unescape(cell))
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{line}: {exc}") from exc
+    return decisions
+
+
+def escape_cell(text: str) -> str:
+    """Make a CSV cell safe from spreadsheet formula injection (``'`` before ``= + - @``)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _unescape(text: str) -> str:
+    if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text

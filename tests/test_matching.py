@@ -1,0 +1,190 @@
+"""Matching: evidence, verdicts, blocking and one-to-one assignment."""
+
+from __future__ import annotations
+
+import pytest
+
+from connector.matching import (
+    ADD,
+    DIFFERENT,
+    MATCH,
+    REVIEW,
+    MatchSettings,
+    Party,
+    compare,
+    find_duplicates,
+    make_party,
+    match_all,
+    name_similarity,
+)
+from connector.names import name_tokens
+
+SETTINGS = MatchSettings()
+
+
+def party(name: str, *numbers: str) -> Party:
+    return make_party(name, numbers)
+
+
+def similarity(a: str, b: str) -> tuple[float, float]:
+    return name_similarity(name_tokens(a), name_tokens(b))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "score", "weakest"),
+    [
+        ("John Smith", "Smith, John", 100, 100),
+        ("Jon Smith", "John Smith", 92.9, 85.7),
+        ("J Smith", "John Smith", 95, 90),
+        ("Jane Smith", "John Smith", 75, 50),
+        ("Bob Smith", "Robert Smith", 72.2, 44.4),
+        ("John Smith", "John Michael Smith", 86.7, 100),
+        ("John Smith", "John Smith Jr", 86.7, 0),
+        ("John Smith Snr", "John Smith Jr", 80.0, 0),
+        ("Van Der Berg", "Vanderberg", 100, 100),
+    ],
+)
+def test_name_similarity_pairs_words_and_keeps_the_weakest(
+    a: str, b: str, score: float, weakest: float
+) -> None:
+    assert similarity(a, b) == (score, weakest)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "verdict"),
+    [
+        (party("John Smith", "07852902011"), party("John Smith", "07852902011"), MATCH),
+        (party("Jon Smith", "07852902011"), party("John Smith", "07852902011"), MATCH),
+        (party("Dr. J. Smith", "07852902011"), party("John Smith", "07852902011"), MATCH),
+        (party("Acme Ltd", "01491833000"), party("ACME Limited", "01491833000"), MATCH),
+        (party("Jane Smith", "01491833000"), party("John Smith", "01491833000"), REVIEW),
+        (party("Bob Smith", "07852902011"), party("Robert Smith", "07852902011"), REVIEW),
+        (party("Beta Corp", "01491833000"), party("Acme Ltd", "01491833000"), DIFFERENT),
+        (party("John Smith", "07852902011"), party("John Smith", "07700900001"), REVIEW),
+        (party("Jon Smith", "07852902011"), party("John Smith", "07700900001"), REVIEW),
+        (party("Jane Smith", "07852902011"), party("John Smith", "07700900001"), DIFFERENT),
+        (
+            party("Rajesh Kumar Patel", "07700900103", "01614960103"),
+            party("Rajesh Patel", "07700900103", "01614960103"),
+            MATCH,
+        ),
+        (party("Rajesh Kumar Patel", "07700900103"), party("Rajesh Patel", "07700900103"), REVIEW),
+        (
+            party("John Smith Jr", "01491833000", "07852902011"),
+            party("John Smith", "01491833000", "07852902011"),
+            REVIEW,
+        ),
+    ],
+)
+def test_a_verdict_needs_both_a_shared_number_and_an_agreeing_name(
+    a: Party, b: Party, verdict: str
+) -> None:
+    assert compare(a, b, SETTINGS).verdict == verdict
+
+
+def test_shared_switchboard_is_not_a_match() -> None:
+    evidence = compare(
+        party("Beta Corp", "01491833000"), party("Acme Ltd", "01491833000"), SETTINGS
+    )
+    assert evidence.verdict == DIFFERENT
+    assert evidence.reason == (
+        "shares number 01491833000 but the name is different (25): a shared line"
+    )
+
+
+def test_evidence_reason_and_score_read_as_a_person_would_check() -> None:
+    evidence = compare(
+        party("Jon Smith", "07852902011"), party("John Smith", "07852902011"), SETTINGS
+    )
+    assert evidence.reason == "name alike (92.9), same number 07852902011"
+    assert evidence.score == 92.9
+    alone = compare(
+        party("John Smith", "07852902011"), party("John Smith", "07700900001"), SETTINGS
+    )
+    assert alone.reason == "same name, no number in common"
+    assert alone.score == 50
+
+
+def test_thresholds_are_configurable() -> None:
+    strict = MatchSettings(match_name_score=95)
+    a, b = party("Jon Smith", "07852902011"), party("John Smith", "07852902011")
+    assert compare(a, b, strict).verdict == REVIEW
+
+
+def test_settings_reject_nonsense_and_round_trip_as_json() -> None:
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        MatchSettings(word_floor=120)
+    with pytest.raises(ValueError, match="must not exceed the match scores"):
+        MatchSettings(review_shared_score=95)
+    custom = MatchSettings(match_name_score=90, max_postings=50)
+    assert MatchSettings.from_json(custom.to_json()) == custom
+    with pytest.raises(ValueError, match="unknown match settings"):
+        MatchSettings.from_json({"typo_score": 1})
+
+
+def test_one_remote_contact_is_matched_by_at_most_one_record() -> None:
+    sources = [party("J Smith", "07852902011"), party("John Smyth", "07852902011")]
+    remotes = [party("John Smith", "07852902011")]
+    first, second = match_all(sources, remotes, SETTINGS)
+    assert (first.verdict, first.remote) == (MATCH, 0)
+    assert second.verdict == REVIEW
+    assert second.taken == ((0, 0),)
+
+
+def test_remote_duplicates_are_reported_and_one_of_them_matched() -> None:
+    remotes = [party("John Smith", "07852902011"), party("Smith, John", "07852902011")]
+    (outcome,) = match_all([party("John Smith", "07852902011")], remotes, SETTINGS)
+    assert outcome.verdict == MATCH
+    assert outcome.remote == 0
+    assert [r for r, _ in outcome.duplicates] == [1]
+
+
+def test_the_contact_already_bearing_the_name_wins_a_tie() -> None:
+    remotes = [party("ACME Limited", "01614960000"), party("Acme Ltd", "01614960000")]
+    (outcome,) = match_all([party("Acme Ltd", "01614960000")], remotes, SETTINGS)
+    assert outcome.remote == 1
+
+
+def test_a_similar_name_without_a_shared_number_is_found_by_name_blocking() -> None:
+    remotes = [party("John Smith", "07700900001"), party("Mary Jones", "07700900002")]
+    (outcome,) = match_all([party("Jon Smith", "07852902011")], remotes, SETTINGS)
+    assert outcome.verdict == REVIEW
+    assert [r for r, _ in outcome.candidates] == [0]
+
+
+def test_a_contact_matched_by_another_record_is_no_candidate_by_name() -> None:
+    sources = [party("John Smith", "07700900001"), party("John Smith", "07852902011")]
+    remotes = [party("John Smith", "07700900001")]
+    first, second = match_all(sources, remotes, SETTINGS)
+    assert first.verdict == MATCH
+    assert second.verdict == ADD
+    assert second.taken == ((0, 0),)
+
+
+def test_a_pinned_pair_is_matched_first_whatever_the_evidence() -> None:
+    sources = [party("Bob Jones", "07911123456"), party("Robert Jones", "07911123456")]
+    remotes = [party("Robert Jones", "07911123456")]
+    first, second = match_all(sources, remotes, SETTINGS, pinned={0: 0})
+    assert (first.verdict, first.remote) == (MATCH, 0)
+    assert second.verdict == REVIEW  # its match is taken by the reviewer's choice
+
+
+def test_a_crowded_number_only_blocks_contacts_of_the_same_name() -> None:
+    crowd = MatchSettings(max_postings=2)
+    remotes = [party(f"Person {n}", "01491833000") for n in range(5)]
+    remotes.append(party("Reception", "01491833000"))
+    (outcome,) = match_all([party("Reception", "01491833000")], remotes, crowd)
+    assert (outcome.verdict, outcome.remote) == (MATCH, 5)
+
+
+def test_source_records_repeating_an_earlier_one_are_found() -> None:
+    sources = [
+        party("John Smith", "07852902011"),
+        party("Jane Smith", "07852902011"),  # a family member sharing the number
+        party("Smith, John", "07852902011", "01491833000"),
+        None,  # rejected or decided: takes no part
+        party("Jon Smith", "01491833000"),  # shares only with a repeat: merged all the same
+        party("Jon Smith", "07700900001"),  # shares nothing
+    ]
+    repeats = find_duplicates(sources, SETTINGS)
+    assert {i: root for i, (root, _) in repeats.items()} == {2: 0, 4: 0}

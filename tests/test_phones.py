@@ -1,0 +1,260 @@
+"""Phone numbers: the forms real data holds, and Sipalto's form out."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.model import RawPhone
+from connector.phones import PhoneNormaliser
+
+GB = PhoneNormaliser("GB")
+
+
+def numbers(text: str) -> list[str]:
+    return [result.number for result in GB.parse_value(text) if result.usable]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("01491 833000", "01491833000"),
+        ("+44 (0)1491 833000", "01491833000"),
+        ("+44 1491 833000", "01491833000"),
+        ("0044 1491 833000", "01491833000"),
+        ("441491833000", "01491833000"),
+        ("(01491) 833-000", "01491833000"),
+        ("01491.833.000", "01491833000"),
+        ("tel:+44-1491-833000", "01491833000"),
+        ("7852902011", "07852902011"),  # a lost leading zero
+        ("07852 902011", "07852902011"),
+        ("+353 1 234 5678", "+35312345678"),
+        ("00353 1 234 5678", "+35312345678"),
+        ("+1 (212) 555-1234", "+12125551234"),
+        ("07730 885627 (mobile)", "07730885627"),
+        ("Mum 07730 885627", "07730885627"),
+        ("mob: 07730885627", "07730885627"),
+        ("07730885627 MOB", "07730885627"),
+        ("0800 FLOWERS", "08003569377"),
+        ("０７８５２ ９０２０１１", "07852902011"),  # fullwidth, as typed with an IME
+        ("＋４４ ７８５２ ９０２０１１", "07852902011"),
+    ],
+)
+def test_common_forms_normalise_to_sipalto_form(text: str, expected: str) -> None:
+    assert numbers(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1009", "1009"), ("999", "999"), ("10 09", "1009"), ("１００９", "1009")],
+)
+def test_extensions_and_short_codes_are_kept_verbatim(text: str, expected: str) -> None:
+    (result,) = GB.parse_value(text)
+    assert result.kind == "short"
+    assert result.number == expected
+    assert not result.warnings
+
+
+@pytest.mark.parametrize("text", ["", "n/a", "tbc", "-", "  ", "none", "ask reception"])
+def test_values_without_digits_are_no_number(text: str) -> None:
+    assert GB.parse_value(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "extension"),
+    [
+        ("020 7946 0123 ext 204", "204"),
+        ("020 7946 0123 x204", "204"),
+        ("020 7946 0123, ext. 204", "204"),
+        ("020 7946 0123 (extension 204)", "204"),
+        ("tel:+44-20-7946-0123;ext=204", "204"),
+    ],
+)
+def test_an_extension_is_dropped_with_a_warning(text: str, extension: str) -> None:
+    (result,) = GB.parse_value(text)
+    assert result.number == "02079460123"
+    assert any(f"extension {extension} dropped from" in w for w in result.warnings)
+
+
+def test_extension_warning_quotes_the_value_as_written() -> None:
+    (result,) = GB.parse_value("020 7946 0123 ext 204")
+    assert result.warnings == ("extension 204 dropped from 020 7946 0123 ext 204",)
+
+
+def test_pause_dialling_is_dropped_with_a_warning() -> None:
+    (result,) = GB.parse_value("01491833000p123")
+    assert result.number == "01491833000"
+    assert result.warnings == ("dial sequence p123 dropped from 01491833000p123",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01491 833000 / 07852 902011",
+        "01491 833000, 07852 902011",
+        "01491 833000; 07852 902011",
+        "01491 833000 or 07852 902011",
+        "home: 01491 833000, mobile: 07852 902011",
+        "01491 833000\n07852 902011",
+        "01491 833000 07852 902011",
+    ],
+)
+def test_several_numbers_in_one_value_are_all_found(text: str) -> None:
+    assert numbers(text) == ["01491833000", "07852902011"]
+
+
+def test_possible_but_not_valid_number_is_kept_with_a_warning() -> None:
+    (result,) = GB.parse_value("07700 900999")  # Ofcom's drama range
+    assert result.number == "07700900999"
+    assert result.warnings == ("07700 900999 kept though not a valid UK number",)
+
+
+@pytest.mark.parametrize("text", ["0123", "0800 flowers", "01491 833000/833001", "+44 12"])
+def test_impossible_number_is_reported_and_dropped(text: str) -> None:
+    (result,) = GB.parse_value(text)
+    assert not result.usable
+    assert result.kind == "dropped"
+    assert result.error is not None and result.error.startswith("not a possible phone number")
+
+
+def test_record_numbers_dedupe_and_report_overflow_in_priority_order() -> None:
+    got = GB.normalise_record_phones(
+        [
+            RawPhone("01491 833000"),
+            RawPhone("+44 1491 833000"),  # the same number again
+            RawPhone("07852 902011"),
+            RawPhone("n/a"),
+            RawPhone("0161 496 0000"),
+            RawPhone("0161 496 0001"),
+            RawPhone("0123"),
+        ]
+    )
+    assert got.numbers == ("01491833000", "07852902011", "01614960000")
+    assert got.warnings == ("4th number 0161 496 0001 did not fit (Sipalto holds 3)",)
+    assert got.errors == ("0123: not a possible phone number (too short), dropped",)
+    assert got.ignored == ("n/a",)
+
+
+def test_preferred_number_comes_first() -> None:
+    got = GB.normalise_record_phones(
+        [RawPhone("01491 833000"), RawPhone("07852 902011", preferred=True)]
+    )
+    assert got.numbers == ("07852902011", "01491833000")
+
+
+def test_canonical_compares_numbers_from_both_sides() -> None:
+    assert GB.canonical("07852 902011") == GB.canonical("+447852902011") == "07852902011"
+    assert GB.canonical(" ask reception ") == "ask reception"
+
+
+def test_region_decides_what_is_home() -> None:
+    ireland = PhoneNormaliser("IE")
+    assert [r.number for r in ireland.parse_value("01 234 5678")] == ["012345678"]
+    assert [r.number for r in ireland.parse_value("+44 1491 833000")] == ["+441491833000"]
+
+
+def test_unknown_region_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown region"):
+        PhoneNormaliser("XX")
+
+
+def test_one_number_written_several_ways_is_parsed_once() -> None:
+    normaliser = PhoneNormaliser("GB")
+    spellings = ["+353 1 234 5678", "00353 1 234 5678", "+353-1-234-5678", "+353 (0)1 234 5678"]
+    with mock.patch("phonenumbers.parse", wraps=phonenumbers.parse) as parse:
+        results = [normaliser.parse_value(s) for s in spellings + spellings]
+    assert {r[0].number for r in results} == {"+35312345678"}
+    assert parse.call_count == 1
+
+
+def test_home_numbers_in_canonical_form_need_no_parse_call() -> None:
+    normaliser = PhoneNormaliser("GB")
+    with mock.patch("phonenumbers.parse", wraps=phonenumbers.parse) as parse:
+        normaliser.parse_value("01491 833000")
+        normaliser.parse_value("+44 1491 833000")
+    assert parse.call_count == 0
+
+
+# -- properties ----------------------------------------------------------------------------
+
+VALID_UK = [
+    phonenumbers.national_significant_number(example)
+    for kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.VOIP,
+        phonenumbers.PhoneNumberType.UAN,
+    )
+    if (example := phonenumbers.example_number_for_type("GB", kind)) is not None
+] + ["1491833000", "7852902011", "2079460123", "1614960000", "1134960000"]
+
+FORMATS = [
+    "0{n}",
+    "+44{n}",
+    "+44 {n}",
+    "+44 (0){n}",
+    "0044 {n}",
+    "44{n}",
+    "{n}",
+    "tel:+44{n}",
+    "0{a} {b}",
+    "0{a}-{b}",
+    "(0{a}) {b}",
+    "0{a}.{b}",
+    "+44 (0) {a} {b}",
+    "0{n} (work)",
+    "Office: 0{n}",
+]
+
+
+@given(st.sampled_from(VALID_UK), st.sampled_from(FORMATS), st.integers(1, 5))
+def test_a_number_written_in_any_common_format_normalises_the_same(
+    nsn: str, fmt: str, cut: int
+) -> None:
+    text = fmt.format(n=nsn, a=nsn[:cut], b=nsn[cut:])
+    assert numbers(text) == ["0" + nsn]
+
+
+@given(st.text(alphabet="0123456789 +-()./x,;tel:abcMOB", max_size=30))
+@settings(max_examples=300)
+def test_normalising_is_idempotent(text: str) -> None:
+    for result in GB.parse_value(text):
+        if result.usable:
+            again = GB.parse_value(result.number)
+            assert [r.number for r in again] == [result.number]
+
+
+@given(
+    st.sampled_from(["+44", "+353", "+1", "+33", "+49", "+61", "+800"]),
+    st.text(alphabet="0123456789", min_size=1, max_size=17),
+)
+@settings(max_examples=600)
+def test_international_input_agrees_with_libphonenumber(country: str, digits: str) -> None:
+    """Every verdict on a ``+<country>...`` value is libphonenumber's: usable exactly when
+    possible, flagged exactly when not valid, and in Sipalto's form."""
+    text = country + digits
+    results = PhoneNormaliser("GB").parse_value(text)
+    try:
+        expected = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        assert [r.usable for r in results] == [False]
+        return
+    reason = phonenumbers.is_possible_number_with_reason(expected)
+    (result,) = results
+    assert result.usable == (reason == phonenumbers.ValidationResult.IS_POSSIBLE)
+    if not result.usable:
+        return
+    if expected.country_code == 44:
+        assert result.number == "0" + phonenumbers.national_significant_number(expected)
+    else:
+        assert result.number == phonenumbers.format_number(
+            expected, phonenumbers.PhoneNumberFormat.E164
+        )
+    flagged = any("not a valid" in w for w in result.warnings)
+    assert flagged == (not phonenumbers.is_valid_number(expected))

@@ -1,0 +1,142 @@
+"""Rendering a plan: the exact lines a person reads, the CSV a reviewer edits, the JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from planning_helpers import contact, plan, record
+
+from connector.decisions import Decision
+from connector.plan import Plan
+from connector.render import (
+    CSV_COLUMNS,
+    render_plan_csv,
+    render_plan_json,
+    render_plan_text,
+    summary_line,
+)
+
+RECORDS = [
+    record("a", "Jon Smith", "07852902011", "07730 885627"),
+    record("b", "Jane Smith", "01491 833000"),
+    record("c", "Nobody", "n/a"),
+    record("d", "Zoë New", "+353 1 234 5678"),
+    record("e", "Acme Ltd", "01614960000"),
+]
+CONTACTS = [
+    contact("30001", "John Smith", "07852902011"),
+    contact("30002", "John Smith", "01491833000"),
+    contact("30003", "Acme Ltd", "01614960000"),
+]
+
+
+def sample() -> Plan:
+    return plan(RECORDS, CONTACTS)
+
+
+def test_text_preview_reads_like_a_careful_terraform_plan() -> None:
+    assert render_plan_text(sample()).splitlines() == [
+        "  ~ update 30001 Jon Smith  (contacts.csv:a)",
+        '      ~ name:   "John Smith" -> "Jon Smith"',
+        '      + phone2: "07730885627"',
+        "      # name alike (92.9), same number 07852902011; name differs; adds 07730885627",
+        "",
+        "  ? review Jane Smith (score 75)  (contacts.csv:b)",
+        "      would add: Jane Smith [01491833000]",
+        "      candidate 30002 John Smith [01491833000] score 75:"
+        " shares number 01491833000 but the name differs (75)",
+        "      # shares number 01491833000 but the name differs (75)",
+        "",
+        "  ! rejected contacts.csv:c: no usable phone number (n/a)",
+        "",
+        "  + add Zoë New  (contacts.csv:d)",
+        '      + name:   "Zoë New"',
+        '      + phone1: "+35312345678"',
+        "      # no contact shares a number or a close name",
+        "",
+        "Plan: 1 to add, 1 to update, 0 to delete, 1 to review, 1 rejected.",
+        "Also: 1 unchanged, 0 duplicate, 0 skipped.",
+    ]
+
+
+def test_unchanged_items_are_shown_only_when_verbose() -> None:
+    quiet = render_plan_text(sample())
+    verbose = render_plan_text(sample(), verbose=True)
+    assert "unchanged 30003 Acme Ltd" not in quiet
+    assert "    unchanged 30003 Acme Ltd  (contacts.csv:e)" in verbose.splitlines()
+
+
+def test_summary_line_is_exact() -> None:
+    assert summary_line(sample()) == (
+        "Plan: 1 to add, 1 to update, 0 to delete, 1 to review, 1 rejected."
+    )
+
+
+def test_no_changes_says_so() -> None:
+    text = render_plan_text(plan([record("e", "Acme Ltd", "01614960000")], CONTACTS))
+    assert text.splitlines()[0] == "No changes. The phonebook already matches the source."
+
+
+def test_deletes_and_warnings_are_shown() -> None:
+    result = plan(
+        [record("e", "Acme Ltd", "01614960000 x12")],
+        CONTACTS,
+        delete="owned",
+        owned_ids=frozenset({"30002"}),
+        decisions={"gone": Decision("add")},
+    )
+    lines = render_plan_text(result, verbose=True).splitlines()
+    assert "      ! extension 12 dropped from 01614960000 x12" in lines
+    assert "  - delete 30002 John Smith" in lines
+    assert '      - phone1: "01491833000"' in lines
+    assert "Warning: decision for gone ignored: no such source record" in lines
+
+
+def test_colour_only_when_asked() -> None:
+    assert "\x1b[" not in render_plan_text(sample())
+    coloured = render_plan_text(sample(), color=True)
+    assert "\x1b[32m  + add Zoë New\x1b[0m" in coloured
+    assert "\x1b[33m  ~ update 30001 Jon Smith\x1b[0m" in coloured
+
+
+def test_csv_has_one_row_per_item_and_an_empty_decision_column() -> None:
+    buffer = io.StringIO()
+    render_plan_csv(sample(), buffer)
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [r["action"] for r in rows] == ["update", "review", "rejected", "add", "unchanged"]
+    assert all(r["decision"] == "" for r in rows)
+    assert rows[1]["candidates"] == "30002 John Smith 01491833000 (75)"
+    assert rows[0]["name_before"] == "John Smith" and rows[0]["name_after"] == "Jon Smith"
+
+
+def test_csv_escapes_cells_a_spreadsheet_would_run() -> None:
+    records = [
+        record("=HYPERLINK(1)", "+Plus Name", "+353 1 234 5678"),
+        record("@key", "-Minus", "07852902011"),
+    ]
+    buffer = io.StringIO()
+    render_plan_csv(plan(records), buffer)
+    rows = list(csv.reader(io.StringIO(buffer.getvalue())))[1:]
+    cells = [cell for row in rows for cell in row]
+    assert "'=HYPERLINK(1)" in cells
+    assert "'+Plus Name" in cells
+    assert "'+35312345678" in cells
+    assert "'@key" in cells
+    assert "'-Minus" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
+def test_csv_remembers_decisions_already_made() -> None:
+    buffer = io.StringIO()
+    render_plan_csv(plan(RECORDS, CONTACTS, decisions={"b": Decision("add")}), buffer)
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert [r["decision"] for r in rows if r["source_key"] == "b"] == ["add"]
+
+
+def test_json_is_the_plan_file() -> None:
+    result = sample()
+    assert json.loads(render_plan_json(result)) == result.to_json()
+    assert Plan.from_json(json.loads(render_plan_json(result))) == result
