@@ -148,3 +148,21 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     saved = json.loads(state.read_text(encoding="utf-8"))
     assert any(c["name"] == "Kept" for c in saved)
     assert process.returncode == 0
+
+
+def test_every_command_has_a_readme_example() -> None:
+    from pathlib import Path
+
+    from connector.cli import cli
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+    def leaves(group, path):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from leaves(command, [*path, name])
+            else:
+                yield [*path, name]
+
+    for path in leaves(cli, []):
+        assert f"sipalto-sync {' '.join(path)}" in readme, f"no README example of {path}"
