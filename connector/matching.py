@@ -28,7 +28,7 @@ new contact. Records repeating an earlier record are found the same way
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 
@@ -307,7 +307,7 @@ class _RemoteIndex:
             found.update(posting)
         return sorted(found)
 
-    def by_name(self, party: Party) -> list[int]:
+    def by_name(self, party: Party, taken: Container[int]) -> list[int]:
         """Contacts whose name could reach ``review_name_score``: the same name, or one
         agreeing on every word but one, that one close enough (an initial, a typo).
 
@@ -315,9 +315,13 @@ class _RemoteIndex:
         the review score ``R`` with all but one word equal only if the odd pair scores at
         least ``n * R - (n - 1) * 100`` (80 for two words at the default 90), and names of
         different lengths or with two differing words fall short of the default.
+
+        Contacts ``taken`` (matched by other records; fixed by the first call) are no
+        candidates, so they are left out of the word blocks, which keeps them small; of
+        them only namesakes are returned, for messages.
         """
         if self._by_name is None:
-            self._build_name_index()
+            self._build_name_index(taken)
         assert self._by_name is not None
         same_name = self._by_name.get(party.sorted_key, ())
         found = set(same_name if len(same_name) <= self._cap else same_name[: self._cap])
@@ -337,10 +341,12 @@ class _RemoteIndex:
             found.update(block.ids[position] for _, _, position in close)
         return sorted(found)
 
-    def _build_name_index(self) -> None:
+    def _build_name_index(self, taken: Container[int]) -> None:
         self._by_name = {}
         for index, party in enumerate(self._parties):
             self._by_name.setdefault(party.sorted_key, []).append(index)
+            if index in taken:
+                continue
             for key, word in _leave_one_out(party.tokens):
                 block = self._blocks.get(key)
                 if block is None:
@@ -519,7 +525,7 @@ def match_all(
                 # matched shares no number with this one, so it cannot be this record's
                 # match even once written; it is noted, not scored.
                 known = {r for r, _ in pairs}
-                for r in index.by_name(party):
+                for r in index.by_name(party, claimed):
                     if r in claimed:
                         if len(taken_by_name) < settings.max_candidates:  # only for messages
                             taken_by_name += ((r, claimed[r]),)

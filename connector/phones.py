@@ -179,7 +179,8 @@ class PhoneNormaliser:
         self._strippable = re.compile(prefix_for_parsing) if prefix_for_parsing else None
         self._national_prefix = _simple_national_prefix(metadata)
         self._home_prefix = _home_form_prefix(metadata)
-        self._national_lengths = frozenset(metadata.general_desc.possible_length)
+        general = metadata.general_desc
+        self._national_lengths = frozenset(general.possible_length if general else ())
         self._international_prefix = re.compile(metadata.international_prefix or "00")
         self._values: dict[str, tuple[PhoneResult, ...]] = {}
         self._keys: dict[str, _Parsed] = {}
@@ -221,7 +222,9 @@ class PhoneNormaliser:
         (vCard ``TYPE=pref``) comes first. Equal numbers count once, whatever their
         spelling.
         """
-        ordered = sorted(raw, key=lambda phone: not phone.preferred)
+        ordered = raw
+        if any(phone.preferred for phone in raw[1:]):
+            ordered = sorted(raw, key=lambda phone: not phone.preferred)
         numbers: list[str] = []
         warnings: list[str] = []
         errors: list[str] = []
@@ -375,8 +378,9 @@ class PhoneNormaliser:
         except NumberParseException as exc:
             reason = _PARSE_ERRORS.get(exc.error_type, "not a phone number")
             return _Parsed("", False, "", f"not a possible phone number ({reason})")
+        country_code = number.country_code or 0  # always set by parse
         nsn = phonenumbers.national_significant_number(number)
-        valid = self._validator(number.country_code)(nsn)
+        valid = self._validator(country_code)(nsn)
         # A valid number has a length its type allows, so it is possible: only the others
         # need asking (the common case is valid, and the question costs as much again).
         possible = ValidationResult.IS_POSSIBLE
@@ -386,8 +390,8 @@ class PhoneNormaliser:
             reason = _IMPOSSIBLE_REASONS.get(possible, "impossible")
             return _Parsed("", False, "", f"not a possible phone number ({reason})")
         # The region is only named in the "not valid" warning.
-        country = "" if valid else phonenumbers.region_code_for_country_code(number.country_code)
-        if number.country_code != self._country_code:
+        country = "" if valid else phonenumbers.region_code_for_country_code(country_code)
+        if country_code != self._country_code:
             e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
             return _Parsed(e164, valid, country, None)
         if self._home_prefix is not None:
