@@ -1,0 +1,141 @@
+"""``sipalto-sync plan`` end to end against the sandbox: previews, plan files, decisions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from connector.sandbox import default_seed
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+SOURCE = str(SAMPLES / "contacts.csv")
+
+
+def test_text_preview_of_the_sample_shows_each_kind_and_the_summary(run_cli, sandbox_factory):
+    server = sandbox_factory(default_seed())
+    result = run_cli("plan", SOURCE, server=server)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "  ~ update 30002 Chidi Okafor  (contacts.csv:3)" in out
+    assert '      ~ name:   "Okafor, Chidi" -> "Chidi Okafor"' in out
+    assert "  + add Megan Price  (contacts.csv:12)" in out
+    assert "  ? review Siobhan Murphy" in out
+    assert "  ! rejected contacts.csv:17: no phone number" in out
+    assert "Plan: 14 to add, 5 to update, 0 to delete, 1 to review, 2 rejected." in out
+    assert "\x1b[" not in out  # no colour when piped
+    assert "no mapping given; using columns" in result.stderr
+    assert server.state.snapshot() == default_seed()  # a dry run writes nothing
+
+
+def test_detailed_exitcode_is_2_with_changes_and_0_without(run_cli, sandbox_factory, tmp_path):
+    server = sandbox_factory(default_seed())
+    home = {"SIPALTO_SYNC_HOME": str(tmp_path / "home")}
+    plan_file = tmp_path / "plan.json"
+    first = run_cli("plan", SOURCE, "--detailed-exitcode", "--out", str(plan_file), server=server)
+    assert first.exit_code == 2
+    assert run_cli("apply", str(plan_file), "--yes", server=server, env=home).exit_code == 0
+    again = run_cli("plan", SOURCE, "--detailed-exitcode", server=server)
+    assert again.exit_code == 0, again.stdout
+    assert "No changes. The phonebook already matches the source." in again.stdout
+
+
+def test_plan_file_is_the_documented_json(run_cli, sandbox_factory, tmp_path) -> None:
+    server = sandbox_factory(default_seed())
+    plan_file = tmp_path / "plan.json"
+    run_cli("plan", SOURCE, "--out", str(plan_file), server=server)
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    assert data["version"] == 1 and data["server"] == server.url
+    assert data["base"].startswith("sha256:")
+    assert data["summary"]["add"] == 14
+    assert data["settings"]["phones"] == "merge"
+    review = next(i for i in data["items"] if i["action"] == "review")
+    assert review["candidates"][0]["id"] == "30004"
+    for item in data["items"]:
+        assert set(item) >= {"action", "id", "before", "after", "source", "reason", "score",
+                             "warnings"}  # fmt: skip
+
+
+def test_json_format_prints_the_plan(run_cli, sandbox_factory) -> None:
+    server = sandbox_factory(default_seed())
+    data = json.loads(run_cli("plan", SOURCE, "--format", "json", server=server).stdout)
+    assert data["summary"]["update"] == 5
+
+
+def test_csv_review_round_trip_resolves_a_review(run_cli, sandbox_factory, tmp_path) -> None:
+    server = sandbox_factory(default_seed())
+    preview = run_cli("plan", SOURCE, "--format", "csv", server=server).stdout
+    rows = list(csv.DictReader(io.StringIO(preview)))
+    assert rows[0].keys() >= {"action", "source_key", "decision"}
+    for row in rows:
+        if row["action"] == "review":
+            row["decision"] = "match 30004"
+    filled = tmp_path / "review.csv"
+    with filled.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run_cli("plan", SOURCE, "--decisions", str(filled), "--format", "json", server=server)
+    data = json.loads(result.stdout)
+    assert data["summary"]["review"] == 0
+    siobhan = next(i for i in data["items"] if i["id"] == "30004")
+    assert siobhan["action"] == "update"
+    assert "07700900904" in siobhan["after"].values()
+
+
+def test_yaml_decisions_add_and_skip(run_cli, sandbox_factory, tmp_path) -> None:
+    server = sandbox_factory(default_seed())
+    data = json.loads(run_cli("plan", SOURCE, "--format", "json", server=server).stdout)
+    review_key = next(i["source"]["key"] for i in data["items"] if i["action"] == "review")
+    add_key = next(i["source"]["key"] for i in data["items"] if i["action"] == "add")
+    decisions = tmp_path / "decisions.yaml"
+    decisions.write_text(f'"{review_key}": add\n"{add_key}": skip\n', encoding="utf-8")
+    result = run_cli("plan", SOURCE, "--decisions", str(decisions), "--format", "json",
+                     server=server)  # fmt: skip
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["review"], summary["skip"], summary["add"]) == (0, 1, 14)
+
+
+def test_replace_policy_drops_numbers_the_source_lacks(run_cli, sandbox_factory, tmp_path):
+    book = [{"id": "30001", "name": "Ann Lee", "phone1": "07700900001",
+             "phone2": "01632960001", "phone3": ""}]  # fmt: skip
+    server = sandbox_factory(book)
+    source = tmp_path / "c.csv"
+    source.write_text("Name,Mobile\nAnn Lee,07700 900001\n", encoding="utf-8")
+    merged = json.loads(run_cli("plan", str(source), "--format", "json", server=server).stdout)
+    assert merged["items"][0]["action"] == "unchanged"
+    replaced = json.loads(
+        run_cli(
+            "plan", str(source), "--format", "json", "--phones", "replace", server=server
+        ).stdout
+    )
+    item = replaced["items"][0]
+    assert item["action"] == "update"
+    assert item["after"] == {"name": "Ann Lee", "phone1": "07700900001", "phone2": "",
+                             "phone3": ""}  # fmt: skip
+
+
+def test_unknown_region_is_one_line(run_cli, sandbox_factory) -> None:
+    result = run_cli("plan", SOURCE, "--region", "XX")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown region 'XX'")
+
+
+def test_a_bad_source_fails_before_the_network(run_cli, sandbox, tmp_path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    result = run_cli("plan", str(empty))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {empty}")
+    assert sandbox.state.requests == []
+
+
+def test_every_sample_plans_without_error(run_cli, sandbox_factory) -> None:
+    server = sandbox_factory(default_seed())
+    for sample in ("contacts.xlsx", "google-contacts.csv", "outlook-contacts.csv",
+                   "android-contacts.vcf", "iphone-contacts.vcf", "contacts-unicode.txt",
+                   "contacts-windows1252.csv", "sipalto-export.csv"):  # fmt: skip
+        result = run_cli("plan", str(SAMPLES / sample), server=server)
+        assert result.exit_code == 0, (sample, result.output)
+        assert "Plan: " in result.stdout
