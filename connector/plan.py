@@ -2,7 +2,7 @@
 
 :func:`make_plan` is pure: source records, the phonebook as read, and settings in; a
 :class:`Plan` out. Nothing here reads a file or the network except :func:`save_plan` and
-:func:`load_plan`, which store a plan as JSON (schema in ``connector/PLAN_SCHEMA.md``).
+:func:`load_plan`, which store a plan as JSON (schema: the README's "The plan file").
 
 Every source record gets exactly one item, in source order; then come items for phonebook
 contacts the plan affects without a record of their own (phonebook duplicates, deletions),
@@ -259,7 +259,7 @@ class Plan:
         return any(item.action in CHANGE_ACTIONS for item in self.items)
 
     def to_json(self) -> dict[str, Any]:
-        """The plan file's JSON object (schema version 1, see ``PLAN_SCHEMA.md``)."""
+        """The plan file's JSON object (schema version 1, documented in the README)."""
         return {
             "version": self.version,
             "plan_id": self.plan_id,
