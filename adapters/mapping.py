@@ -11,7 +11,7 @@ and failing that :func:`guess_mapping` recognises common headers (Name, First Na
 Company, Mobile, Phone 1, ...). :meth:`Mapping.bind` ties a mapping to one header row
 and turns each row's cells into a key, a name and :class:`RawPhone` values.
 
-The full format is described in ``adapters/README-mappings.md``.
+The full format is described in the README's "Mapping format".
 """
 
 from __future__ import annotations
