@@ -209,6 +209,14 @@ def cli(
 
 pass_app = click.make_pass_decorator(AppContext)
 
+#: ``-o/--output FILE``, shared by every command that writes a listing.
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+
 
 def _open_output(path: Path | None) -> TextIO:
     if path is None or str(path) == "-":
@@ -242,12 +250,7 @@ Examples:
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of standard output.",
-)
+@output_option
 @pass_app
 def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
     """List the whole global phonebook (also a backup/export)."""
@@ -847,12 +850,7 @@ Ranges longer than the server allows are fetched in several requests.
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of standard output.",
-)
+@output_option
 @click.option("--no-names", is_flag=True, help="Do not read the phonebook to name the parties.")
 @pass_app
 def calls_list(
@@ -960,12 +958,7 @@ CALLEE then work as speaker names.
     help="When the call was, for --number [default: read from the call id].",
 )
 @click.option("--no-names", is_flag=True, help="Do not read the phonebook to name the parties.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of standard output.",
-)
+@output_option
 @pass_app
 def calls_transcript(
     app: AppContext,

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -277,6 +277,46 @@ def _fake_jwt(username: str, issued: float, ttl: float) -> str:
     return f"{header}.{claims}.{secrets.token_urlsafe(32)}"
 
 
+class _Answer(Exception):
+    """Raised inside a handler to answer at once (an error, mostly)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+Handler = Callable[["Sandbox", Request, str], Awaitable[Response]]
+
+
+def _endpoint(*, auth: bool = True, write: bool = False) -> Callable[[Handler], Any]:
+    """Wrap a handler in what every request goes through, in the real service's order:
+    latency, format check, authentication, the per-user rate limit, random faults, then
+    (for writes) the permission check, and after a write the chance its answer is lost.
+    Every answer is logged and carries the rate-limit headers.
+    """
+
+    def wrap(handler: Handler) -> Callable[[Sandbox, Request], Awaitable[Response]]:
+        async def run(self: Sandbox, request: Request) -> Response:
+            headers: dict[str, str] = {}
+            try:
+                user, headers = await self._prelude(request, auth=auth)
+                if write and user in self.state.read_only_users:
+                    raise _Answer(_error(403, "Permission Denied"))
+                response = await handler(self, request, user)
+                if write and response.status_code == 200 and self._lost():
+                    response = _error(500, "Internal Server Error")
+            except _Answer as answer:
+                response = answer.response
+            response.headers.update(headers)
+            with self.state.lock:
+                self.state.requests.append((request.method, request.url.path, response.status_code))
+            return response
+
+        return run
+
+    return wrap
+
+
 class Sandbox:
     """The ASGI application emulating the Sipalto API over a :class:`SandboxState`."""
 
@@ -292,15 +332,23 @@ class Sandbox:
         self.faults = faults or Faults()
         self.rng = rng or random.Random()
         self.clock = clock
+        self.calls = CallHistory(self.state)
+
+        def route(path: str, handler: Callable[..., Any], method: str) -> Route:
+            async def endpoint(request: Request) -> Response:
+                return await handler(self, request)
+
+            return Route(path, endpoint, methods=[method])
+
         routes = [
-            Route("/auth/login", self.login, methods=["POST"]),
-            Route("/phone-books/get-global-contacts", self.list_contacts, methods=["GET"]),
-            Route("/phone-books/add-global-contact", self.add_contact, methods=["POST"]),
-            Route("/phone-books/update-global-contact/{id}", self.update_contact, methods=["POST"]),
-            Route("/phone-books/delete-global-contact/{id}", self.delete_contact, methods=["GET"]),
-            Route("/call-history/get-answered-calls", self.answered_calls, methods=["POST"]),
-            Route("/call-history/get-call-recording", self.call_recording, methods=["POST"]),
-            Route("/call-history/get-call-transcription", self.transcription, methods=["POST"]),
+            route("/auth/login", Sandbox.login, "POST"),
+            route("/phone-books/get-global-contacts", Sandbox.list_contacts, "GET"),
+            route("/phone-books/add-global-contact", Sandbox.add_contact, "POST"),
+            route("/phone-books/update-global-contact/{id}", Sandbox.update_contact, "POST"),
+            route("/phone-books/delete-global-contact/{id}", Sandbox.delete_contact, "GET"),
+            route("/call-history/get-answered-calls", Sandbox.answered_calls, "POST"),
+            route("/call-history/get-call-recording", Sandbox.call_recording, "POST"),
+            route("/call-history/get-call-transcription", Sandbox.transcription, "POST"),
         ]
         self.app = Starlette(
             routes=routes, exception_handlers={HTTPException: self._http_exception}
@@ -316,34 +364,32 @@ class Sandbox:
 
     # -- shared request handling ---------------------------------------------------
 
-    async def _prelude(
-        self, request: Request, *, auth: bool = True, user: str | None = None
-    ) -> tuple[str | None, Response | None, dict[str, str]]:
-        """Latency, format check, authentication, rate limit and random faults.
+    async def _prelude(self, request: Request, *, auth: bool) -> tuple[str, dict[str, str]]:
+        """Latency, format, authentication, rate limit and random faults.
 
-        Returns (user, an error response or None, headers to add to the answer).
+        Returns the user and the headers the answer carries; raises :class:`_Answer`.
         """
         if self.faults.latency:
             await asyncio.sleep(self.faults.latency)
         content_type = request.headers.get("content-type", "")
         if request.method == "POST" and content_type.startswith("application/json"):
-            return None, _error(406, "Wrong format: send form fields, not JSON"), {}
+            raise _Answer(_error(406, "Wrong format: send form fields, not JSON"))
         if auth:
             user = self._authenticate(request)
             if user is None:
-                return None, _error(401, "Unauthenticated."), {}
+                raise _Answer(_error(401, "Unauthenticated."))
+        else:
+            # Login counts against the user it names: the limit is per user, not per token.
+            user = str((await request.form()).get("username") or "")
         headers: dict[str, str] = {}
         if self.faults.rate_limit is not None:
-            limited, headers = self._rate_limit(
-                user or request.client.host if request.client else "?"
-            )
-            if limited is not None:
-                return user, limited, {}
+            client = request.client.host if request.client else "?"
+            headers = self._rate_limit(user or client)
         if self.faults.fail_rate and self.rng.random() < self.faults.fail_rate:
             if self.rng.random() < 0.5:
-                return user, _error(500, "Internal Server Error", headers), {}
-            return user, _error(503, "Service Unavailable", headers), {}
-        return user, None, headers
+                raise _Answer(_error(500, "Internal Server Error"))
+            raise _Answer(_error(503, "Service Unavailable"))
+        return user, headers
 
     def _authenticate(self, request: Request) -> str | None:
         header = request.headers.get("authorization", "")
@@ -357,7 +403,8 @@ class Sandbox:
         user, expires = entry
         return user if self.clock() < expires else None
 
-    def _rate_limit(self, key: str) -> tuple[Response | None, dict[str, str]]:
+    def _rate_limit(self, key: str) -> dict[str, str]:
+        """Count a request in ``key``'s fixed window; raise a 429 when it is spent."""
         assert self.faults.rate_limit is not None
         limit, window = self.faults.rate_limit
         now = self.clock()
@@ -366,222 +413,138 @@ class Sandbox:
             if current is None or now - current.start >= window:
                 current = self.state.windows[key] = _Window(start=now)
             reset = max(0.0, current.start + window - now)
-            if current.used >= limit:
-                retry = str(max(1, math.ceil(reset)))
-                headers = {
-                    "Retry-After": retry,
-                    "X-RateLimit-Limit": str(limit),
-                    "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": f"{reset:.3f}",
-                }
-                return _error(429, "Too Many Requests", headers), headers
-            current.used += 1
-            headers = {
-                "X-RateLimit-Limit": str(limit),
-                "X-RateLimit-Remaining": str(limit - current.used),
-                "X-RateLimit-Reset": f"{reset:.3f}",
-            }
-            return None, headers
-
-    def _log(self, request: Request, status: int) -> None:
-        with self.state.lock:
-            self.state.requests.append((request.method, request.url.path, status))
+            spent = current.used >= limit
+            if not spent:
+                current.used += 1
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(limit - current.used),
+            "X-RateLimit-Reset": f"{reset:.3f}",
+        }
+        if spent:
+            retry = {"Retry-After": str(max(1, math.ceil(reset)))}
+            raise _Answer(_error(429, "Too Many Requests", {**headers, **retry}))
+        return headers
 
     def _lost(self) -> bool:
         return bool(self.faults.lose_rate) and self.rng.random() < self.faults.lose_rate
 
-    async def _respond(
-        self, request: Request, response: Response, headers: dict[str, str]
-    ) -> Response:
-        response.headers.update(headers)
-        self._log(request, response.status_code)
-        return response
+    @staticmethod
+    async def _fields(request: Request, required: tuple[str, ...], *names: str) -> dict[str, str]:
+        """The form's fields (``""`` when absent); a 400 when a required one is empty."""
+        form = await request.form()
+        fields = {k: str(form.get(k) or "") for k in (*required, *names)}
+        missing = [k for k in required if not fields[k].strip()]
+        if missing:
+            raise _Answer(_error(400, f"The {' and '.join(missing)} field is required."))
+        return fields
+
+    async def _call_of(self, request: Request) -> dict[str, str]:
+        call_id = (await self._fields(request, ("call_id",)))["call_id"].strip()
+        call = self.calls.find(call_id)
+        if call is None:
+            raise _Answer(_error(404, f"Call {call_id} not found"))
+        return call
 
     # -- endpoints -----------------------------------------------------------------
 
-    async def login(self, request: Request) -> Response:
-        form = await request.form()
-        username = str(form.get("username") or "")
-        _, error, headers = await self._prelude(request, auth=False, user=username or None)
-        if error is not None:
-            return await self._respond(request, error, headers)
-        password = str(form.get("password") or "")
-        if not username or not password:
-            return await self._respond(
-                request, _error(400, "The username and password fields are required."), headers
-            )
-        if self.state.users.get(username) != password:
-            return await self._respond(request, _error(401, "Invalid credentials"), headers)
+    @_endpoint(auth=False)
+    async def login(self, request: Request, user: str) -> Response:
+        fields = await self._fields(request, ("username", "password"))
+        if self.state.users.get(fields["username"]) != fields["password"]:
+            return _error(401, "Invalid credentials")
         issued = time.time()
-        token = _fake_jwt(username, issued, self.faults.token_ttl)
+        token = _fake_jwt(user, issued, self.faults.token_ttl)
         with self.state.lock:
-            self.state.tokens[token] = (username, self.clock() + self.faults.token_ttl)
+            self.state.tokens[token] = (user, self.clock() + self.faults.token_ttl)
         body = {
             "access_token": token,
             "token_type": "bearer",
             "user": {
                 "id": 670,
-                "username": username,
+                "username": user,
                 "password": "xxxxxxxxxxx",
                 "updated_at": "2022-04-20T11:41:37.000000Z",
                 "created_at": "2022-04-20T11:41:37.000000Z",
                 "user_group": 2,
-                "te_code": username,
+                "te_code": user,
             },
             "node": "sandbox.local",
             # The real API says a day here whatever the token's real lifetime is.
             "expires_in": 86400,
         }
-        return await self._respond(request, JSONResponse(body), headers)
+        return JSONResponse(body)
 
-    async def list_contacts(self, request: Request) -> Response:
-        _, error, headers = await self._prelude(request)
-        if error is not None:
-            return await self._respond(request, error, headers)
-        return await self._respond(request, _ok(self.state.snapshot()), headers)
+    @_endpoint()
+    async def list_contacts(self, request: Request, user: str) -> Response:
+        return _ok(self.state.snapshot())
 
-    async def _contact_form(self, request: Request) -> dict[str, str] | Response:
-        form = await request.form()
-        fields = {k: str(form.get(k) or "") for k in ("name", "phone1", "phone2", "phone3")}
-        missing = [k for k in ("name", "phone1") if not fields[k].strip()]
-        if missing:
-            return _error(400, f"The {' and '.join(missing)} field is required.")
-        return fields
-
-    def _forbidden(self, user: str | None) -> Response | None:
-        if user in self.state.read_only_users:
-            return _error(403, "Permission Denied")
-        return None
-
-    async def add_contact(self, request: Request) -> Response:
-        user, error, headers = await self._prelude(request)
-        error = error or self._forbidden(user)
-        if error is not None:
-            return await self._respond(request, error, headers)
-        fields = await self._contact_form(request)
-        if isinstance(fields, Response):
-            return await self._respond(request, fields, headers)
+    @_endpoint(write=True)
+    async def add_contact(self, request: Request, user: str) -> Response:
+        fields = await self._fields(request, ("name", "phone1"), "phone2", "phone3")
         with self.state.lock:
             new_id = str(self.state.next_id)
             self.state.next_id += 1
             self.state.contacts[new_id] = {"id": new_id, **fields}
             self.state._save()
-        if self._lost():
-            return await self._respond(request, _error(500, "Internal Server Error"), headers)
-        return await self._respond(request, _ok("OK"), headers)
+        return _ok("OK")
 
-    async def update_contact(self, request: Request) -> Response:
-        user, error, headers = await self._prelude(request)
-        error = error or self._forbidden(user)
-        if error is not None:
-            return await self._respond(request, error, headers)
+    @_endpoint(write=True)
+    async def update_contact(self, request: Request, user: str) -> Response:
         contact_id = request.path_params["id"]
-        fields = await self._contact_form(request)
-        if isinstance(fields, Response):
-            return await self._respond(request, fields, headers)
+        fields = await self._fields(request, ("name", "phone1"), "phone2", "phone3")
         with self.state.lock:
             found = contact_id in self.state.contacts
             if found:
                 self.state.contacts[contact_id] = {"id": contact_id, **fields}
                 self.state._save()
-        if not found:
-            missing = _error(404, f"Contact {contact_id} not found")
-            return await self._respond(request, missing, headers)
-        if self._lost():
-            return await self._respond(request, _error(500, "Internal Server Error"), headers)
-        return await self._respond(request, _ok("OK"), headers)
+        return _ok("OK") if found else _error(404, f"Contact {contact_id} not found")
 
-    async def delete_contact(self, request: Request) -> Response:
-        user, error, headers = await self._prelude(request)
-        error = error or self._forbidden(user)
-        if error is not None:
-            return await self._respond(request, error, headers)
+    @_endpoint(write=True)
+    async def delete_contact(self, request: Request, user: str) -> Response:
         contact_id = request.path_params["id"]
         with self.state.lock:
             found = self.state.contacts.pop(contact_id, None) is not None
             if found:
                 self.state._save()
-        if not found:
-            missing = _error(404, f"Contact {contact_id} not found")
-            return await self._respond(request, missing, headers)
-        if self._lost():
-            return await self._respond(request, _error(500, "Internal Server Error"), headers)
-        return await self._respond(request, _ok("OK"), headers)
+        return _ok("OK") if found else _error(404, f"Contact {contact_id} not found")
 
-    async def answered_calls(self, request: Request) -> Response:
-        _, error, headers = await self._prelude(request)
-        if error is not None:
-            return await self._respond(request, error, headers)
-        form = await request.form()
-        missing = [k for k in ("start", "end", "phone_number") if not str(form.get(k) or "")]
-        if missing:
-            message = f"The {', '.join(missing)} field is required."
-            return await self._respond(request, _error(400, message), headers)
+    @_endpoint()
+    async def answered_calls(self, request: Request, user: str) -> Response:
+        fields = await self._fields(request, ("start", "end", "phone_number"))
         try:
-            start = datetime.strptime(str(form["start"]).strip(), "%Y-%m-%d %H:%M")
-            end = datetime.strptime(str(form["end"]).strip(), "%Y-%m-%d %H:%M")
+            start = datetime.strptime(fields["start"].strip(), "%Y-%m-%d %H:%M")
+            end = datetime.strptime(fields["end"].strip(), "%Y-%m-%d %H:%M")
         except ValueError:
-            message = "Dates must be given as YYYY-MM-DD HH:ii"
-            return await self._respond(request, _error(400, message), headers)
+            return _error(400, "Dates must be given as YYYY-MM-DD HH:ii")
         if end < start:
-            return await self._respond(request, _error(400, "end is before start"), headers)
+            return _error(400, "end is before start")
         if end - start > timedelta(days=MAX_RANGE_DAYS):
-            message = f"Date range too long: at most {MAX_RANGE_DAYS} days per request"
-            return await self._respond(request, _error(400, message), headers)
-        number = str(form["phone_number"]).strip()
+            return _error(400, f"Date range too long: at most {MAX_RANGE_DAYS} days per request")
+        last = end + timedelta(seconds=59)  # the end minute is inclusive
         calls = [
             call
-            for call in self.calls.for_number(number, start.date(), end.date())
-            if start
-            <= datetime.strptime(call["date"], "%Y-%m-%d %H:%M:%S")
-            <= end + timedelta(seconds=59)
+            for call in self.calls.for_number(
+                fields["phone_number"].strip(), start.date(), end.date()
+            )
+            if start <= datetime.strptime(call["date"], "%Y-%m-%d %H:%M:%S") <= last
         ]
         # PHP answers an empty keyed array as [] and a full one as an object.
-        payload: Any = {c["call_id"]: c for c in calls} if calls else []
-        return await self._respond(request, _ok(payload), headers)
+        return _ok({c["call_id"]: c for c in calls} if calls else [])
 
-    @property
-    def calls(self) -> CallHistory:
-        """The generated call history (built on first use)."""
-        if not hasattr(self, "_calls"):
-            self._calls = CallHistory(self.state)
-        return self._calls
+    @_endpoint()
+    async def call_recording(self, request: Request, user: str) -> Response:
+        call = await self._call_of(request)
+        seconds = min(3.0, max(0.5, int(call["duration"]) / 20))
+        return Response(make_wav(seconds, seed=call["call_id"]), media_type="audio/wav")
 
-    async def call_recording(self, request: Request) -> Response:
-        _, error, headers = await self._prelude(request)
-        if error is not None:
-            return await self._respond(request, error, headers)
-        form = await request.form()
-        call_id = str(form.get("call_id") or "").strip()
-        if not call_id:
-            return await self._respond(
-                request, _error(400, "The call_id field is required."), headers
-            )
-        call = self.calls.find(call_id)
-        if call is None:
-            return await self._respond(request, _error(404, f"Call {call_id} not found"), headers)
-        audio = make_wav(seconds=min(3.0, max(0.5, int(call["duration"]) / 20)), seed=call_id)
-        return await self._respond(request, Response(audio, media_type="audio/wav"), headers)
-
-    async def transcription(self, request: Request) -> Response:
-        _, error, headers = await self._prelude(request)
-        if error is not None:
-            return await self._respond(request, error, headers)
-        form = await request.form()
-        call_id = str(form.get("call_id") or "").strip()
-        if not call_id:
-            return await self._respond(
-                request, _error(400, "The call_id field is required."), headers
-            )
-        call = self.calls.find(call_id)
-        if call is None:
-            return await self._respond(request, _error(404, f"Call {call_id} not found"), headers)
-        segments = self.calls.transcript(call)
+    @_endpoint()
+    async def transcription(self, request: Request, user: str) -> Response:
+        segments = self.calls.transcript(await self._call_of(request))
         if not segments:
             # The real service answers 200 with success false when nothing was transcribed.
-            body = JSONResponse({"success": False, "response": "No transcription for this call"})
-            return await self._respond(request, body, headers)
-        return await self._respond(request, _ok(segments), headers)
+            return JSONResponse({"success": False, "response": "No transcription for this call"})
+        return _ok(segments)
 
 
 class CallHistory:
