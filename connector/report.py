@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -109,8 +110,6 @@ class ProgressDisplay:
             self._bar.stop()
 
     def __call__(self, finished: int, total: int, result: OpResult) -> None:
-        import time
-
         self._counts[result.state] = self._counts.get(result.state, 0) + 1
         states = ", ".join(f"{n} {s}" for s, n in sorted(self._counts.items()))
         if self._bar is not None:
