@@ -48,20 +48,18 @@ log = logging.getLogger(__name__)
 
 WRITE_ACTIONS = ("add", "update", "delete")
 
-#: (name, phone1, phone2, phone3): what a contact is, as the API stores it.
-Fields = tuple[str, str, str, str]
 
-
-def contact_fields(contact: Contact) -> Fields:
-    """The four writable fields of a contact."""
-    return (contact.name, contact.phone1, contact.phone2, contact.phone3)
-
-
-def _same(a: Fields | None, b: Fields | None) -> bool:
+def _norm(fields: ContactFields) -> ContactFields:
     # The server may keep or trim surrounding blanks; neither is a change of ours.
+    return ContactFields(
+        fields.name.strip(), fields.phone1.strip(), fields.phone2.strip(), fields.phone3.strip()
+    )
+
+
+def _same(a: ContactFields | None, b: ContactFields | None) -> bool:
     if a is None or b is None:
         return a is b
-    return tuple(x.strip() for x in a) == tuple(x.strip() for x in b)
+    return _norm(a) == _norm(b)
 
 
 @dataclass(frozen=True)
@@ -71,15 +69,16 @@ class Operation:
     idx: int
     action: str
     contact_id: str | None
-    before: Fields | None
-    after: Fields | None
+    before: ContactFields | None
+    after: ContactFields | None
     source_key: str | None = None
     location: str | None = None
 
     @property
     def label(self) -> str:
         """A short description for reports: ``add "Jane Doe"``, ``update 30001 "Jane Doe"``."""
-        name = (self.after or self.before or ("?",))[0]
+        fields = self.after or self.before
+        name = fields.name if fields else "?"
         target = f" {self.contact_id}" if self.contact_id else ""
         return f'{self.action}{target} "{name}"'
 
@@ -104,8 +103,8 @@ def plan_target(plan: Plan) -> PlanTarget:
             idx=idx,
             action=item.action,
             contact_id=item.id,
-            before=_fields_tuple(item.before),
-            after=_fields_tuple(item.after),
+            before=item.before,
+            after=item.after,
             source_key=item.source.key if item.source else None,
             location=item.source.location if item.source else None,
         )
@@ -130,19 +129,13 @@ def load_plan_file(path: str | Path) -> PlanTarget:
         raise PlanError(message) from exc
 
 
-def _fields_tuple(fields: ContactFields | None) -> Fields | None:
-    if fields is None:
-        return None
-    return (fields.name, fields.phone1, fields.phone2, fields.phone3)
-
-
 def _check_operation(op: Operation) -> None:
     problem = None
-    if op.action == "add" and (op.after is None or not op.after[0] or not op.after[1]):
+    if op.action == "add" and (op.after is None or not op.after.name or not op.after.phone1):
         problem = "an add needs a name and phone1 in 'after'"
     elif op.action == "update" and (op.contact_id is None or op.before is None or op.after is None):
         problem = "an update needs an id, 'before' and 'after'"
-    elif op.action == "update" and op.after is not None and (not op.after[0] or not op.after[1]):
+    elif op.action == "update" and op.after and (not op.after.name or not op.after.phone1):
         problem = "an update needs a name and phone1 in 'after'"
     elif op.action == "delete" and (op.contact_id is None or op.before is None):
         problem = "a delete needs an id and 'before'"
@@ -330,7 +323,7 @@ class ApplyEngine:
 
         ``retry_failed`` makes failed operations pending again (at the start of a run).
         """
-        current = {c.id: contact_fields(c) for c in contacts}
+        current = {c.id: ContactFields.of(c) for c in contacts}
         by_fields = _index_by_fields(contacts)
         claimed = {row.new_id for row in rows.values() if row.new_id}
         # Adds already answered OK claim their contacts first, then the uncertain ones,
@@ -352,7 +345,7 @@ class ApplyEngine:
         server: str,
         op: Operation,
         row: OpRow,
-        by_fields: Mapping[Fields, list[str]],
+        by_fields: Mapping[ContactFields, list[str]],
         claimed: set[str],
     ) -> None:
         assert op.after is not None
@@ -382,7 +375,7 @@ class ApplyEngine:
             self._set(plan_id, server, op, PENDING, row.reason)
 
     def _settle_target(
-        self, plan_id: str, server: str, op: Operation, row: OpRow, now: Fields | None
+        self, plan_id: str, server: str, op: Operation, row: OpRow, now: ContactFields | None
     ) -> None:
         unsure = row.state in (SENDING, UNKNOWN)
         wanted = op.after if op.action == "update" else None
@@ -458,12 +451,14 @@ class ApplyEngine:
             self.client.delete_contact(op.contact_id)
             return
         assert op.after is not None
-        name, phone1, phone2, phone3 = op.after
+        after = op.after
         if op.action == "add":
-            self.client.add_contact(name, phone1, phone2, phone3)
+            self.client.add_contact(after.name, after.phone1, after.phone2, after.phone3)
         else:
             assert op.contact_id is not None
-            self.client.update_contact(op.contact_id, name, phone1, phone2, phone3)
+            self.client.update_contact(
+                op.contact_id, after.name, after.phone1, after.phone2, after.phone3
+            )
 
     def _set(self, plan_id: str, server: str, op: Operation, state: str, reason: str) -> None:
         self.journal.set_state(plan_id, server, op.idx, state, reason)
@@ -491,18 +486,13 @@ def _settle_rank(row: OpRow) -> int:
     return {DONE: 0, SENDING: 1, UNKNOWN: 1}.get(row.state, 2)
 
 
-def _norm(fields: Fields) -> Fields:
-    return (fields[0].strip(), fields[1].strip(), fields[2].strip(), fields[3].strip())
-
-
-def _index_by_fields(contacts: Iterable[Contact]) -> dict[Fields, list[str]]:
-    index: dict[Fields, list[str]] = defaultdict(list)
+def _index_by_fields(contacts: Iterable[Contact]) -> dict[ContactFields, list[str]]:
+    index: dict[ContactFields, list[str]] = defaultdict(list)
     for contact in sorted(contacts, key=lambda c: (len(c.id), c.id)):
-        index[_norm(contact_fields(contact))].append(contact.id)
+        index[_norm(ContactFields.of(contact))].append(contact.id)
     return index
 
 
-def _describe(fields: Fields) -> str:
-    name, *phones = fields
-    shown = ", ".join(p for p in phones if p) or "no number"
-    return f'"{name}" {shown}'
+def _describe(fields: ContactFields) -> str:
+    shown = ", ".join(fields.phones) or "no number"
+    return f'"{fields.name}" {shown}'
