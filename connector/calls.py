@@ -32,13 +32,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
-
 from .client import CALL_RECORDING, RANGE_FORMAT, SipaltoClient
 from .errors import BadResponse, ConfigError, NotFound, Rejected
 from .model import Call, Contact, TranscriptSegment
 from .phones import PhoneNormaliser
+from .tables import new_table, print_all
 
 __all__ = [
     "CALL_FORMATS",
@@ -815,13 +813,10 @@ def write_calls(report: CallReport, fmt: str, out: TextIO, *, color: bool = Fals
 
 
 def _calls_table(report: CallReport, out: TextIO, color: bool) -> None:
-    console = Console(
-        file=out, no_color=not color, highlight=False, soft_wrap=False, width=None if color else 160
-    )
     if not report.rows:
-        console.print(f"No answered calls for {report.describe()}.")
+        print_all(out, f"No answered calls for {report.describe()}.", color=color, width=160)
         return
-    table = Table(show_edge=False, header_style="bold" if color else "")
+    table = new_table(color=color)
     table.add_column("time", no_wrap=True)
     table.add_column("direction", no_wrap=True)
     table.add_column("caller", overflow="fold")
@@ -837,10 +832,8 @@ def _calls_table(report: CallReport, out: TextIO, color: bool) -> None:
             format_duration(row.call.duration),
             row.call.call_id,
         )
-    console.print(table)
-    console.print(
-        f"{_count(len(report.rows), 'call')}, total {format_duration(report.total_seconds)}"
-    )
+    total = f"{_count(len(report.rows), 'call')}, total {format_duration(report.total_seconds)}"
+    print_all(out, table, total, color=color, width=160)
 
 
 def _calls_csv(report: CallReport, out: TextIO, color: bool) -> None:

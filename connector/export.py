@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 import vobject
-from rich.console import Console
-from rich.table import Table
 
 from .model import Contact
+from .tables import new_table, print_all
 
 FORMATS = ("table", "csv", "json", "vcf")
 FIELDS = ("id", "name", "phone1", "phone2", "phone3")
@@ -32,16 +31,12 @@ def write_contacts(
 
 
 def _table(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
-    table = Table(show_edge=False, header_style="bold" if color else "")
+    table = new_table(color=color)
     for name in FIELDS:
         table.add_column(name, no_wrap=name != "name", overflow="fold")
     for contact in contacts:
         table.add_row(*(getattr(contact, name) for name in FIELDS))
-    console = Console(
-        file=out, no_color=not color, highlight=False, soft_wrap=False, width=None if color else 120
-    )
-    console.print(table)
-    console.print(f"{len(contacts)} contacts")
+    print_all(out, table, f"{len(contacts)} contacts", color=color)
 
 
 def _csv(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:

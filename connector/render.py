@@ -25,6 +25,7 @@ from typing import TextIO
 from connector.decisions import escape_cell
 from connector.model import SourceRecord
 from connector.plan import ContactFields, Plan, PlanItem
+from connector.tables import new_table, print_all
 
 __all__ = [
     "CSV_COLUMNS",
@@ -241,10 +242,7 @@ def _field_cells(fields: ContactFields | None) -> Sequence[str]:
 
 def render_source_table(records: Sequence[SourceRecord], *, color: bool = False) -> str:
     """Records as read from a source: a table, then every problem and note with its place."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_edge=False, header_style="bold" if color else "")
+    table = new_table(color=color)
     for column in ("location", "key", "name", "phones"):
         table.add_column(column, overflow="fold")
     for record in records:
@@ -252,10 +250,7 @@ def render_source_table(records: Sequence[SourceRecord], *, color: bool = False)
         name = record.name if record.ok else f"{record.name} [rejected]"
         table.add_row(record.location, record.key, name, phones)
     buffer = io.StringIO()
-    console = Console(
-        file=buffer, no_color=not color, highlight=False, width=None if color else 120
-    )
-    console.print(table)
+    print_all(buffer, table, color=color)
     rejected = [r for r in records if r.problems]
     lines = [buffer.getvalue().rstrip()]
     lines.extend(f"{r.location}: rejected: {'; '.join(r.problems)}" for r in rejected)
