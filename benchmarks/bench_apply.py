@@ -23,9 +23,9 @@ import time
 import uuid
 from pathlib import Path
 
-from connector.apply import ApplyEngine, read_plan_document
-from connector.client import SipaltoClient
-from connector.state import Journal
+from connector.api.client import SipaltoClient
+from connector.apply.engine import ApplyEngine, read_plan_document
+from connector.apply.journal import Journal
 
 LATENCY = 0.05
 LIMIT = 25

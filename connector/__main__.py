@@ -1,5 +1,5 @@
 """``python -m connector`` runs the ``sipalto-sync`` command line."""
 
-from .cli import main
+from connector.cli.app import main
 
 main()

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from .client import DEFAULT_BASE_URL, SipaltoClient
-from .errors import ConfigError
+from connector.api.client import DEFAULT_BASE_URL, SipaltoClient
+from connector.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from connector.plan import PlanSettings
+from connector.reconcile.plan import PlanSettings
 
 
 def contact(name: str, phone1: str, phone2: str = "", phone3: str = "") -> dict[str, str]:

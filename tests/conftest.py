@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from connector.cli import cli
-from connector.client import RetryPolicy, SipaltoClient
-from connector.sandbox import Faults, Sandbox, SandboxServer, SandboxState
+from connector.api.client import RetryPolicy, SipaltoClient
+from connector.cli.app import cli
+from connector.sandbox.app import Faults, Sandbox, SandboxServer, SandboxState
 
 SMALL_BOOK = [
     {"id": "11111", "name": "Domino's Pizza", "phone1": "01491833000",

@@ -19,8 +19,8 @@ from adapters.mapping import (
     preset_text,
 )
 from connector.errors import ConfigError, SourceError
-from connector.export import write_contacts
 from connector.model import Contact
+from connector.ui.contacts_view import write_contacts
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from adapters import open_source
 from adapters.vcard import _split_lines
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
-from connector.export import write_contacts
 from connector.model import Contact, RawPhone, SourceRecord
+from connector.ui.contacts_view import write_contacts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from apply_helpers import add, contact, delete, expected_phonebook, phonebook_rows, plan_doc, update
 
-from connector.apply import ApplyEngine, read_plan_document
-from connector.client import RetryPolicy, SipaltoClient
+from connector.api.client import RetryPolicy, SipaltoClient
+from connector.api.pacing import Pacer
+from connector.apply.engine import ApplyEngine, read_plan_document
+from connector.apply.journal import DONE, SKIPPED, Journal
 from connector.errors import PlanError
 from connector.model import Contact, phonebook_fingerprint
-from connector.pacing import Pacer
-from connector.sandbox import Faults
-from connector.state import DONE, SKIPPED, Journal
+from connector.sandbox.app import Faults
 
 BOOK = [
     {"id": "30001", "name": "Alice Archer", "phone1": "01632960001", "phone2": "", "phone3": ""},

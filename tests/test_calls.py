@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.calls import (
+from connector.api.client import RetryPolicy, SipaltoClient
+from connector.calls.history import (
     CallReport,
     NameDirectory,
     call_time_hint,
@@ -42,10 +43,9 @@ from connector.calls import (
     write_calls,
     write_transcript,
 )
-from connector.client import RetryPolicy, SipaltoClient
 from connector.errors import BadRequest, BadResponse, ConfigError, NotFound, Rejected
 from connector.model import Call, Contact, TranscriptSegment
-from connector.sandbox import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState, make_wav
+from connector.sandbox.app import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState, make_wav
 
 NOW = datetime(2025, 10, 20, 15, 42, 37)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from connector.sandbox import Faults
+from connector.sandbox.app import Faults
 
 
 def test_contacts_list_json_is_the_phonebook(run_cli) -> None:
@@ -108,7 +108,7 @@ def test_demo_runs_the_job_against_its_own_sandbox(run_cli) -> None:
 
 
 def test_every_command_has_help_with_an_example(run_cli) -> None:
-    from connector.cli import cli
+    from connector.cli.app import cli
 
     def walk(group, path):
         for name, command in group.commands.items():
@@ -153,7 +153,7 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
 def test_every_command_has_a_readme_example() -> None:
     from pathlib import Path
 
-    from connector.cli import cli
+    from connector.cli.app import cli
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

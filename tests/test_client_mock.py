@@ -7,7 +7,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from connector.client import RetryPolicy, SipaltoClient
+from connector.api.client import RetryPolicy, SipaltoClient
+from connector.api.pacing import Pacer
 from connector.errors import (
     BadResponse,
     NetworkError,
@@ -20,7 +21,6 @@ from connector.errors import (
     Unauthorized,
     Unavailable,
 )
-from connector.pacing import Pacer
 
 Handler = Callable[[httpx.Request], httpx.Response]
 LOGIN_OK = httpx.Response(200, json={"access_token": "tok-1", "expires_in": 86400})

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.client import RetryPolicy, SipaltoClient
+from connector.api.client import RetryPolicy, SipaltoClient
 from connector.errors import (
     BadRequest,
     Forbidden,
@@ -26,7 +26,7 @@ from connector.errors import (
     Unauthorized,
 )
 from connector.model import Contact
-from connector.sandbox import Faults
+from connector.sandbox.app import Faults
 
 QUICK = RetryPolicy(backoff=0.01, max_backoff=0.05)
 

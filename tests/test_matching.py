@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.matching import (
+from connector.reconcile.matching import (
     ADD,
     DIFFERENT,
     MATCH,
@@ -17,7 +17,7 @@ from connector.matching import (
     match_all,
     name_similarity,
 )
-from connector.names import name_tokens
+from connector.reconcile.names import name_tokens
 
 SETTINGS = MatchSettings()
 

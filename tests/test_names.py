@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.names import display_name, name_key, name_tokens
+from connector.reconcile.names import display_name, name_key, name_tokens
 
 
 @pytest.mark.parametrize(

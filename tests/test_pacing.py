@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.pacing import MAX_PAUSE, Pacer
+from connector.api.pacing import MAX_PAUSE, Pacer
 
 
 class FakeTime:

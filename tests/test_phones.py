@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.model import RawPhone
-from connector.phones import PhoneNormaliser
+from connector.reconcile.phones import PhoneNormaliser
 
 GB = PhoneNormaliser("GB")
 

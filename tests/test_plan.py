@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from planning_helpers import CREATED, apply_plan, contact, item_for, plan, record
 
-from connector.decisions import Decision, load_decisions
 from connector.errors import ConfigError, PlanError
 from connector.model import Contact, SourceRecord
-from connector.plan import (
+from connector.reconcile.decisions import Decision, load_decisions
+from connector.reconcile.plan import (
     ACTIONS,
     ContactFields,
     Plan,
@@ -25,7 +25,7 @@ from connector.plan import (
     make_plan,
     save_plan,
 )
-from connector.render import render_plan_csv
+from connector.ui.plan_view import render_plan_csv
 
 # -- the labelled table ------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ import json
 
 from planning_helpers import contact, plan, record
 
-from connector.decisions import Decision
-from connector.plan import Plan
-from connector.render import (
+from connector.reconcile.decisions import Decision
+from connector.reconcile.plan import Plan
+from connector.ui.plan_view import (
     CSV_COLUMNS,
     render_plan_csv,
     render_plan_json,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.backup import load_backup, plan_restore, write_backup
+from connector.apply.backup import load_backup, plan_restore, write_backup
 from connector.errors import PlanError
 from connector.model import Contact
 

@@ -34,7 +34,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from connector.names import name_tokens
+from connector.reconcile.names import name_tokens
 
 __all__ = [
     "ADD",

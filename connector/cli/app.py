@@ -19,9 +19,9 @@ from typing import Any, TextIO
 
 import click
 
-from . import __version__
-from .config import ConnectionSettings
-from .errors import ConfigError, SipaltoSyncError
+from connector import __version__
+from connector.config import ConnectionSettings
+from connector.errors import ConfigError, SipaltoSyncError
 
 log = logging.getLogger("connector")
 
@@ -254,7 +254,7 @@ Examples:
 @pass_app
 def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
     """List the whole global phonebook (also a backup/export)."""
-    from .export import write_contacts
+    from connector.ui.contacts_view import write_contacts
 
     with app.settings.client() as api:
         found = api.list_contacts()
@@ -308,7 +308,7 @@ def _source_options(
     sheet: str | None,
     header_row: int | None,
 ) -> Any:
-    from .workflow import SourceOptions
+    from connector.reconcile.workflow import SourceOptions
 
     sheet_value: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
     return SourceOptions(
@@ -359,8 +359,8 @@ def inspect(
     output_format: str,
 ) -> None:
     """Show the contacts a source file holds, as read, with every rejected record."""
-    from .render import render_source_json, render_source_table
-    from .workflow import read_source
+    from connector.reconcile.workflow import read_source
+    from connector.ui.plan_view import render_source_json, render_source_table
 
     read = read_source(source, _source_options(source_format, mapping, encoding, sheet, header_row))
     for message in read.messages:
@@ -454,10 +454,10 @@ def plan(
     detailed_exitcode: bool,
 ) -> None:
     """Compare a source with the phonebook and preview the changes (a dry run)."""
-    from .decisions import load_decisions
-    from .plan import PlanSettings, save_plan
-    from .render import render_plan_csv, render_plan_json, render_plan_text
-    from .workflow import plan_from_source
+    from connector.reconcile.decisions import load_decisions
+    from connector.reconcile.plan import PlanSettings, save_plan
+    from connector.reconcile.workflow import plan_from_source
+    from connector.ui.plan_view import render_plan_csv, render_plan_json, render_plan_text
 
     settings = PlanSettings(region=region, phones=phones, delete=delete)
     pinned = load_decisions(decisions) if decisions else None
@@ -576,8 +576,8 @@ def apply_command(
     backup_dir: Path | None,
 ) -> None:
     """Carry out a plan's adds, updates and deletes, safely and resumably."""
-    from .apply import load_plan_file, same_server
-    from .errors import PlanError
+    from connector.apply.engine import load_plan_file, same_server
+    from connector.errors import PlanError
 
     target = load_plan_file(plan_file)
     if target.server and not same_server(target.server, app.settings.base_url):
@@ -610,11 +610,11 @@ def restore(
     backup_dir: Path | None,
 ) -> None:
     """Bring the phonebook back to a backup: preview, then apply like a plan."""
-    from . import paths
-    from .apply import plan_target
-    from .backup import load_backup, plan_restore
-    from .plan import save_plan
-    from .render import render_plan_text
+    from connector import paths
+    from connector.apply.backup import load_backup, plan_restore
+    from connector.apply.engine import plan_target
+    from connector.reconcile.plan import save_plan
+    from connector.ui.plan_view import render_plan_text
 
     saved = load_backup(backup_file)
     with app.settings.client() as api:
@@ -652,11 +652,11 @@ def _run_apply(
     question: str = "Apply these changes to the Sipalto phonebook?",
 ) -> None:
     """Confirm, run the apply engine with progress, print the report, set the exit code."""
-    from . import paths
-    from .apply import ApplyEngine
-    from .pacing import Pacer
-    from .report import ProgressDisplay, describe_operations, render_apply_report
-    from .state import Journal
+    from connector import paths
+    from connector.api.pacing import Pacer
+    from connector.apply.engine import ApplyEngine
+    from connector.apply.journal import Journal
+    from connector.ui.apply_view import ProgressDisplay, describe_operations, render_apply_report
 
     app.say(describe_operations(target))
     if not target.operations:
@@ -763,7 +763,7 @@ def sandbox(
     users: tuple[str, ...],
 ) -> None:
     """Run a local emulator of the Sipalto API (for trials, demos and tests)."""
-    from .sandbox import Faults, Sandbox, SandboxServer, build_state, parse_rate
+    from connector.sandbox.app import Faults, Sandbox, SandboxServer, build_state, parse_rate
 
     faults = Faults(
         latency=latency,
@@ -800,7 +800,7 @@ Example:
 @pass_app
 def demo(app: AppContext) -> None:
     """Run the whole job against a built-in sandbox: no account or network needed."""
-    from .demo import run_demo
+    from connector.sandbox.demo import run_demo
 
     def say(text: str) -> None:
         click.echo(text)
@@ -866,7 +866,7 @@ def calls_list(
     """List answered calls in a date range, callers and callees named from the phonebook."""
     from datetime import datetime
 
-    from .calls import list_calls, parse_range, write_calls
+    from connector.calls.history import list_calls, parse_range, write_calls
 
     first, last = parse_range(start, end, since, now=datetime.now())
     with app.settings.client() as api:
@@ -904,7 +904,7 @@ Examples:
 @pass_app
 def calls_recording(app: AppContext, call_id: str, output: Path | None, force: bool) -> None:
     """Save a call's recording as a WAV file (checked to really be audio)."""
-    from .calls import save_recording
+    from connector.calls.history import save_recording
 
     with app.settings.client() as api:
         saved = save_recording(api, call_id, output, force=force)
@@ -974,7 +974,12 @@ def calls_transcript(
     """Print a call's transcript as a conversation in time order (or JSON, or subtitles)."""
     from datetime import datetime
 
-    from .calls import fetch_transcript, parse_speaker_names, parse_when, write_transcript
+    from connector.calls.history import (
+        fetch_transcript,
+        parse_speaker_names,
+        parse_when,
+        write_transcript,
+    )
 
     if date is not None and not numbers:
         raise ConfigError("--date only helps to find the call with --number: give both")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ConfigError
+from connector.errors import ConfigError
 
 PENDING = "pending"
 SENDING = "sending"

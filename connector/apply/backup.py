@@ -5,7 +5,7 @@ A backup is JSON: ``{"kind": "sipalto-sync backup", "created_at", "server", "rea
 plain list of contacts (``contacts list --format json``) and a saved API answer.
 
 ``plan_restore`` is pure: from the backup and the phonebook as it is now, it makes the
-plan (the same :class:`~connector.plan.Plan` as ``sipalto-sync plan``) that brings the
+plan (the same :class:`~connector.reconcile.plan.Plan` as ``sipalto-sync plan``) that brings the
 phonebook back, so it is previewed and applied like any other plan.
 """
 
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import PlanError
-from .model import Contact, phonebook_fingerprint
-from .plan import ContactFields, Plan, PlanItem, PlanSettings, SourceRef
+from connector.errors import PlanError
+from connector.model import Contact, phonebook_fingerprint
+from connector.reconcile.plan import ContactFields, Plan, PlanItem, PlanSettings, SourceRef
 
 
 def write_backup(

@@ -13,7 +13,7 @@ The raw API knows numbers; the phonebook knows who they are. This module joins t
 
 Pure helpers (:func:`parse_when`, :func:`split_range`, :class:`NameDirectory`,
 :func:`transcript_lines`, the ``write_*`` renderers) do no I/O; the thin I/O functions take
-a :class:`~connector.client.SipaltoClient`.
+a :class:`~connector.api.client.SipaltoClient`.
 
 Times are naive local datetimes, as the API gives and takes them (``YYYY-MM-DD HH:ii``).
 """
@@ -32,11 +32,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from .client import CALL_RECORDING, RANGE_FORMAT, SipaltoClient
-from .errors import BadResponse, ConfigError, NotFound, Rejected
-from .model import Call, Contact, TranscriptSegment
-from .phones import PhoneNormaliser
-from .tables import new_table, print_all
+from connector.api.client import CALL_RECORDING, RANGE_FORMAT, SipaltoClient
+from connector.errors import BadResponse, ConfigError, NotFound, Rejected
+from connector.model import Call, Contact, TranscriptSegment
+from connector.reconcile.phones import PhoneNormaliser
+from connector.ui.tables import new_table, print_all
 
 __all__ = [
     "CALL_FORMATS",

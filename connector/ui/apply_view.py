@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .apply import ApplyReport, OpResult, PlanTarget
-from .state import DONE, FAILED, PENDING, SENDING, SKIPPED, UNKNOWN
+from connector.apply.engine import ApplyReport, OpResult, PlanTarget
+from connector.apply.journal import DONE, FAILED, PENDING, SENDING, SKIPPED, UNKNOWN
 
 _ORDER = (DONE, SKIPPED, FAILED, UNKNOWN, SENDING, PENDING)
 _ACTIONS = ("add", "update", "delete")

@@ -22,10 +22,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from connector.decisions import escape_cell
 from connector.model import SourceRecord
-from connector.plan import ContactFields, Plan, PlanItem
-from connector.tables import new_table, print_all
+from connector.reconcile.decisions import escape_cell
+from connector.reconcile.plan import ContactFields, Plan, PlanItem
+from connector.ui.tables import new_table, print_all
 
 __all__ = [
     "CSV_COLUMNS",

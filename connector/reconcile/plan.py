@@ -36,9 +36,10 @@ from typing import Any
 
 import phonenumbers
 
-from connector.decisions import Decision, load_decisions, parse_decision
 from connector.errors import ConfigError, PlanError
-from connector.matching import (
+from connector.model import MAX_PHONES, Contact, SourceRecord, phonebook_fingerprint
+from connector.reconcile.decisions import Decision, load_decisions, parse_decision
+from connector.reconcile.matching import (
     MATCH,
     REVIEW,
     Evidence,
@@ -49,9 +50,8 @@ from connector.matching import (
     make_party,
     match_all,
 )
-from connector.model import MAX_PHONES, Contact, SourceRecord, phonebook_fingerprint
-from connector.names import display_name, name_key, name_tokens
-from connector.phones import NormalisedPhones, PhoneNormaliser
+from connector.reconcile.names import display_name, name_key, name_tokens
+from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 
 __all__ = [
     "ACTIONS",

@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .errors import ConfigError
+from connector.errors import ConfigError
 
 #: The contacts shown in the API documentation's example answer.
 DOC_CONTACTS = [

@@ -15,15 +15,15 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from .apply import ApplyEngine, plan_target
-from .calls import list_calls, write_calls
-from .config import ConnectionSettings
-from .export import write_contacts
-from .render import render_plan_text
-from .report import describe_operations, render_apply_report
-from .sandbox import SandboxServer
-from .state import Journal
-from .workflow import plan_from_source
+from connector.apply.engine import ApplyEngine, plan_target
+from connector.apply.journal import Journal
+from connector.calls.history import list_calls, write_calls
+from connector.config import ConnectionSettings
+from connector.reconcile.workflow import plan_from_source
+from connector.sandbox.app import SandboxServer
+from connector.ui.apply_view import describe_operations, render_apply_report
+from connector.ui.contacts_view import write_contacts
+from connector.ui.plan_view import render_plan_text
 
 Say = Callable[[str], None]
 

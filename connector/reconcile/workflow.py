@@ -12,11 +12,10 @@ from pathlib import Path
 
 from adapters.base import open_source
 from adapters.mapping import Mapping as SourceMapping
-
-from .client import SipaltoClient
-from .decisions import Decision
-from .model import SourceRecord
-from .plan import Plan, PlanSettings, make_plan
+from connector.api.client import SipaltoClient
+from connector.model import SourceRecord
+from connector.reconcile.decisions import Decision
+from connector.reconcile.plan import Plan, PlanSettings, make_plan
 
 
 @dataclass(frozen=True)

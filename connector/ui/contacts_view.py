@@ -15,8 +15,8 @@ from typing import TextIO
 
 import vobject
 
-from .model import Contact
-from .tables import new_table, print_all
+from connector.model import Contact
+from connector.ui.tables import new_table, print_all
 
 FORMATS = ("table", "csv", "json", "vcf")
 FIELDS = ("id", "name", "phone1", "phone2", "phone3")

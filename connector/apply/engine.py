@@ -8,7 +8,7 @@ What it guarantees (each point is a test in ``tests/test_apply*.py``):
   like the plan's ``before`` is skipped and reported, never overwritten; an add whose
   contact already exists is skipped;
 * the whole phonebook is backed up before the first write;
-* every operation's state is journalled (``connector.state``) before and after its
+* every operation's state is journalled (``connector.apply.journal``) before and after its
   request, so a run killed anywhere resumes without repeating what was done;
 * a write whose outcome is unknown (a lost answer, a 5xx, a crash mid-request) is
   settled by reading the phonebook, many at once per read, and resent only if it did
@@ -30,9 +30,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .backup import write_backup
-from .client import SipaltoClient
-from .errors import (
+from connector.api.client import SipaltoClient
+from connector.apply.backup import write_backup
+from connector.apply.journal import (
+    DONE,
+    FAILED,
+    FINAL,
+    PENDING,
+    SENDING,
+    SKIPPED,
+    UNKNOWN,
+    Journal,
+    OpRow,
+)
+from connector.errors import (
     Forbidden,
     NotFound,
     OutcomeUnknown,
@@ -40,9 +51,8 @@ from .errors import (
     SipaltoSyncError,
     Unauthorized,
 )
-from .model import Contact, phonebook_fingerprint
-from .plan import ContactFields, Plan, load_plan
-from .state import DONE, FAILED, FINAL, PENDING, SENDING, SKIPPED, UNKNOWN, Journal, OpRow
+from connector.model import Contact, phonebook_fingerprint
+from connector.reconcile.plan import ContactFields, Plan, load_plan
 
 log = logging.getLogger(__name__)
 

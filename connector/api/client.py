@@ -29,8 +29,9 @@ from typing import Any
 
 import httpx
 
-from . import __version__
-from .errors import (
+from connector import __version__
+from connector.api.pacing import Pacer
+from connector.errors import (
     ApiError,
     BadRequest,
     BadResponse,
@@ -48,8 +49,7 @@ from .errors import (
     Unauthorized,
     Unavailable,
 )
-from .model import Call, Contact, TranscriptSegment
-from .pacing import Pacer
+from connector.model import Call, Contact, TranscriptSegment
 
 log = logging.getLogger(__name__)
 

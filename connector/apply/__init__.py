@@ -1,0 +1,1 @@
+"""Carrying out a plan: the journalled apply engine, backups and restore."""

@@ -1,0 +1,1 @@
+"""Call history: answered calls named from the phonebook, recordings and transcripts."""

@@ -1,0 +1,1 @@
+"""Scheduled sync: job file, sync state, lock and runner (to come)."""
