@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connector.errors import PlanError
+from connector.files import atomic_write
 from connector.model import Contact, phonebook_fingerprint
 from connector.reconcile.plan import ContactFields, Plan, PlanItem, PlanSettings, SourceRef
 
@@ -40,11 +41,8 @@ def write_backup(
         "reason": reason,
         "contacts": [c.to_dict() for c in contacts],
     }
-    # Write then rename: a backup is either whole or absent.
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    # A backup is either whole or absent; it holds personal data, so the owner's only.
+    return atomic_write(path, json.dumps(document, indent=1, ensure_ascii=False))
 
 
 def load_backup(path: str | Path) -> list[Contact]:

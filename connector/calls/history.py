@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -34,6 +33,7 @@ from typing import Any, TextIO
 
 from connector.api.client import CALL_RECORDING, RANGE_FORMAT, SipaltoClient
 from connector.errors import BadResponse, ConfigError, NotFound, Rejected
+from connector.files import atomic_write
 from connector.model import Call, Contact, TranscriptSegment
 from connector.reconcile.phones import PhoneNormaliser
 from connector.ui.tables import new_table, print_all
@@ -541,26 +541,11 @@ def save_recording(
 
 def _write_bytes(target: Path, data: bytes, *, replace: bool) -> None:
     """Write all of ``data`` or nothing, so a failure never leaves half a WAV behind."""
-    if not replace:
-        try:
-            # "x" fails if the name was taken since the check, where "w" would overwrite.
-            handle = target.open("xb")
-        except FileExistsError:
-            raise ConfigError(f"{target} already exists; use --force to overwrite it") from None
-        try:
-            with handle:
-                handle.write(data)
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
-        return
-    # Replacing: the old file stays whole until the new one is complete.
-    temporary = target.with_name(f".{target.name}.part")
     try:
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+        atomic_write(target, data, mode=None, overwrite=replace)
+    except FileExistsError:
+        # Taken since the check above: never clobber a file without --force.
+        raise ConfigError(f"{target} already exists; use --force to overwrite it") from None
 
 
 # -- transcripts ----------------------------------------------------------------------------

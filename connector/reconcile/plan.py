@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +35,7 @@ from typing import Any
 import phonenumbers
 
 from connector.errors import ConfigError, PlanError
+from connector.files import atomic_write
 from connector.model import MAX_PHONES, Contact, SourceRecord, phonebook_fingerprint
 from connector.reconcile.decisions import Decision, load_decisions, parse_decision
 from connector.reconcile.matching import (
@@ -784,17 +783,7 @@ def _id_order(contact_id: str) -> tuple[int, int, str]:
 
 def save_plan(plan: Plan, path: str | Path) -> None:
     """Write the plan file (JSON, UTF-8), atomically: a reader never sees half a plan."""
-    path = Path(path)
-    text = json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n")
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -20,12 +20,10 @@ import importlib.resources
 import io
 import json
 import math
-import os
 import random
 import secrets
 import socket
 import struct
-import tempfile
 import threading
 import time
 import wave
@@ -42,6 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connector.errors import ConfigError
+from connector.files import atomic_write
 
 #: The contacts shown in the API documentation's example answer.
 DOC_CONTACTS = [
@@ -216,12 +215,10 @@ class SandboxState:
     def _save(self) -> None:
         if self.state_path is None:
             return
-        data = json.dumps(list(self.contacts.values()), indent=1, ensure_ascii=False)
-        # Write then rename, so a crash never leaves half a phonebook behind.
-        fd, tmp = tempfile.mkstemp(dir=self.state_path.parent, prefix=".sandbox-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, self.state_path)
+        # A crash never leaves half a phonebook behind.
+        atomic_write(
+            self.state_path, json.dumps(list(self.contacts.values()), indent=1, ensure_ascii=False)
+        )
 
 
 def build_state(
