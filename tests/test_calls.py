@@ -21,31 +21,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.api.client import RetryPolicy, SipaltoClient
-from connector.calls.history import (
-    CallReport,
-    NameDirectory,
-    call_time_hint,
-    check_wav,
-    default_recording_name,
-    fetch_transcript,
-    find_call,
-    format_duration,
-    format_offset,
-    list_calls,
-    parse_range,
-    parse_speaker_names,
-    parse_when,
-    save_recording,
-    split_range,
-    transcript_lines,
-    transcript_srt,
-    transcript_text,
-    write_calls,
-    write_transcript,
-)
+from connector.calls.history import CallReport, NameDirectory, call_time_hint, find_call, list_calls
+from connector.calls.ranges import parse_range, parse_when, split_range
+from connector.calls.recordings import check_wav, default_recording_name, save_recording
+from connector.calls.transcripts import fetch_transcript, parse_speaker_names, transcript_lines
 from connector.errors import BadRequest, BadResponse, ConfigError, NotFound, Rejected
 from connector.model import Call, Contact, TranscriptSegment
 from connector.sandbox.app import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState, make_wav
+from connector.ui.calls_view import format_duration, write_calls
+from connector.ui.transcript_view import (
+    format_offset,
+    transcript_srt,
+    transcript_text,
+    write_transcript,
+)
 
 NOW = datetime(2025, 10, 20, 15, 42, 37)
 

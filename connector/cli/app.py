@@ -866,7 +866,9 @@ def calls_list(
     """List answered calls in a date range, callers and callees named from the phonebook."""
     from datetime import datetime
 
-    from connector.calls.history import list_calls, parse_range, write_calls
+    from connector.calls.history import list_calls
+    from connector.calls.ranges import parse_range
+    from connector.ui.calls_view import write_calls
 
     first, last = parse_range(start, end, since, now=datetime.now())
     with app.settings.client() as api:
@@ -904,7 +906,7 @@ Examples:
 @pass_app
 def calls_recording(app: AppContext, call_id: str, output: Path | None, force: bool) -> None:
     """Save a call's recording as a WAV file (checked to really be audio)."""
-    from connector.calls.history import save_recording
+    from connector.calls.recordings import save_recording
 
     with app.settings.client() as api:
         saved = save_recording(api, call_id, output, force=force)
@@ -974,12 +976,9 @@ def calls_transcript(
     """Print a call's transcript as a conversation in time order (or JSON, or subtitles)."""
     from datetime import datetime
 
-    from connector.calls.history import (
-        fetch_transcript,
-        parse_speaker_names,
-        parse_when,
-        write_transcript,
-    )
+    from connector.calls.ranges import parse_when
+    from connector.calls.transcripts import fetch_transcript, parse_speaker_names
+    from connector.ui.transcript_view import write_transcript
 
     if date is not None and not numbers:
         raise ConfigError("--date only helps to find the call with --number: give both")
