@@ -39,7 +39,8 @@ import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberFormat
 
 from connector.model import Contact, RawPhone, SourceRecord
-from connector.reconcile.plan import PlanSettings, make_plan
+from connector.reconcile.plan import PlanSettings
+from connector.reconcile.planner import make_plan
 
 # Word lists read better as one string each than as a column of quoted words.
 # Most common first: drawn with Zipf weights.

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from connector.model import Contact, RawPhone, SourceRecord
-from connector.reconcile.plan import Plan, PlanItem, PlanSettings, make_plan
+from connector.reconcile.plan import Plan, PlanItem, PlanSettings
+from connector.reconcile.planner import make_plan
 
 CREATED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -16,15 +17,10 @@ from planning_helpers import CREATED, apply_plan, contact, item_for, plan, recor
 from connector.errors import ConfigError, PlanError
 from connector.model import Contact, SourceRecord
 from connector.reconcile.decisions import Decision, load_decisions
-from connector.reconcile.plan import (
-    ACTIONS,
-    ContactFields,
-    Plan,
-    PlanSettings,
-    load_plan,
-    make_plan,
-    save_plan,
-)
+from connector.reconcile.plan import ACTIONS, ContactFields, Plan, PlanSettings
+from connector.reconcile.planfile import load_plan, save_plan
+from connector.reconcile.planner import make_plan
+from connector.reconcile.workflow import cyclic_gc_paused
 from connector.ui.plan_view import render_plan_csv
 
 # -- the labelled table ------------------------------------------------------------------------
@@ -783,3 +779,22 @@ def test_dataclass_replace_keeps_plans_frozen() -> None:
     with pytest.raises(AttributeError):
         result.items = ()  # type: ignore[misc]
     assert replace(result, server="x").server == "x"
+
+
+def test_the_planner_leaves_the_garbage_collector_alone() -> None:
+    seen: list[bool] = []
+
+    def records() -> Any:
+        seen.append(gc.isenabled())
+        yield record("r1", "Ann Archer", "01632 960001")
+
+    assert gc.isenabled()
+    made = make_plan(records(), [], PlanSettings())
+    assert seen == [True] and gc.isenabled()
+    assert [item.action for item in made.items] == ["add"]
+
+
+def test_the_workflow_pauses_the_collector_and_restores_it() -> None:
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -52,7 +52,8 @@ from connector.errors import (
     Unauthorized,
 )
 from connector.model import Contact, phonebook_fingerprint
-from connector.reconcile.plan import ContactFields, Plan, load_plan
+from connector.reconcile.plan import ContactFields, Plan
+from connector.reconcile.planfile import load_plan
 
 log = logging.getLogger(__name__)
 

@@ -455,7 +455,8 @@ def plan(
 ) -> None:
     """Compare a source with the phonebook and preview the changes (a dry run)."""
     from connector.reconcile.decisions import load_decisions
-    from connector.reconcile.plan import PlanSettings, save_plan
+    from connector.reconcile.plan import PlanSettings
+    from connector.reconcile.planfile import save_plan
     from connector.reconcile.workflow import plan_from_source
     from connector.ui.plan_view import render_plan_csv, render_plan_json, render_plan_text
 
@@ -613,7 +614,7 @@ def restore(
     from connector import paths
     from connector.apply.backup import load_backup, plan_restore
     from connector.apply.engine import plan_target
-    from connector.reconcile.plan import save_plan
+    from connector.reconcile.planfile import save_plan
     from connector.ui.plan_view import render_plan_text
 
     saved = load_backup(backup_file)

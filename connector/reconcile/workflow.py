@@ -1,12 +1,14 @@
 """The I/O around the pure planner: read a source, read the phonebook, make the plan.
 
-``plan.make_plan`` decides; this module only fetches what it decides on, in the order
+``planner.make_plan`` decides; this module only fetches what it decides on, in the order
 that fails fastest (a bad file is reported before the network is touched).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from adapters.mapping import Mapping as SourceMapping
 from connector.api.client import SipaltoClient
 from connector.model import SourceRecord
 from connector.reconcile.decisions import Decision
-from connector.reconcile.plan import Plan, PlanSettings, make_plan
+from connector.reconcile.plan import Plan, PlanSettings
+from connector.reconcile.planner import make_plan
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,26 @@ def plan_from_source(
     """Read ``path``, read the phonebook once, and plan the changes."""
     source = read_source(path, source_options)
     contacts = client.list_contacts()
-    plan = make_plan(
-        source.records, contacts, settings, decisions=decisions, server=client.base_url
-    )
+    with cyclic_gc_paused():
+        plan = make_plan(
+            source.records, contacts, settings, decisions=decisions, server=client.base_url
+        )
     return plan, source
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a planning run, then restore it.
+
+    Planning allocates millions of small objects that form no cycles; the cyclic collector
+    would walk the whole growing heap again and again (a third of the run time at 10k
+    records) and find nothing to free. The planner itself leaves process state alone, so
+    the choice is made here, by the program that runs it.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

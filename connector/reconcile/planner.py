@@ -1,0 +1,500 @@
+"""The planner: decide, for every source record, what should happen to the phonebook.
+
+:func:`make_plan` is pure: source records, the phonebook as read, and settings in; a
+:class:`~connector.reconcile.plan.Plan` out. It reads no file and no network and changes
+no process-wide state; the I/O sits at the edges (:mod:`connector.reconcile.workflow`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from connector.errors import ConfigError
+from connector.model import MAX_PHONES, Contact, SourceRecord, phonebook_fingerprint
+from connector.reconcile.decisions import Decision
+from connector.reconcile.matching import (
+    MATCH,
+    REVIEW,
+    Evidence,
+    Outcome,
+    Party,
+    find_duplicates,
+    make_party,
+    match_all,
+)
+from connector.reconcile.names import display_name, name_key, name_tokens
+from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
+from connector.reconcile.plan import (
+    Candidate,
+    ContactFields,
+    Plan,
+    PlanItem,
+    PlanSettings,
+    SourceRef,
+)
+
+__all__ = ["make_plan"]
+
+
+def make_plan(
+    records: Iterable[SourceRecord],
+    contacts: Sequence[Contact],
+    settings: PlanSettings | None = None,
+    *,
+    owned_ids: frozenset[str] | None = None,
+    decisions: Mapping[str, Decision] | None = None,
+    server: str = "",
+    plan_id: str | None = None,
+    created_at: datetime | None = None,
+) -> Plan:
+    """Decide, for every source record, what should happen to the phonebook.
+
+    Pure apart from the defaults of ``plan_id`` (a random uuid4 hex) and ``created_at``
+    (now, UTC): pass both for a fully deterministic plan. ``decisions`` add to (and win
+    over) ``settings.decisions``; the plan's settings keep the union. ``owned_ids`` is the
+    set of contact ids this sync created, required by the ``owned`` delete policy and
+    ignored otherwise. Same inputs give the same plan, whatever the order of ``contacts``.
+    """
+    settings = settings or PlanSettings()
+    if decisions:
+        settings = replace(settings, decisions={**settings.decisions, **decisions})
+    if settings.delete == "owned" and owned_ids is None:
+        raise ConfigError("the 'owned' delete policy needs the set of contacts this sync owns")
+    ordered = sorted(contacts, key=lambda contact: _id_order(contact.id))
+    items, warnings = _Planner(settings, ordered).run(list(records), owned_ids or frozenset())
+    base = phonebook_fingerprint(ordered)
+    return Plan(
+        plan_id=plan_id or uuid.uuid4().hex,
+        created_at=created_at or datetime.now(timezone.utc),
+        server=server,
+        base=base,
+        settings=settings,
+        items=items,
+        warnings=warnings,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A source record after normalising, before matching."""
+
+    record: SourceRecord
+    name: str
+    phones: NormalisedPhones
+    problem: str | None
+
+    @property
+    def ref(self) -> SourceRef:
+        return SourceRef(self.record.key, self.record.location)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.record.notes + self.phones.warnings + self.phones.errors
+
+
+class _Planner:
+    """One planning run; holds the inputs so the steps below stay short."""
+
+    def __init__(self, settings: PlanSettings, contacts: Sequence[Contact]) -> None:
+        self.settings = settings
+        self.phones = PhoneNormaliser(settings.region)
+        self.contacts = contacts
+        self.remote_index = {contact.id: i for i, contact in enumerate(contacts)}
+        self.remotes = [
+            make_party(display_name(c.name), self.phones.numbers_of(c.phones)) for c in contacts
+        ]
+
+    def run(
+        self, records: Sequence[SourceRecord], owned_ids: frozenset[str]
+    ) -> tuple[tuple[PlanItem, ...], tuple[str, ...]]:
+        prepared = self._prepare(records)
+        items: list[PlanItem | None] = [self._rejected(p) if p.problem else None for p in prepared]
+        pinned, warnings = self._apply_decisions(prepared, items)
+        parties: list[Party | None] = [
+            self._party(p, p.phones.numbers) if items[i] is None else None
+            for i, p in enumerate(prepared)
+        ]
+        repeats = find_duplicates(
+            [None if i in pinned else party for i, party in enumerate(parties)],
+            self.settings.match,
+        )
+        numbers, merge_warnings = self._merge_repeats(prepared, repeats)
+        for i in repeats:
+            parties[i] = None
+        for root in merge_warnings:  # a first record that took in its repeats' numbers
+            parties[root] = self._party(prepared[root], numbers[root])
+        outcomes = match_all(
+            parties, self.remotes, self.settings.match, pinned, self._settled(prepared, numbers)
+        )
+        for i, outcome in enumerate(outcomes):
+            if outcome is not None:
+                extra = merge_warnings.get(i, ())
+                items[i] = self._decided(prepared, i, numbers[i], outcome, i in pinned, extra)
+        for i, (root, evidence) in repeats.items():
+            items[i] = self._repeat(prepared[i], prepared[root], items[root], evidence)
+        source_items = [item for item in items if item is not None]
+        remote_items = self._remote_duplicates(prepared, outcomes)
+        if self.settings.delete == "owned":
+            remote_items += self._deletions(owned_ids, source_items, remote_items, prepared)
+        remote_items.sort(key=lambda item: _id_order(item.id or ""))
+        return tuple(source_items + remote_items), tuple(warnings)
+
+    # -- preparing records ---------------------------------------------------------------
+
+    def _prepare(self, records: Sequence[SourceRecord]) -> list[_Prepared]:
+        seen: dict[str, str] = {}
+        prepared = []
+        for record in records:
+            name = display_name(record.name)
+            phones = self.phones.normalise_record_phones(record.phones)
+            problem = _problem(record, name, phones)
+            if problem is None and record.key in seen:
+                problem = f"key {record.key} repeats {seen[record.key]}"
+            seen.setdefault(record.key, record.location)
+            prepared.append(_Prepared(record, name, phones, problem))
+        return prepared
+
+    def _party(self, prepared: _Prepared, numbers: Sequence[str]) -> Party:
+        return make_party(prepared.name, numbers)
+
+    def _settled(
+        self, prepared: Sequence[_Prepared], numbers: Sequence[tuple[str, ...]]
+    ) -> Callable[[int, int], Party]:
+        """What a contact becomes once a record is written to it (see ``match_all``)."""
+        cache: dict[int, Party] = {}
+
+        def settled(source: int, remote: int) -> Party:
+            party = cache.get(remote)
+            if party is None:
+                stored = self._stored_numbers(self.contacts[remote])
+                phones, _ = self._after_phones(numbers[source], stored)
+                party = cache[remote] = make_party(prepared[source].name, phones)
+            return party
+
+        return settled
+
+    def _apply_decisions(
+        self, prepared: Sequence[_Prepared], items: list[PlanItem | None]
+    ) -> tuple[dict[int, int], list[str]]:
+        """Turn reviewers' decisions into items (add, skip) and pins (match)."""
+        decisions = self.settings.decisions
+        pinned: dict[int, int] = {}
+        pinned_by: dict[int, str] = {}
+        used: set[str] = set()
+        for i, p in enumerate(prepared):
+            decision = decisions.get(p.record.key)
+            if decision is None:
+                continue
+            used.add(p.record.key)
+            if items[i] is not None:
+                continue  # a rejected record stays rejected whatever was decided
+            if decision.action == "skip":
+                items[i] = PlanItem("skip", source=p.ref, reason="skipped by decision")
+            elif decision.action == "add":
+                items[i] = self._add(p, p.phones.numbers, "added by decision")
+            else:
+                remote = self.remote_index.get(decision.remote_id or "")
+                problem = None
+                if remote is None:
+                    problem = f"the phonebook has no contact {decision.remote_id}"
+                elif remote in pinned_by:
+                    problem = f"{decision.remote_id} is already decided for {pinned_by[remote]}"
+                if problem:
+                    reason = f"decision 'match {decision.remote_id}' cannot be used: {problem}"
+                    items[i] = self._review(p, p.phones.numbers, reason, None, ())
+                else:
+                    assert remote is not None
+                    pinned[i] = remote
+                    pinned_by[remote] = p.record.key
+        unknown = sorted(set(decisions) - used)
+        warnings = [f"decision for {key} ignored: no such source record" for key in unknown]
+        return pinned, warnings
+
+    def _merge_repeats(
+        self, prepared: Sequence[_Prepared], repeats: Mapping[int, tuple[int, Evidence]]
+    ) -> tuple[list[tuple[str, ...]], dict[int, list[str]]]:
+        """Fold the numbers of repeated records into the first one, room permitting."""
+        numbers = [list(p.phones.numbers) for p in prepared]
+        warnings: dict[int, list[str]] = {}
+        for i, (root, _) in sorted(repeats.items()):
+            notes = warnings.setdefault(root, [])
+            notes.append(f"{prepared[i].record.location} repeats this record; merged")
+            for number in prepared[i].phones.numbers:
+                if number in numbers[root]:
+                    continue
+                if len(numbers[root]) < MAX_PHONES:
+                    numbers[root].append(number)
+                else:
+                    notes.append(
+                        f"number {number} of {prepared[i].record.location} did not fit "
+                        f"(Sipalto holds {MAX_PHONES})"
+                    )
+        return [tuple(n) for n in numbers], warnings
+
+    # -- items -----------------------------------------------------------------------------
+
+    def _rejected(self, p: _Prepared) -> PlanItem:
+        return PlanItem("rejected", source=p.ref, reason=p.problem or "", warnings=p.warnings)
+
+    def _decided(
+        self,
+        prepared: Sequence[_Prepared],
+        i: int,
+        numbers: tuple[str, ...],
+        outcome: Outcome,
+        pinned: bool,
+        extra: Sequence[str],
+    ) -> PlanItem:
+        p = prepared[i]
+        if outcome.verdict == MATCH:
+            return self._matched(p, numbers, outcome, pinned, extra)
+        taken = dict(outcome.taken)  # remote -> the record that matched it
+        if outcome.verdict == REVIEW:
+            top_remote, top = outcome.candidates[0]
+            reason = top.reason
+            if top_remote in taken:
+                by = prepared[taken[top_remote]].record.location
+                reason += f"; {self.contacts[top_remote].id} is matched by {by}"
+            return self._review(p, numbers, reason, top.score, outcome.candidates, extra)
+        if outcome.evidence is None or outcome.remote is None:
+            if outcome.taken:
+                remote, other = outcome.taken[0]
+                contact = self.contacts[remote]
+                by = prepared[other].record.location
+                reason = f"new contact: {contact.id} ({contact.name}) is matched by {by}"
+                return self._add(p, numbers, reason, extra=extra)
+            return self._add(p, numbers, "no contact shares a number or a close name", extra=extra)
+        contact = self.contacts[outcome.remote]
+        if outcome.remote in taken:
+            by = prepared[taken[outcome.remote]].record.location
+            closest = f"{contact.id} ({contact.name}) is matched by {by}"
+        else:
+            closest = f"{contact.id} ({contact.name}) {outcome.evidence.reason}"
+        return self._add(p, numbers, f"new contact: {closest}", outcome.evidence.score, extra)
+
+    def _matched(
+        self,
+        p: _Prepared,
+        numbers: tuple[str, ...],
+        outcome: Outcome,
+        pinned: bool,
+        extra: Sequence[str],
+    ) -> PlanItem:
+        assert outcome.remote is not None and outcome.evidence is not None
+        contact = self.contacts[outcome.remote]
+        evidence = outcome.evidence
+        stored = self._stored_numbers(contact)
+        phones, dropped = self._after_phones(numbers, stored)
+        before = ContactFields.of(contact)
+        after = ContactFields.make(p.name, phones)
+        warnings = [*p.warnings, *extra, *dropped]
+        for other, ev in outcome.duplicates:
+            duplicate = self.contacts[other]
+            warnings.append(
+                f"phonebook duplicate {duplicate.id} ({duplicate.name}) {ev.reason}; left as is"
+            )
+        head = f"matched by decision ({evidence.reason})" if pinned else evidence.reason
+        changes = self._changes(self.remotes[outcome.remote].name, p.name, stored, phones)
+        if not changes:
+            return PlanItem(
+                "unchanged",
+                id=contact.id,
+                before=before,
+                after=before,
+                source=p.ref,
+                reason=head,
+                score=evidence.score,
+                warnings=tuple(warnings),
+            )
+        return PlanItem(
+            "update",
+            id=contact.id,
+            before=before,
+            after=after,
+            source=p.ref,
+            reason=f"{head}; {changes}",
+            score=evidence.score,
+            warnings=tuple(warnings),
+        )
+
+    def _stored_numbers(self, contact: Contact) -> tuple[str, ...]:
+        """A contact's numbers in Sipalto form, slot order; a slot holding no number
+        (``ask reception``) counts as its text, so it is kept by merge and seen by replace."""
+        stored: dict[str, None] = {}
+        for value in contact.phones:
+            numbers = self.phones.numbers_of((value,))
+            for number in numbers or ((value.strip(),) if value.strip() else ()):
+                stored[number] = None
+        return tuple(stored)
+
+    def _after_phones(
+        self, numbers: Sequence[str], stored: Sequence[str]
+    ) -> tuple[list[str], list[str]]:
+        """The numbers to write: the source's, then (``merge``) the contact's others."""
+        phones = list(numbers)
+        dropped: list[str] = []
+        if self.settings.phones != "merge":
+            return phones, dropped
+        for number in stored:
+            if number in phones:
+                continue
+            if len(phones) < MAX_PHONES:
+                phones.append(number)
+            else:
+                dropped.append(
+                    f"phonebook number {number} no longer fits (Sipalto holds {MAX_PHONES})"
+                )
+        return phones, dropped
+
+    @staticmethod
+    def _changes(old_name: str, new_name: str, stored: Sequence[str], phones: Sequence[str]) -> str:
+        """What differs, in words; ``""`` when nothing does (number order and format aside:
+        ``stored`` and ``phones`` are both in Sipalto form)."""
+        parts = []
+        if old_name != new_name:
+            if old_name.casefold() == new_name.casefold():
+                parts.append("name case differs")
+            elif name_key(old_name) == name_key(new_name):
+                parts.append("name spelling differs")
+            else:
+                parts.append("name differs")
+        old, new = set(stored), set(phones)
+        if new - old:
+            parts.append("adds " + ", ".join(n for n in phones if n not in old))
+        if old - new:
+            parts.append("drops " + ", ".join(n for n in stored if n not in new))
+        return "; ".join(parts)
+
+    def _add(
+        self,
+        p: _Prepared,
+        numbers: Sequence[str],
+        reason: str,
+        score: float | None = None,
+        extra: Sequence[str] = (),
+    ) -> PlanItem:
+        return PlanItem(
+            "add",
+            after=ContactFields.make(p.name, numbers),
+            source=p.ref,
+            reason=reason,
+            score=score,
+            warnings=(*p.warnings, *extra),
+        )
+
+    def _review(
+        self,
+        p: _Prepared,
+        numbers: Sequence[str],
+        reason: str,
+        score: float | None,
+        candidates: Sequence[tuple[int, Evidence]],
+        extra: Sequence[str] = (),
+    ) -> PlanItem:
+        return PlanItem(
+            "review",
+            after=ContactFields.make(p.name, numbers),
+            source=p.ref,
+            reason=reason,
+            score=score,
+            warnings=(*p.warnings, *extra),
+            candidates=tuple(
+                Candidate(
+                    self.contacts[r].id, ContactFields.of(self.contacts[r]), ev.score, ev.reason
+                )
+                for r, ev in candidates
+            ),
+        )
+
+    def _repeat(
+        self, p: _Prepared, root: _Prepared, root_item: PlanItem | None, evidence: Evidence
+    ) -> PlanItem:
+        target = root_item.id if root_item is not None else None
+        reason = f"repeats {root.record.location} ({root.name}): {evidence.reason}; merged there"
+        return PlanItem(
+            "duplicate",
+            id=target,
+            source=p.ref,
+            reason=reason,
+            score=evidence.score,
+            warnings=p.warnings,
+        )
+
+    def _remote_duplicates(
+        self, prepared: Sequence[_Prepared], outcomes: Sequence[Outcome | None]
+    ) -> list[PlanItem]:
+        """One item per phonebook duplicate noticed next to a contact a record matched."""
+        found: dict[int, PlanItem] = {}
+        for i, outcome in enumerate(outcomes):
+            if outcome is None or outcome.remote is None or outcome.verdict != MATCH:
+                continue
+            kept = self.contacts[outcome.remote]
+            for other, evidence in outcome.duplicates:
+                if other in found:
+                    continue
+                duplicate = self.contacts[other]
+                found[other] = PlanItem(
+                    "duplicate",
+                    id=duplicate.id,
+                    before=ContactFields.of(duplicate),
+                    reason=(
+                        f"phonebook duplicate of {kept.id} ({kept.name}), which "
+                        f"{prepared[i].record.location} matches; left as is"
+                    ),
+                    score=evidence.score,
+                )
+        return list(found.values())
+
+    def _deletions(
+        self,
+        owned_ids: frozenset[str],
+        source_items: Sequence[PlanItem],
+        remote_items: Sequence[PlanItem],
+        prepared: Sequence[_Prepared],
+    ) -> list[PlanItem]:
+        """Owned contacts no record accounts for. Anything a record points at (a match,
+        a review candidate, a duplicate) or a rejected record's name might be is kept."""
+        involved = {item.id for item in [*source_items, *remote_items] if item.id}
+        involved |= {c.id for item in source_items for c in item.candidates}
+        rejected_names = {
+            " ".join(sorted(name_tokens(p.name))) for p in prepared if p.problem and p.name
+        }
+        deletions = []
+        for contact, party in zip(self.contacts, self.remotes, strict=True):
+            if contact.id not in owned_ids or contact.id in involved:
+                continue
+            if party.sorted_key in rejected_names:
+                continue
+            deletions.append(
+                PlanItem(
+                    "delete",
+                    id=contact.id,
+                    before=ContactFields.of(contact),
+                    reason="owned by this sync and no longer in the source",
+                )
+            )
+        return deletions
+
+
+def _problem(record: SourceRecord, name: str, phones: NormalisedPhones) -> str | None:
+    """Why a record cannot be used, or None."""
+    if record.problems:
+        return "; ".join(record.problems)
+    if not name:
+        return "no name"
+    if phones.numbers:
+        return None
+    unusable = [*phones.ignored, *phones.errors]
+    if unusable:
+        return f"no usable phone number ({'; '.join(unusable)})"
+    return "no phone number"
+
+
+def _id_order(contact_id: str) -> tuple[int, int, str]:
+    """Numeric ids in numeric order ("9" before "10"), then any others as text."""
+    if contact_id.isdigit():
+        return (0, int(contact_id), contact_id)
+    return (1, 0, contact_id)
