@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.cli.app import cli
-from connector.sandbox.app import Faults, Sandbox, SandboxServer, SandboxState
+from connector.sandbox import Faults, Sandbox, SandboxServer, SandboxState
 
 SMALL_BOOK = [
     {"id": "11111", "name": "Domino's Pizza", "phone1": "01491833000",

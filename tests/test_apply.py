@@ -14,7 +14,7 @@ from connector.apply.engine import ApplyEngine, read_plan_document
 from connector.apply.journal import DONE, SKIPPED, Journal
 from connector.errors import PlanError
 from connector.model import Contact, phonebook_fingerprint
-from connector.sandbox.app import Faults
+from connector.sandbox import Faults
 
 BOOK = [
     {"id": "30001", "name": "Alice Archer", "phone1": "01632960001", "phone2": "", "phone3": ""},

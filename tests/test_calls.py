@@ -27,7 +27,7 @@ from connector.calls.recordings import check_wav, default_recording_name, save_r
 from connector.calls.transcripts import fetch_transcript, parse_speaker_names, transcript_lines
 from connector.errors import BadRequest, BadResponse, ConfigError, NotFound, Rejected
 from connector.model import Call, Contact, TranscriptSegment
-from connector.sandbox.app import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState, make_wav
+from connector.sandbox import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState, make_wav
 from connector.ui.calls_view import format_duration, write_calls
 from connector.ui.transcript_view import (
     format_offset,

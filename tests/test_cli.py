@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from connector.sandbox.app import Faults
+from connector.sandbox import Faults
 
 
 def test_contacts_list_json_is_the_phonebook(run_cli) -> None:

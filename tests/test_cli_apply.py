@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from apply_helpers import add, contact, delete, expected_phonebook, phonebook_rows, plan_doc, update
 
-from connector.sandbox.app import Faults
+from connector.sandbox import Faults
 
 BOOK = [
     {"id": "30001", "name": "Alice Archer", "phone1": "01632960001", "phone2": "", "phone3": ""},

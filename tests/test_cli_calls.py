@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from connector.cli.app import cli
-from connector.sandbox.app import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState
+from connector.sandbox import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState
 
 INCOMING = "SIPALTO-THE-ANL-ND2-1759926851.58197"
 OUTGOING = "SIPALTO-THE-ANL-ND2-1759927614.60572"

@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from connector.sandbox.app import default_seed
+from connector.sandbox import default_seed
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 SOURCE = str(SAMPLES / "contacts.csv")

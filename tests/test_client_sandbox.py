@@ -26,7 +26,7 @@ from connector.errors import (
     Unauthorized,
 )
 from connector.model import Contact
-from connector.sandbox.app import Faults
+from connector.sandbox import Faults
 
 QUICK = RetryPolicy(backoff=0.01, max_backoff=0.05)
 

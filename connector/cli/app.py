@@ -764,7 +764,7 @@ def sandbox(
     users: tuple[str, ...],
 ) -> None:
     """Run a local emulator of the Sipalto API (for trials, demos and tests)."""
-    from connector.sandbox.app import Faults, Sandbox, SandboxServer, build_state, parse_rate
+    from connector.sandbox import Faults, Sandbox, SandboxServer, build_state, parse_rate
 
     faults = Faults(
         latency=latency,

@@ -20,7 +20,7 @@ from connector.apply.journal import Journal
 from connector.calls.history import list_calls
 from connector.config import ConnectionSettings
 from connector.reconcile.workflow import plan_from_source
-from connector.sandbox.app import SandboxServer
+from connector.sandbox import SandboxServer
 from connector.ui.apply_view import describe_operations, render_apply_report
 from connector.ui.calls_view import write_calls
 from connector.ui.contacts_view import write_contacts
