@@ -22,6 +22,7 @@ import click
 from connector import __version__
 from connector.config import ConnectionSettings
 from connector.errors import ConfigError, SipaltoSyncError
+from connector.ui.words import count
 
 log = logging.getLogger("connector")
 
@@ -265,7 +266,7 @@ def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
         if out is not sys.stdout:
             out.close()
     if output is not None:
-        app.say(f"Wrote {len(found)} contacts to {output}")
+        app.say(f"Wrote {count(len(found), 'contact')} to {output}")
 
 
 # -- sources and plans -----------------------------------------------------------------
@@ -778,7 +779,7 @@ def sandbox(
     server.start()
     credentials = ", ".join(sorted(emulator.state.users))
     click.echo(
-        f"Sipalto sandbox on {server.url} ({len(emulator.state.contacts)} contacts; "
+        f"Sipalto sandbox on {server.url} ({count(len(emulator.state.contacts), 'contact')}; "
         f"users: {credentials}). Ctrl-C to stop.",
         err=True,
     )
@@ -884,7 +885,7 @@ def calls_list(
     if not report.rows and fmt != "table":
         app.say(f"No answered calls for {report.describe()}.")
     if output is not None:
-        app.say(f"Wrote {len(report.rows)} calls to {output}")
+        app.say(f"Wrote {count(len(report.rows), 'call')} to {output}")
 
 
 @calls.command(

@@ -9,6 +9,7 @@ from typing import TextIO
 from connector.calls.history import DATE_FORMAT, CallReport
 from connector.errors import ConfigError
 from connector.ui.tables import new_table, print_all
+from connector.ui.words import count
 
 CALL_FORMATS = ("table", "csv", "json")
 
@@ -33,10 +34,6 @@ _CSV_FIELDS = (
     "duration",
     "duration_text",
 )
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def write_calls(report: CallReport, fmt: str, out: TextIO, *, color: bool = False) -> None:
@@ -67,7 +64,7 @@ def _calls_table(report: CallReport, out: TextIO, color: bool) -> None:
             format_duration(row.call.duration),
             row.call.call_id,
         )
-    total = f"{_count(len(report.rows), 'call')}, total {format_duration(report.total_seconds)}"
+    total = f"{count(len(report.rows), 'call')}, total {format_duration(report.total_seconds)}"
     print_all(out, table, total, color=color, width=160)
 
 

@@ -17,6 +17,7 @@ import vobject
 
 from connector.model import Contact
 from connector.ui.tables import new_table, print_all
+from connector.ui.words import count
 
 FORMATS = ("table", "csv", "json", "vcf")
 FIELDS = ("id", "name", "phone1", "phone2", "phone3")
@@ -36,7 +37,7 @@ def _table(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
         table.add_column(name, no_wrap=name != "name", overflow="fold")
     for contact in contacts:
         table.add_row(*(getattr(contact, name) for name in FIELDS))
-    print_all(out, table, f"{len(contacts)} contacts", color=color)
+    print_all(out, table, count(len(contacts), "contact"), color=color)
 
 
 def _csv(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:

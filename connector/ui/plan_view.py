@@ -26,6 +26,7 @@ from connector.model import SourceRecord
 from connector.reconcile.decisions import escape_cell
 from connector.reconcile.plan import ContactFields, Plan, PlanItem
 from connector.ui.tables import new_table, print_all
+from connector.ui.words import count
 
 __all__ = [
     "CSV_COLUMNS",
@@ -255,7 +256,7 @@ def render_source_table(records: Sequence[SourceRecord], *, color: bool = False)
     lines = [buffer.getvalue().rstrip()]
     lines.extend(f"{r.location}: rejected: {'; '.join(r.problems)}" for r in rejected)
     lines.extend(f"{r.location}: note: {note}" for r in records for note in r.notes)
-    lines.append(f"{len(records)} records, {len(records) - len(rejected)} usable, "
+    lines.append(f"{count(len(records), 'record')}, {len(records) - len(rejected)} usable, "
                  f"{len(rejected)} rejected.")  # fmt: skip
     return "\n".join(lines) + "\n"
 
