@@ -361,15 +361,12 @@ def inspect(
 ) -> None:
     """Show the contacts a source file holds, as read, with every rejected record."""
     from connector.reconcile.workflow import read_source
-    from connector.ui.plan_view import render_source_json, render_source_table
+    from connector.ui.source_view import write_records
 
     read = read_source(source, _source_options(source_format, mapping, encoding, sheet, header_row))
     for message in read.messages:
         app.say(message)
-    if output_format == "json":
-        click.echo(render_source_json(read.records))
-    else:
-        click.echo(render_source_table(read.records, color=app.color(sys.stdout)), nl=False)
+    write_records(read.records, output_format, sys.stdout, color=app.color(sys.stdout))
     if any(record.problems for record in read.records):
         sys.exit(EXIT_ERROR)
 
@@ -459,7 +456,7 @@ def plan(
     from connector.reconcile.plan import PlanSettings
     from connector.reconcile.planfile import save_plan
     from connector.reconcile.workflow import plan_from_source
-    from connector.ui.plan_view import render_plan_csv, render_plan_json, render_plan_text
+    from connector.ui.plan_view import write_plan
 
     settings = PlanSettings(region=region, phones=phones, delete=delete)
     pinned = load_decisions(decisions) if decisions else None
@@ -473,12 +470,9 @@ def plan(
         )
     for message in read.messages:
         app.say(message)
-    if output_format == "json":
-        click.echo(render_plan_json(made))
-    elif output_format == "csv":
-        render_plan_csv(made, sys.stdout)
-    else:
-        click.echo(render_plan_text(made, verbose=app.verbose > 0, color=app.color(sys.stdout)))
+    write_plan(
+        made, output_format, sys.stdout, verbose=app.verbose > 0, color=app.color(sys.stdout)
+    )
     if out is not None:
         save_plan(made, out)
         app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
