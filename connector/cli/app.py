@@ -261,7 +261,7 @@ def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
         found = api.list_contacts()
     out = _open_output(output)
     try:
-        write_contacts(found, fmt, out, color=fmt == "table" and app.color(out))
+        write_contacts(found, fmt, out, color=app.color(out), terminal=out.isatty())
     finally:
         if out is not sys.stdout:
             out.close()
@@ -366,7 +366,13 @@ def inspect(
     read = read_source(source, _source_options(source_format, mapping, encoding, sheet, header_row))
     for message in read.messages:
         app.say(message)
-    write_records(read.records, output_format, sys.stdout, color=app.color(sys.stdout))
+    write_records(
+        read.records,
+        output_format,
+        sys.stdout,
+        color=app.color(sys.stdout),
+        terminal=sys.stdout.isatty(),
+    )
     if any(record.problems for record in read.records):
         sys.exit(EXIT_ERROR)
 
@@ -872,7 +878,7 @@ def calls_list(
         report = list_calls(api, numbers, first, last, phonebook=phonebook)
     out = _open_output(output)
     try:
-        write_calls(report, fmt, out, color=fmt == "table" and app.color(out))
+        write_calls(report, fmt, out, color=app.color(out), terminal=out.isatty())
     finally:
         if out is not sys.stdout:
             out.close()

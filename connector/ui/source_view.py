@@ -25,19 +25,25 @@ def write_records(
     out: TextIO,
     *,
     color: bool = False,
+    terminal: bool | None = None,
 ) -> None:
-    """Write source records to ``out`` in one of :data:`RECORD_FORMATS`."""
+    """Write source records to ``out`` in one of :data:`RECORD_FORMATS`.
+
+    ``color`` and ``terminal`` matter to the table only (see :func:`new_table`).
+    """
     if fmt == "table":
-        out.write(render_source_table(records, color=color))
+        out.write(render_source_table(records, color=color, terminal=terminal))
     elif fmt == "json":
         out.write(render_source_json(records) + "\n")
     else:
         raise ConfigError(f"unknown record format {fmt!r}: use {', '.join(RECORD_FORMATS)}")
 
 
-def render_source_table(records: Sequence[SourceRecord], *, color: bool = False) -> str:
+def render_source_table(
+    records: Sequence[SourceRecord], *, color: bool = False, terminal: bool | None = None
+) -> str:
     """Records as read from a source: a table, then every problem and note with its place."""
-    table = new_table(color=color)
+    table = new_table(color=color, terminal=terminal)
     for column in ("location", "key", "name", "phones"):
         table.add_column(column, overflow="fold")
     for record in records:
