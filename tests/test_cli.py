@@ -170,3 +170,10 @@ def test_every_command_has_a_readme_example() -> None:
 
     for path in leaves(cli, []):
         assert f"sipalto-sync {' '.join(path)}" in readme, f"no README example of {path}"
+
+
+def test_contacts_list_to_dash_is_standard_output(run_cli) -> None:
+    result = run_cli("contacts", "list", "--format", "json", "-o", "-")
+    assert result.exit_code == 0
+    assert [c["id"] for c in json.loads(result.stdout)] == ["11111", "22222"]
+    assert result.stderr == ""

@@ -214,13 +214,17 @@ pass_app = click.make_pass_decorator(AppContext)
 output_option = click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of standard output.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write to FILE instead of standard output ('-': standard output).",
 )
 
 
+def _to_stdout(path: Path | None) -> bool:
+    return path is None or str(path) == "-"
+
+
 def _open_output(path: Path | None) -> TextIO:
-    if path is None or str(path) == "-":
+    if path is None or _to_stdout(path):
         return sys.stdout
     return path.open("w", encoding="utf-8", newline="")
 
@@ -265,7 +269,7 @@ def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
     finally:
         if out is not sys.stdout:
             out.close()
-    if output is not None:
+    if not _to_stdout(output):
         app.say(f"Wrote {count(len(found), 'contact')} to {output}")
 
 
@@ -273,6 +277,11 @@ def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
 
 
 _SOURCE_OPTIONS = [
+    click.option(
+        "--source-format",
+        type=click.Choice(["csv", "xlsx", "vcard"]),
+        help="Read the source as this format [default: from the extension or content].",
+    ),
     click.option(
         "--mapping",
         "-m",
@@ -321,33 +330,25 @@ def _source_options(
     )
 
 
-_SOURCE_FORMATS = click.Choice(["csv", "xlsx", "vcard"])
-
-
 @cli.command(
     epilog="""\\b
 Examples:
   sipalto-sync inspect sample_data/contacts.csv
-  sipalto-sync inspect phones.vcf --format vcard
-  sipalto-sync inspect export.xlsx --sheet Contacts --mapping crm.yaml --output json
+  sipalto-sync inspect phones.txt --source-format vcard
+  sipalto-sync inspect export.xlsx --sheet Contacts --mapping crm.yaml --format json -o records.json
 """
 )
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "source_format",
-    type=_SOURCE_FORMATS,
-    help="Read as this format [default: from the extension or content].",
-)
 @source_options
 @click.option(
-    "--output",
+    "--format",
     "output_format",
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
     help="How to show the records.",
 )
+@output_option
 @pass_app
 def inspect(
     app: AppContext,
@@ -358,6 +359,7 @@ def inspect(
     sheet: str | None,
     header_row: int | None,
     output_format: str,
+    output: Path | None,
 ) -> None:
     """Show the contacts a source file holds, as read, with every rejected record."""
     from connector.reconcile.workflow import read_source
@@ -366,13 +368,12 @@ def inspect(
     read = read_source(source, _source_options(source_format, mapping, encoding, sheet, header_row))
     for message in read.messages:
         app.say(message)
-    write_records(
-        read.records,
-        output_format,
-        sys.stdout,
-        color=app.color(sys.stdout),
-        terminal=sys.stdout.isatty(),
-    )
+    out = _open_output(output)
+    try:
+        write_records(read.records, output_format, out, color=app.color(out), terminal=out.isatty())
+    finally:
+        if out is not sys.stdout:
+            out.close()
     if any(record.problems for record in read.records):
         sys.exit(EXIT_ERROR)
 
@@ -383,17 +384,12 @@ Examples:
   sipalto-sync plan sample_data/contacts.csv
   sipalto-sync plan contacts.xlsx --out plan.json          # then: sipalto-sync apply plan.json
   sipalto-sync plan google.csv --mapping google-contacts --phones replace
-  sipalto-sync plan contacts.csv --format csv > review.csv # fill in the decision column
+  sipalto-sync plan contacts.csv --format csv -o review.csv  # fill in the decision column
   sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
   sipalto-sync plan contacts.csv --detailed-exitcode -q    # 0: nothing to do, 2: changes
 """
 )
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--source-format",
-    type=_SOURCE_FORMATS,
-    help="Read the source as this format [default: from the extension or content].",
-)
 @source_options
 @click.option(
     "--region",
@@ -425,7 +421,8 @@ Examples:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the plan file for `sipalto-sync apply`.",
+    help="Save the plan file for `sipalto-sync apply` (the plan itself, whatever the "
+    "preview's --format and -o).",
 )
 @click.option(
     "--format",
@@ -433,8 +430,9 @@ Examples:
     type=click.Choice(["text", "json", "csv"]),
     default="text",
     show_default=True,
-    help="Preview format on standard output.",
+    help="Preview format.",
 )
+@output_option
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -455,6 +453,7 @@ def plan(
     decisions: Path | None,
     out: Path | None,
     output_format: str,
+    output: Path | None,
     detailed_exitcode: bool,
 ) -> None:
     """Compare a source with the phonebook and preview the changes (a dry run)."""
@@ -476,9 +475,12 @@ def plan(
         )
     for message in read.messages:
         app.say(message)
-    write_plan(
-        made, output_format, sys.stdout, verbose=app.verbose > 0, color=app.color(sys.stdout)
-    )
+    preview = _open_output(output)
+    try:
+        write_plan(made, output_format, preview, verbose=app.verbose > 0, color=app.color(preview))
+    finally:
+        if preview is not sys.stdout:
+            preview.close()
     if out is not None:
         save_plan(made, out)
         app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
@@ -884,7 +886,7 @@ def calls_list(
             out.close()
     if not report.rows and fmt != "table":
         app.say(f"No answered calls for {report.describe()}.")
-    if output is not None:
+    if not _to_stdout(output):
         app.say(f"Wrote {count(len(report.rows), 'call')} to {output}")
 
 
