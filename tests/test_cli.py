@@ -111,22 +111,6 @@ def test_demo_runs_the_job_against_its_own_sandbox(run_cli) -> None:
     assert "Warehouse Desk (1009)" in out
 
 
-def test_every_command_has_help_with_an_example(run_cli) -> None:
-    from connector.cli.app import cli
-
-    def walk(group, path):
-        for name, command in group.commands.items():
-            yield [*path, name], command
-            if hasattr(command, "commands"):
-                yield from walk(command, [*path, name])
-
-    for path, command in walk(cli, []):
-        result = run_cli(*path, "--help")
-        assert result.exit_code == 0, path
-        if not hasattr(command, "commands"):
-            assert "Example" in result.stdout, f"{' '.join(path)} --help has no example"
-
-
 def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     process = subprocess.Popen(
@@ -152,24 +136,6 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     saved = json.loads(state.read_text(encoding="utf-8"))
     assert any(c["name"] == "Kept" for c in saved)
     assert process.returncode == 0
-
-
-def test_every_command_has_a_readme_example() -> None:
-    from pathlib import Path
-
-    from connector.cli.app import cli
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-
-    def leaves(group, path):
-        for name, command in group.commands.items():
-            if hasattr(command, "commands"):
-                yield from leaves(command, [*path, name])
-            else:
-                yield [*path, name]
-
-    for path in leaves(cli, []):
-        assert f"sipalto-sync {' '.join(path)}" in readme, f"no README example of {path}"
 
 
 def test_contacts_list_to_dash_is_standard_output(run_cli) -> None:

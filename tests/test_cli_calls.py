@@ -341,10 +341,3 @@ def test_transcript_option_mistakes_are_usage_errors(calls_cli, args, message: s
     assert result.exit_code == 1
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1
-
-
-def test_every_calls_command_has_an_example(calls_cli) -> None:
-    for command in ("list", "recording", "transcript"):
-        result = calls_cli("calls", command, "--help")
-        assert result.exit_code == 0
-        assert "Examples:\n    sipalto-sync calls " + command in result.stdout

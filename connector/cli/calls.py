@@ -19,7 +19,13 @@ from connector.ui.transcript_view import TRANSCRIPT_FORMATS, write_transcript
 from connector.ui.words import count
 
 
-@cli.group()
+@cli.group(
+    epilog="""\b
+Examples:
+  sipalto-sync calls list -n 1009 --since 7d
+  sipalto-sync calls transcript SIPALTO-THE-ANL-ND2-1759926851.58197 -n 1009
+"""
+)
 def calls() -> None:
     """Call history: answered calls named from the phonebook, recordings, transcripts."""
 

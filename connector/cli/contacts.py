@@ -10,7 +10,12 @@ from connector.ui.contacts_view import FORMATS, write_contacts
 from connector.ui.words import count
 
 
-@cli.group()
+@cli.group(
+    epilog="""\b
+Example:
+  sipalto-sync contacts list --format json -o backup.json
+"""
+)
 def contacts() -> None:
     """Read the Sipalto global phonebook."""
 

@@ -19,7 +19,7 @@ from connector.ui.source_view import RECORD_FORMATS, write_records
 
 
 @cli.command(
-    epilog="""\\b
+    epilog="""\b
 Examples:
   sipalto-sync inspect sample_data/contacts.csv
   sipalto-sync inspect phones.txt --source-format vcard
@@ -45,14 +45,14 @@ def inspect(
 
 
 @cli.command(
-    epilog="""\\b
+    epilog="""\b
 Examples:
   sipalto-sync plan sample_data/contacts.csv
-  sipalto-sync plan contacts.xlsx --out plan.json          # then: sipalto-sync apply plan.json
+  sipalto-sync plan contacts.xlsx --out plan.json             # then: sipalto-sync apply plan.json
   sipalto-sync plan google.csv --mapping google-contacts --phones replace
-  sipalto-sync plan contacts.csv --format csv -o review.csv  # fill in the decision column
+  sipalto-sync plan contacts.csv --format csv -o review.csv   # fill in the decision column
   sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
-  sipalto-sync plan contacts.csv --detailed-exitcode -q    # 0: nothing to do, 2: changes
+  sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to do, 2: changes
 """
 )
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
@@ -130,14 +130,20 @@ def plan(
         sys.exit(EXIT_CHANGES)
 
 
-@cli.group()
+@cli.group(
+    epilog="""\b
+Examples:
+  sipalto-sync mappings list
+  sipalto-sync mappings show google-contacts
+"""
+)
 def mappings() -> None:
     """The shipped mapping presets (how a table's columns become contacts)."""
 
 
 @mappings.command(
     "list",
-    epilog="""\\b
+    epilog="""\b
 Example:
   sipalto-sync mappings list
 """,
@@ -150,7 +156,7 @@ def mappings_list() -> None:
 
 @mappings.command(
     "show",
-    epilog="""\\b
+    epilog="""\b
 Examples:
   sipalto-sync mappings show google-contacts
   sipalto-sync mappings show outlook > my-mapping.yaml   # a starting point to edit
