@@ -49,6 +49,59 @@ class AppContext:
         if not self.quiet:
             click.echo(text, err=True)
 
+    def show(self, text: str = "") -> None:
+        """Print a preview or report to stdout unless ``--quiet``."""
+        if not self.quiet:
+            click.echo(text)
+
+    def quieten(self) -> None:
+        """Errors only from now on: ``-q`` given after the command."""
+        self.quiet = True
+        _setup_logging(self.verbose, quiet=True)
+
+
+_QUIET = "sipalto_sync.quiet"
+
+
+def _quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``-q`` before the command marks the run quiet; after it, quietens the running app."""
+    if not value:
+        return
+    ctx.meta[_QUIET] = True
+    app = ctx.find_object(AppContext)
+    if app is not None:
+        app.quieten()
+
+
+def quiet_option() -> click.Option:
+    """``-q/--quiet``, the same before and after the command: errors only."""
+    return click.Option(
+        ["-q", "--quiet"],
+        is_flag=True,
+        expose_value=False,
+        callback=_quiet,
+        help="Only errors: no progress, notes, previews or reports (for cron).",
+    )
+
+
+class _TakesQuiet(click.Command):
+    """A command that takes ``-q/--quiet`` after its name as well as before it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(quiet_option())
+
+
+class Command(_TakesQuiet):
+    """Every ``sipalto-sync`` command."""
+
+
+class Group(_TakesQuiet, click.Group):
+    """A group of commands under ``sipalto-sync`` (``contacts``, ``calls``, ...)."""
+
+    command_class = Command
+    group_class = type  # its own subgroups are Groups too
+
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
@@ -91,8 +144,11 @@ _USER_ERRORS = (
 )
 
 
-class SipaltoGroup(click.Group):
+class SipaltoGroup(_TakesQuiet, click.Group):
     """A click group whose commands' library errors are reported in one place."""
+
+    command_class = Command
+    group_class = Group
 
     def main(  # type: ignore[override]
         self, *args: Any, standalone_mode: bool = True, **kwargs: Any
@@ -142,9 +198,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         level = logging.INFO
     elif verbose >= 2:
         level = logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(level)
     # httpx logs every request at INFO; keep that for -vv.
     logging.getLogger("httpx").setLevel(logging.INFO if verbose >= 2 else logging.WARNING)
 
@@ -186,7 +241,6 @@ Examples:
     help="Per-request timeout [env SIPALTO_TIMEOUT; default 30].",
 )
 @click.option("-v", "--verbose", count=True, help="More detail; -vv for HTTP requests; tracebacks.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors (for cron).")
 @click.version_option(__version__, prog_name="sipalto-sync")
 @click.pass_context
 def cli(
@@ -196,9 +250,9 @@ def cli(
     password: str | None,
     timeout: float | None,
     verbose: int,
-    quiet: bool,
 ) -> None:
     """Keep the Sipalto PBX global phonebook in step with CSV, Excel, vCard and CRM sources."""
+    quiet = bool(ctx.meta.get(_QUIET))
     _setup_logging(verbose, quiet)
     with handle_errors(verbose):
         settings = ConnectionSettings.from_env({}).with_overrides(

@@ -63,7 +63,7 @@ def restore(app: AppContext, backup_file: Path, applying: ApplyOptions) -> None:
     with app.settings.client() as api:
         current = api.list_contacts()
     plan = plan_restore(saved, current, server=app.settings.base_url, source=str(backup_file))
-    click.echo(render_plan_text(plan, verbose=app.verbose > 0, color=app.color(sys.stdout)))
+    app.show(render_plan_text(plan, verbose=app.verbose > 0, color=app.color(sys.stdout)))
     if not plan.has_changes:
         app.say("The phonebook already matches the backup: nothing to restore.")
         return

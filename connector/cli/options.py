@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -74,10 +75,14 @@ def to_stdout(path: Path | None) -> bool:
 
 
 @contextmanager
-def open_output(path: Path | None) -> Iterator[TextIO]:
-    """The stream ``-o/--output`` names: the file (UTF-8), or standard output."""
+def open_output(path: Path | None, *, quiet: bool = False) -> Iterator[TextIO]:
+    """The stream ``-o/--output`` names: the file (UTF-8), or standard output.
+
+    With ``quiet`` (a preview or report under ``-q``) what would go to standard output
+    goes nowhere; a file the user named is still written.
+    """
     if to_stdout(path):
-        yield sys.stdout
+        yield io.StringIO() if quiet else sys.stdout
         return
     assert path is not None
     with path.open("w", encoding="utf-8", newline="") as out:

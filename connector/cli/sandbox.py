@@ -94,19 +94,18 @@ def sandbox(
     server = SandboxServer(emulator, host=host, port=port)
     server.start()
     credentials = ", ".join(sorted(emulator.state.users))
-    click.echo(
+    app.say(
         f"Sipalto sandbox on {server.url} ({count(len(emulator.state.contacts), 'contact')}; "
-        f"users: {credentials}). Ctrl-C to stop.",
-        err=True,
+        f"users: {credentials}). Ctrl-C to stop."
     )
-    click.echo(f"  export SIPALTO_BASE_URL={server.url}", err=True)
+    app.say(f"  export SIPALTO_BASE_URL={server.url}")
     try:
         server.wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
-        click.echo("Sandbox stopped.", err=True)
+        app.say("Sandbox stopped.")
 
 
 @cli.command(
@@ -120,4 +119,4 @@ def demo(app: AppContext) -> None:
     """Run the whole job against a built-in sandbox: no account or network needed."""
     from connector.sandbox.demo import run_demo
 
-    sys.exit(run_demo(click.echo, color=app.color(sys.stdout)))
+    sys.exit(run_demo(app.show, color=app.color(sys.stdout)))

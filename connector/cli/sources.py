@@ -15,7 +15,7 @@ from connector.reconcile.plan import PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
 from connector.reconcile.workflow import SourceOptions, plan_from_source, read_source
 from connector.ui.plan_view import PREVIEW_FORMATS, write_plan
-from connector.ui.source_view import RECORD_FORMATS, write_records
+from connector.ui.source_view import RECORD_FORMATS, rejection_lines, write_records
 
 
 @cli.command(
@@ -38,9 +38,13 @@ def inspect(
     read = read_source(source, reading)
     for message in read.messages:
         app.say(message)
-    with open_output(output) as out:
+    with open_output(output, quiet=app.quiet) as out:
         write_records(read.records, fmt, out, color=app.color(out), terminal=out.isatty())
-    if any(record.problems for record in read.records):
+    rejected = rejection_lines(read.records)
+    if app.quiet:
+        for line in rejected:
+            click.echo(line, err=True)
+    if rejected:
         sys.exit(EXIT_ERROR)
 
 
@@ -121,7 +125,7 @@ def plan(
         )
     for message in read.messages:
         app.say(message)
-    with open_output(output) as preview:
+    with open_output(output, quiet=app.quiet) as preview:
         write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
     if out is not None:
         save_plan(made, out)
