@@ -148,3 +148,10 @@ def test_the_old_meaning_of_inspect_format_is_refused(run_cli, tmp_path: Path) -
     result = run_cli("inspect", str(_ann(tmp_path)), "--format", "vcard")
     assert result.exit_code == 1
     assert "Invalid value for '--format': 'vcard' is not one of 'table', 'json'." in result.stderr
+
+
+def test_mappings_show_writes_a_preset_to_a_file_to_edit(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "my-mapping.yaml"
+    result = run_cli("mappings", "show", "sipalto", "-o", str(out))
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert out.read_text(encoding="utf-8") == run_cli("mappings", "show", "sipalto").stdout

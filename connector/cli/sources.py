@@ -15,7 +15,12 @@ from connector.reconcile.plan import PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
 from connector.reconcile.workflow import SourceOptions, plan_from_source, read_source
 from connector.ui.plan_view import PREVIEW_FORMATS, write_plan
-from connector.ui.source_view import RECORD_FORMATS, rejection_lines, write_records
+from connector.ui.source_view import (
+    RECORD_FORMATS,
+    rejection_lines,
+    write_presets,
+    write_records,
+)
 
 
 @cli.command(
@@ -152,10 +157,11 @@ Example:
   sipalto-sync mappings list
 """,
 )
-def mappings_list() -> None:
+@output_option
+def mappings_list(output: Path | None) -> None:
     """List the mapping presets."""
-    for name, description in list_presets():
-        click.echo(f"{name:<18} {description}")
+    with open_output(output) as out:
+        write_presets(list_presets(), out)
 
 
 @mappings.command(
@@ -163,10 +169,13 @@ def mappings_list() -> None:
     epilog="""\b
 Examples:
   sipalto-sync mappings show google-contacts
-  sipalto-sync mappings show outlook > my-mapping.yaml   # a starting point to edit
+  sipalto-sync mappings show outlook -o my-mapping.yaml   # a starting point to edit
 """,
 )
 @click.argument("name")
-def mappings_show(name: str) -> None:
+@output_option
+def mappings_show(name: str, output: Path | None) -> None:
     """Print a preset's YAML."""
-    click.echo(preset_text(name), nl=False)
+    text = preset_text(name)
+    with open_output(output) as out:
+        out.write(text)

@@ -1,4 +1,4 @@
-"""Showing a source file as read (``sipalto-sync inspect``): a table or JSON.
+"""Showing a source file as read (``sipalto-sync inspect``), and the mapping presets.
 
 The table lists every record with its location, key, name and raw numbers, then each
 rejected record with its reason, each note, and a count line.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from connector.errors import ConfigError
@@ -63,6 +63,12 @@ def render_source_table(
 def rejection_lines(records: Sequence[SourceRecord]) -> list[str]:
     """``contacts.csv:17: rejected: no phone number``, one line per rejected record."""
     return [f"{r.location}: rejected: {'; '.join(r.problems)}" for r in records if r.problems]
+
+
+def write_presets(presets: Iterable[tuple[str, str]], out: TextIO) -> None:
+    """The mapping presets, one per line: name, then what it reads."""
+    for name, description in presets:
+        out.write(f"{name:<18} {description}\n")
 
 
 def render_source_json(records: Sequence[SourceRecord]) -> str:
