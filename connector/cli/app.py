@@ -23,8 +23,6 @@ from connector import __version__
 from connector.config import ConnectionSettings
 from connector.errors import SipaltoSyncError
 
-log = logging.getLogger("connector")
-
 #: Exit codes shared by every command (documented in the README).
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -84,23 +82,19 @@ def quiet_option() -> click.Option:
     )
 
 
-class _TakesQuiet(click.Command):
-    """A command that takes ``-q/--quiet`` after its name as well as before it."""
+class Command(click.Command):
+    """A ``sipalto-sync`` command: it takes ``-q/--quiet`` after its name as well as before."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.append(quiet_option())
 
 
-class Command(_TakesQuiet):
-    """Every ``sipalto-sync`` command."""
-
-
-class Group(_TakesQuiet, click.Group):
-    """A group of commands under ``sipalto-sync`` (``contacts``, ``calls``, ...)."""
+class Group(Command, click.Group):
+    """A group of commands (``contacts``, ``calls``, ``mappings``); its commands take ``-q``."""
 
     command_class = Command
-    group_class = type  # its own subgroups are Groups too
+    group_class: type[click.Group] | type[type] | None = type  # its subgroups are Groups
 
 
 def _first_line(exc: BaseException) -> str:
@@ -144,8 +138,8 @@ _USER_ERRORS = (
 )
 
 
-class SipaltoGroup(_TakesQuiet, click.Group):
-    """A click group whose commands' library errors are reported in one place."""
+class SipaltoGroup(Group):
+    """The top-level group: its commands' library errors are reported in one place."""
 
     command_class = Command
     group_class = Group

@@ -81,12 +81,11 @@ def open_output(path: Path | None, *, quiet: bool = False) -> Iterator[TextIO]:
     With ``quiet`` (a preview or report under ``-q``) what would go to standard output
     goes nowhere; a file the user named is still written.
     """
-    if to_stdout(path):
-        yield io.StringIO() if quiet else sys.stdout
+    if path is not None and not to_stdout(path):
+        with path.open("w", encoding="utf-8", newline="") as out:
+            yield out
         return
-    assert path is not None
-    with path.open("w", encoding="utf-8", newline="") as out:
-        yield out
+    yield io.StringIO() if quiet else sys.stdout
 
 
 def _reading(
