@@ -73,16 +73,19 @@ def _lines(text: str) -> list[str]:
 def test_list_shows_calls_by_time_with_names_and_totals(calls_cli) -> None:
     result = calls_cli("calls", "list", "--number", "1009", *DOC_WINDOW)
     assert result.exit_code == 0, result.output
-    lines = _lines(result.stdout)
-    assert lines[0].split() == ["time", "┃", "direction", "┃", "caller", "┃", "callee", "┃",
-                                "duration", "┃", "call", "id"]  # fmt: skip
-    rows = [[cell.strip() for cell in line.split("│")] for line in lines[2:5]]
-    assert rows == [
-        ["2025-10-08 13:34:11", "IN", "Bob Smith (07086202666)", "1009", "0:41", INCOMING],
-        ["2025-10-08 13:46:54", "OUT", "1009", "Bob Smith (07086202666)", "0:10", OUTGOING],
-        ["2025-10-08 13:47:15", "LOCAL", "1009", "Reception (1007)", "0:14", LOCAL],
+    assert _lines(result.stdout) == [
+        " time                | direction | caller                  | callee                  |"
+        " duration | call id",
+        "---------------------+-----------+-------------------------+-------------------------+"
+        "----------+--------------------------------------",
+        f" 2025-10-08 13:34:11 | IN        | Bob Smith (07086202666) | 1009                    |"
+        f"     0:41 | {INCOMING}",
+        f" 2025-10-08 13:46:54 | OUT       | 1009                    | Bob Smith (07086202666) |"
+        f"     0:10 | {OUTGOING}",
+        f" 2025-10-08 13:47:15 | LOCAL     | 1009                    | Reception (1007)        |"
+        f"     0:14 | {LOCAL}",
+        "3 calls, total 1:05",
     ]
-    assert lines[5:] == ["3 calls, total 1:05"]
     assert result.stderr == ""
 
 
@@ -338,10 +341,3 @@ def test_transcript_option_mistakes_are_usage_errors(calls_cli, args, message: s
     assert result.exit_code == 1
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1
-
-
-def test_every_calls_command_has_an_example(calls_cli) -> None:
-    for command in ("list", "recording", "transcript"):
-        result = calls_cli("calls", command, "--help")
-        assert result.exit_code == 0
-        assert "Examples:\n    sipalto-sync calls " + command in result.stdout

@@ -139,3 +139,25 @@ def test_every_sample_plans_without_error(run_cli, sandbox_factory) -> None:
         result = run_cli("plan", str(SAMPLES / sample), server=server)
         assert result.exit_code == 0, (sample, result.output)
         assert "Plan: " in result.stdout
+
+
+def test_source_format_reads_a_misnamed_source(run_cli, tmp_path) -> None:
+    source = tmp_path / "ann.vcf"
+    source.write_text("Name,Mobile\nAnn Lee,07700 900001\n", encoding="utf-8")
+    result = run_cli("plan", str(source), "--source-format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "  + add Ann Lee  (ann.vcf:2)" in result.stdout.splitlines()
+
+
+def test_output_is_where_the_preview_goes_and_out_the_plan_file(run_cli, sandbox_factory, tmp_path):
+    server = sandbox_factory(default_seed())
+    preview, plan_file = tmp_path / "review.csv", tmp_path / "plan.json"
+    result = run_cli("plan", SOURCE, "--format", "csv", "-o", str(preview), "--out",
+                     str(plan_file), server=server)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    rows = list(csv.DictReader(preview.open(encoding="utf-8", newline="")))
+    assert sum(1 for row in rows if row["action"] == "add") == 14
+    assert json.loads(plan_file.read_text(encoding="utf-8"))["summary"]["add"] == 14
+    dash = run_cli("plan", SOURCE, "--format", "csv", "-o", "-", server=server)
+    assert dash.stdout == preview.read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
     ],
 )
 def test_every_sample_reads_through_the_cli(run_cli, sample, records, rejected) -> None:
-    result = run_cli("inspect", str(SAMPLES / sample), "--output", "json")
+    result = run_cli("inspect", str(SAMPLES / sample), "--format", "json")
     rows = json.loads(result.stdout)
     assert len(rows) == records
     assert sum(1 for r in rows if r["problems"]) == rejected
@@ -38,7 +38,7 @@ def test_presets_are_recognised_and_said(run_cli) -> None:
 
 
 def test_excel_numbers_come_back_as_exact_digit_strings(run_cli) -> None:
-    rows = json.loads(run_cli("inspect", str(SAMPLES / "contacts.xlsx"), "--output", "json").stdout)
+    rows = json.loads(run_cli("inspect", str(SAMPLES / "contacts.xlsx"), "--format", "json").stdout)
     values = [p["value"] for r in rows for p in r["phones"]]
     assert not any(v.endswith(".0") for v in values)
     assert "1134960121" in values  # the lost leading zero is the reconciler's to restore
@@ -47,7 +47,7 @@ def test_excel_numbers_come_back_as_exact_digit_strings(run_cli) -> None:
 def test_custom_mapping_file_reads_the_crm_export(run_cli) -> None:
     result = run_cli(
         "inspect", str(SAMPLES / "crm-export.csv"),
-        "--mapping", str(SAMPLES / "crm-mapping.yaml"), "--output", "json",
+        "--mapping", str(SAMPLES / "crm-mapping.yaml"), "--format", "json",
     )  # fmt: skip
     rows = json.loads(result.stdout)
     assert rows and all(r["key"] for r in rows)
@@ -106,3 +106,52 @@ def test_mappings_show_unknown_is_an_error(run_cli) -> None:
     result = run_cli("mappings", "show", "nope")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
+
+
+def _ann(tmp_path: Path, name: str = "ann.vcf") -> Path:
+    """A CSV of one contact under a name that says otherwise."""
+    source = tmp_path / name
+    source.write_text("Name,Mobile\nAnn Lee,07700 900001\n", encoding="utf-8")
+    return source
+
+
+def test_source_format_overrides_the_extension(run_cli, tmp_path: Path) -> None:
+    source = _ann(tmp_path)
+    misread = run_cli("inspect", str(source))
+    assert misread.exit_code == 1
+    assert (
+        misread.stderr
+        == f"Error: {source}: not a vCard file: no BEGIN:VCARD in the first 33 bytes\n"
+    )
+    result = run_cli("inspect", str(source), "--source-format", "csv")
+    assert result.exit_code == 0
+    assert [line.rstrip() for line in result.stdout.splitlines()] == [
+        " location  | key   | name    | phones",
+        "-----------+-------+---------+-----------------------",
+        " ann.vcf:2 | row:2 | Ann Lee | 07700 900001 (Mobile)",
+        "1 record, 1 usable, 0 rejected.",
+    ]
+
+
+def test_format_is_what_inspect_writes_and_output_where(run_cli, tmp_path: Path) -> None:
+    source = _ann(tmp_path, "ann.csv")
+    out = tmp_path / "records.json"
+    result = run_cli("inspect", str(source), "--format", "json", "-o", str(out))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert [row["name"] for row in json.loads(out.read_text(encoding="utf-8"))] == ["Ann Lee"]
+    dash = run_cli("inspect", str(source), "--format", "json", "--output", "-")
+    assert dash.stdout == out.read_text(encoding="utf-8")
+
+
+def test_the_old_meaning_of_inspect_format_is_refused(run_cli, tmp_path: Path) -> None:
+    result = run_cli("inspect", str(_ann(tmp_path)), "--format", "vcard")
+    assert result.exit_code == 1
+    assert "Invalid value for '--format': 'vcard' is not one of 'table', 'json'." in result.stderr
+
+
+def test_mappings_show_writes_a_preset_to_a_file_to_edit(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "my-mapping.yaml"
+    result = run_cli("mappings", "show", "sipalto", "-o", str(out))
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert out.read_text(encoding="utf-8") == run_cli("mappings", "show", "sipalto").stdout

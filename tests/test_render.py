@@ -12,10 +12,12 @@ from connector.reconcile.decisions import Decision
 from connector.reconcile.plan import Plan
 from connector.ui.plan_view import (
     CSV_COLUMNS,
+    PREVIEW_FORMATS,
     render_plan_csv,
     render_plan_json,
     render_plan_text,
     summary_line,
+    write_plan,
 )
 
 RECORDS = [
@@ -140,3 +142,15 @@ def test_json_is_the_plan_file() -> None:
     result = sample()
     assert json.loads(render_plan_json(result)) == result.to_json()
     assert Plan.from_json(json.loads(render_plan_json(result))) == result
+
+
+def test_each_preview_format_writes_what_its_renderer_gives() -> None:
+    result = sample()
+    written = {}
+    for fmt in PREVIEW_FORMATS:
+        buffer = io.StringIO()
+        write_plan(result, fmt, buffer)
+        written[fmt] = buffer.getvalue()
+    assert written["text"] == render_plan_text(result) + "\n"
+    assert json.loads(written["json"]) == result.to_json()
+    assert written["csv"].startswith(",".join(CSV_COLUMNS) + "\r\n")

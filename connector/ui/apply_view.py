@@ -8,6 +8,7 @@ from typing import Any
 
 from connector.apply.engine import ApplyReport, OpResult, PlanTarget
 from connector.apply.journal import DONE, FAILED, PENDING, SENDING, SKIPPED, UNKNOWN
+from connector.ui.words import count
 
 _ORDER = (DONE, SKIPPED, FAILED, UNKNOWN, SENDING, PENDING)
 _ACTIONS = ("add", "update", "delete")
@@ -54,7 +55,8 @@ def render_apply_report(report: ApplyReport, *, verbose: bool = False) -> str:
         lines.append(f"  {result.state:<8} {result.op.label}{where}{new_id}{detail}")
     lines.extend(report.notes)
     if report.requests_throttled:
-        lines.append(f"The server throttled {report.requests_throttled} requests (429); paced.")
+        throttled = count(report.requests_throttled, "request")
+        lines.append(f"The server throttled {throttled} (429); paced.")
     if report.ok:
         lines.append("Apply complete.")
     else:

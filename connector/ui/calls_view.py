@@ -9,6 +9,7 @@ from typing import TextIO
 from connector.calls.history import DATE_FORMAT, CallReport
 from connector.errors import ConfigError
 from connector.ui.tables import new_table, print_all
+from connector.ui.words import count
 
 CALL_FORMATS = ("table", "csv", "json")
 
@@ -35,23 +36,32 @@ _CSV_FIELDS = (
 )
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def write_calls(
+    report: CallReport,
+    fmt: str,
+    out: TextIO,
+    *,
+    color: bool = False,
+    terminal: bool | None = None,
+) -> None:
+    """Write a call report as a ``table`` (with totals), ``csv`` or ``json``.
 
-
-def write_calls(report: CallReport, fmt: str, out: TextIO, *, color: bool = False) -> None:
-    """Write a call report as a ``table`` (with totals), ``csv`` or ``json``."""
-    writers = {"table": _calls_table, "csv": _calls_csv, "json": _calls_json}
+    ``color`` and ``terminal`` matter to the table only (see :func:`new_table`).
+    """
+    if fmt == "table":
+        _calls_table(report, out, color, terminal)
+        return
+    writers = {"csv": _calls_csv, "json": _calls_json}
     if fmt not in writers:
         raise ConfigError(f"unknown call list format {fmt!r}: use {', '.join(CALL_FORMATS)}")
-    writers[fmt](report, out, color)
+    writers[fmt](report, out)
 
 
-def _calls_table(report: CallReport, out: TextIO, color: bool) -> None:
+def _calls_table(report: CallReport, out: TextIO, color: bool, terminal: bool | None) -> None:
     if not report.rows:
         print_all(out, f"No answered calls for {report.describe()}.", color=color, width=160)
         return
-    table = new_table(color=color)
+    table = new_table(color=color, terminal=terminal)
     table.add_column("time", no_wrap=True)
     table.add_column("direction", no_wrap=True)
     table.add_column("caller", overflow="fold")
@@ -67,11 +77,11 @@ def _calls_table(report: CallReport, out: TextIO, color: bool) -> None:
             format_duration(row.call.duration),
             row.call.call_id,
         )
-    total = f"{_count(len(report.rows), 'call')}, total {format_duration(report.total_seconds)}"
+    total = f"{count(len(report.rows), 'call')}, total {format_duration(report.total_seconds)}"
     print_all(out, table, total, color=color, width=160)
 
 
-def _calls_csv(report: CallReport, out: TextIO, color: bool) -> None:
+def _calls_csv(report: CallReport, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(_CSV_FIELDS)
     for row in report.rows:
@@ -80,6 +90,6 @@ def _calls_csv(report: CallReport, out: TextIO, color: bool) -> None:
         writer.writerow([data[name] for name in _CSV_FIELDS])
 
 
-def _calls_json(report: CallReport, out: TextIO, color: bool) -> None:
+def _calls_json(report: CallReport, out: TextIO) -> None:
     json.dump([row.to_dict() for row in report.rows], out, indent=2, ensure_ascii=False)
     out.write("\n")

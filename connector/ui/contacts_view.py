@@ -15,43 +15,58 @@ from typing import TextIO
 
 import vobject
 
+from connector.errors import ConfigError
 from connector.model import Contact
 from connector.ui.tables import new_table, print_all
+from connector.ui.words import count
 
 FORMATS = ("table", "csv", "json", "vcf")
 FIELDS = ("id", "name", "phone1", "phone2", "phone3")
 
 
 def write_contacts(
-    contacts: Sequence[Contact], fmt: str, out: TextIO, *, color: bool = False
+    contacts: Sequence[Contact],
+    fmt: str,
+    out: TextIO,
+    *,
+    color: bool = False,
+    terminal: bool | None = None,
 ) -> None:
-    """Write ``contacts`` to ``out`` in one of :data:`FORMATS`."""
-    writer = {"table": _table, "csv": _csv, "json": _json, "vcf": _vcf}[fmt]
-    writer(contacts, out, color)
+    """Write ``contacts`` to ``out`` in one of :data:`FORMATS`.
+
+    ``color`` and ``terminal`` matter to the table only (see :func:`new_table`).
+    """
+    if fmt == "table":
+        _table(contacts, out, color, terminal)
+        return
+    writers = {"csv": _csv, "json": _json, "vcf": _vcf}
+    if fmt not in writers:
+        raise ConfigError(f"unknown contact list format {fmt!r}: use {', '.join(FORMATS)}")
+    writers[fmt](contacts, out)
 
 
-def _table(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
-    table = new_table(color=color)
+def _table(contacts: Sequence[Contact], out: TextIO, color: bool, terminal: bool | None) -> None:
+    table = new_table(color=color, terminal=terminal)
     for name in FIELDS:
         table.add_column(name, no_wrap=name != "name", overflow="fold")
     for contact in contacts:
         table.add_row(*(getattr(contact, name) for name in FIELDS))
-    print_all(out, table, f"{len(contacts)} contacts", color=color)
+    print_all(out, table, count(len(contacts), "contact"), color=color)
 
 
-def _csv(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
+def _csv(contacts: Sequence[Contact], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(FIELDS)
     for contact in contacts:
         writer.writerow([getattr(contact, name) for name in FIELDS])
 
 
-def _json(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
+def _json(contacts: Sequence[Contact], out: TextIO) -> None:
     json.dump([c.to_dict() for c in contacts], out, indent=2, ensure_ascii=False)
     out.write("\n")
 
 
-def _vcf(contacts: Sequence[Contact], out: TextIO, color: bool) -> None:
+def _vcf(contacts: Sequence[Contact], out: TextIO) -> None:
     for contact in contacts:
         card = vobject.vCard()
         card.add("fn").value = contact.name

@@ -17,24 +17,22 @@ caller's choice (the CLI turns it off when piped or with ``NO_COLOR``).
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from connector.model import SourceRecord
+from connector.errors import ConfigError
 from connector.reconcile.decisions import escape_cell
 from connector.reconcile.plan import ContactFields, Plan, PlanItem
-from connector.ui.tables import new_table, print_all
 
 __all__ = [
     "CSV_COLUMNS",
+    "PREVIEW_FORMATS",
     "render_plan_csv",
     "render_plan_json",
     "render_plan_text",
-    "render_source_json",
-    "render_source_table",
     "summary_line",
+    "write_plan",
 ]
 
 _FIELDS = ("name", "phone1", "phone2", "phone3")
@@ -65,6 +63,9 @@ _QUIET = frozenset({"unchanged", "skip"})
 
 _Paint = Callable[[str, str], str]
 
+#: What ``plan --format`` can write.
+PREVIEW_FORMATS = ("text", "json", "csv")
+
 #: Columns of the CSV preview; ``decision`` is for a reviewer to fill in.
 CSV_COLUMNS = (
     "action",
@@ -79,6 +80,20 @@ CSV_COLUMNS = (
     "candidates",
     "decision",
 )
+
+
+def write_plan(
+    plan: Plan, fmt: str, out: TextIO, *, verbose: bool = False, color: bool = False
+) -> None:
+    """Write the preview of ``plan`` to ``out`` in one of :data:`PREVIEW_FORMATS`."""
+    if fmt == "text":
+        out.write(render_plan_text(plan, verbose=verbose, color=color) + "\n")
+    elif fmt == "json":
+        out.write(render_plan_json(plan) + "\n")
+    elif fmt == "csv":
+        render_plan_csv(plan, out)
+    else:
+        raise ConfigError(f"unknown preview format {fmt!r}: use {', '.join(PREVIEW_FORMATS)}")
 
 
 def summary_line(plan: Plan) -> str:
@@ -235,44 +250,3 @@ def _field_cells(fields: ContactFields | None) -> Sequence[str]:
     if fields is None:
         return ("", "", "", "")
     return (fields.name, fields.phone1, fields.phone2, fields.phone3)
-
-
-# -- source records (``sipalto-sync inspect``) ------------------------------------------------
-
-
-def render_source_table(records: Sequence[SourceRecord], *, color: bool = False) -> str:
-    """Records as read from a source: a table, then every problem and note with its place."""
-    table = new_table(color=color)
-    for column in ("location", "key", "name", "phones"):
-        table.add_column(column, overflow="fold")
-    for record in records:
-        phones = ", ".join(f"{p.value} ({p.label})" if p.label else p.value for p in record.phones)
-        name = record.name if record.ok else f"{record.name} [rejected]"
-        table.add_row(record.location, record.key, name, phones)
-    buffer = io.StringIO()
-    print_all(buffer, table, color=color)
-    rejected = [r for r in records if r.problems]
-    lines = [buffer.getvalue().rstrip()]
-    lines.extend(f"{r.location}: rejected: {'; '.join(r.problems)}" for r in rejected)
-    lines.extend(f"{r.location}: note: {note}" for r in records for note in r.notes)
-    lines.append(f"{len(records)} records, {len(records) - len(rejected)} usable, "
-                 f"{len(rejected)} rejected.")  # fmt: skip
-    return "\n".join(lines) + "\n"
-
-
-def render_source_json(records: Sequence[SourceRecord]) -> str:
-    """Records as a JSON list, phones with their labels, problems and notes included."""
-    rows = [
-        {
-            "key": r.key,
-            "location": r.location,
-            "name": r.name,
-            "phones": [
-                {"value": p.value, "label": p.label, "preferred": p.preferred} for p in r.phones
-            ],
-            "problems": list(r.problems),
-            "notes": list(r.notes),
-        }
-        for r in records
-    ]
-    return json.dumps(rows, indent=2, ensure_ascii=False)

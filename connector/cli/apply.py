@@ -1,0 +1,125 @@
+"""Commands that change the phonebook: ``apply`` a plan, ``restore`` a backup."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from connector import paths
+from connector.api.pacing import Pacer
+from connector.apply.backup import load_backup, plan_restore
+from connector.apply.engine import ApplyEngine, PlanTarget, load_plan_file, plan_target, same_server
+from connector.apply.journal import Journal
+from connector.cli.app import EXIT_ERROR, AppContext, cli, pass_app
+from connector.cli.options import ApplyOptions, apply_options
+from connector.errors import ConfigError, PlanError
+from connector.reconcile.planfile import save_plan
+from connector.ui.apply_view import ProgressDisplay, describe_operations, render_apply_report
+from connector.ui.plan_view import render_plan_text
+
+
+@cli.command(
+    "apply",
+    epilog="""\b
+Examples:
+  sipalto-sync apply plan.json
+  sipalto-sync apply plan.json --yes --quiet          # from cron
+  sipalto-sync apply plan.json --yes --concurrency 8 --backup-dir /var/backups/sipalto
+Run the same command again after an interruption: it resumes from the journal.
+""",
+)
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@apply_options
+@pass_app
+def apply_command(app: AppContext, plan_file: Path, applying: ApplyOptions) -> None:
+    """Carry out a plan's adds, updates and deletes, safely and resumably."""
+    target = load_plan_file(plan_file)
+    if target.server and not same_server(target.server, app.settings.base_url):
+        raise PlanError(
+            f"{plan_file} was made against {target.server}, but the target is "
+            f"{app.settings.base_url}; make a new plan against this server"
+        )
+    _run_apply(app, target, applying)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  sipalto-sync restore ~/.local/share/sipalto-sync/backups/phonebook-HOST-TIME.json
+  sipalto-sync restore backup.json --yes
+  sipalto-sync contacts list --format json -o before.json   # any export restores too
+Contacts removed since the backup are added again (under new ids: the API cannot
+choose ids), changed ones are reverted, and contacts added since are deleted.
+"""
+)
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@apply_options
+@pass_app
+def restore(app: AppContext, backup_file: Path, applying: ApplyOptions) -> None:
+    """Bring the phonebook back to a backup: preview, then apply like a plan."""
+    saved = load_backup(backup_file)
+    with app.settings.client() as api:
+        current = api.list_contacts()
+    plan = plan_restore(saved, current, server=app.settings.base_url, source=str(backup_file))
+    app.show(render_plan_text(plan, verbose=app.verbose > 0, color=app.color(sys.stdout)))
+    if not plan.has_changes:
+        app.say("The phonebook already matches the backup: nothing to restore.")
+        return
+    # Kept as a plan file so an interrupted restore resumes with `apply`.
+    plans = paths.data_dir() / "plans"
+    plans.mkdir(parents=True, exist_ok=True)
+    plan_path = plans / f"restore-{plan.plan_id}.json"
+    save_plan(plan, plan_path)
+    app.say(f"Restore plan saved as {plan_path} (if interrupted: sipalto-sync apply {plan_path})")
+    _run_apply(app, plan_target(plan), applying, question="Restore the phonebook to this backup?")
+
+
+def _run_apply(
+    app: AppContext,
+    target: PlanTarget,
+    applying: ApplyOptions,
+    *,
+    question: str = "Apply these changes to the Sipalto phonebook?",
+) -> None:
+    """Confirm, run the apply engine with progress, print the report, set the exit code."""
+    app.say(describe_operations(target))
+    if not target.operations:
+        app.say("Nothing to apply.")
+        return
+    _confirm(applying.yes, question)
+    backups = applying.backup_dir or paths.backup_dir()
+    pacer = Pacer(applying.rate)
+    with app.settings.client(pacer=pacer) as api, Journal(paths.journal_path()) as journal:
+        with ProgressDisplay(
+            len(target.operations), terminal=sys.stderr.isatty(), quiet=app.quiet, echo=app.say
+        ) as progress:
+            engine = ApplyEngine(
+                api,
+                journal,
+                backup_dir=backups,
+                concurrency=applying.concurrency,
+                progress=progress,
+            )
+            report = engine.run(target)
+    text = render_apply_report(report, verbose=app.verbose > 0)
+    if report.ok:
+        app.say(text)
+    else:
+        click.echo(text, err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _confirm(yes: bool, question: str) -> None:
+    """Ask before writing; refuse when there is no terminal to ask on."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "refusing to change the phonebook without confirmation: "
+            "there is no terminal to ask on; pass --yes"
+        )
+    if not click.confirm(question, default=False, err=True):
+        click.echo("Nothing was changed.", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)

@@ -1,0 +1,181 @@
+"""Commands that read a source file: ``inspect``, ``plan``, and the ``mappings`` presets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from adapters.mapping import list_presets, preset_text
+from connector.cli.app import EXIT_CHANGES, EXIT_ERROR, AppContext, cli, pass_app
+from connector.cli.options import format_option, open_output, output_option, source_options
+from connector.reconcile.decisions import load_decisions
+from connector.reconcile.plan import PHONE_POLICIES, PlanSettings
+from connector.reconcile.planfile import save_plan
+from connector.reconcile.workflow import SourceOptions, plan_from_source, read_source
+from connector.ui.plan_view import PREVIEW_FORMATS, write_plan
+from connector.ui.source_view import (
+    RECORD_FORMATS,
+    rejection_lines,
+    write_presets,
+    write_records,
+)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  sipalto-sync inspect sample_data/contacts.csv
+  sipalto-sync inspect phones.txt --source-format vcard
+  sipalto-sync inspect export.xlsx --sheet Contacts --mapping crm.yaml --format json -o records.json
+"""
+)
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@source_options
+@format_option(RECORD_FORMATS, help="How to show the records.")
+@output_option
+@pass_app
+def inspect(
+    app: AppContext, source: Path, reading: SourceOptions, fmt: str, output: Path | None
+) -> None:
+    """Show the contacts a source file holds, as read, with every rejected record."""
+    read = read_source(source, reading)
+    for message in read.messages:
+        app.say(message)
+    with open_output(output, quiet=app.quiet) as out:
+        write_records(read.records, fmt, out, color=app.color(out), terminal=out.isatty())
+    rejected = rejection_lines(read.records)
+    if app.quiet:
+        for line in rejected:
+            click.echo(line, err=True)
+    if rejected:
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  sipalto-sync plan sample_data/contacts.csv
+  sipalto-sync plan contacts.xlsx --out plan.json             # then: sipalto-sync apply plan.json
+  sipalto-sync plan google.csv --mapping google-contacts --phones replace
+  sipalto-sync plan contacts.csv --format csv -o review.csv   # fill in the decision column
+  sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
+  sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to do, 2: changes
+"""
+)
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@source_options
+@click.option(
+    "--region",
+    default="GB",
+    show_default=True,
+    metavar="CC",
+    help="Country of numbers written without a country code.",
+)
+@click.option(
+    "--phones",
+    type=click.Choice(PHONE_POLICIES),
+    default="merge",
+    show_default=True,
+    help="merge: keep phonebook numbers the source lacks in free slots; "
+    "replace: make the numbers equal to the source's.",
+)
+@click.option(
+    "--delete",
+    # Deleting what a sync owns needs the ownership records scheduled sync will keep.
+    type=click.Choice(["never"]),
+    default="never",
+    show_default=True,
+    help="Delete policy (deletes come with scheduled sync).",
+)
+@click.option(
+    "--decisions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Reviewers' decisions (YAML, or the CSV preview with its decision column).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan file for `sipalto-sync apply` (the plan itself, whatever the "
+    "preview's --format and -o).",
+)
+@format_option(PREVIEW_FORMATS, help="Preview format.")
+@output_option
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to change, 2 when there are changes.",
+)
+@pass_app
+def plan(
+    app: AppContext,
+    source: Path,
+    reading: SourceOptions,
+    region: str,
+    phones: str,
+    delete: str,
+    decisions: Path | None,
+    out: Path | None,
+    fmt: str,
+    output: Path | None,
+    detailed_exitcode: bool,
+) -> None:
+    """Compare a source with the phonebook and preview the changes (a dry run)."""
+    settings = PlanSettings(region=region, phones=phones, delete=delete)
+    pinned = load_decisions(decisions) if decisions else None
+    with app.settings.client() as api:
+        made, read = plan_from_source(
+            api, source, source_options=reading, settings=settings, decisions=pinned
+        )
+    for message in read.messages:
+        app.say(message)
+    with open_output(output, quiet=app.quiet) as preview:
+        write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
+    if out is not None:
+        save_plan(made, out)
+        app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
+    if detailed_exitcode and made.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.group(
+    epilog="""\b
+Examples:
+  sipalto-sync mappings list
+  sipalto-sync mappings show google-contacts
+"""
+)
+def mappings() -> None:
+    """The shipped mapping presets (how a table's columns become contacts)."""
+
+
+@mappings.command(
+    "list",
+    epilog="""\b
+Example:
+  sipalto-sync mappings list
+""",
+)
+@output_option
+def mappings_list(output: Path | None) -> None:
+    """List the mapping presets."""
+    with open_output(output) as out:
+        write_presets(list_presets(), out)
+
+
+@mappings.command(
+    "show",
+    epilog="""\b
+Examples:
+  sipalto-sync mappings show google-contacts
+  sipalto-sync mappings show outlook -o my-mapping.yaml   # a starting point to edit
+""",
+)
+@click.argument("name")
+@output_option
+def mappings_show(name: str, output: Path | None) -> None:
+    """Print a preset's YAML."""
+    text = preset_text(name)
+    with open_output(output) as out:
+        out.write(text)
