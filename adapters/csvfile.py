@@ -16,16 +16,13 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from adapters.mapping import load_mapping
+from adapters.mapping import Mapping, load_mapping
 from adapters.tabular import RecordMaker, find_layout, is_blank, width_problem
 from adapters.textfile import SNIFF_BYTES, detect_encoding, read_prefix, repair_text
 from connector.errors import ConfigError, SourceError
 from connector.model import SourceRecord
-
-if TYPE_CHECKING:
-    from adapters.mapping import Mapping
 
 #: Delimiters tried, in order of preference when they score the same.
 DELIMITERS = (",", ";", "\t", "|")
