@@ -549,6 +549,28 @@ def test_csv_decisions_accept_bare_ids_and_spreadsheet_dialects(tmp_path: Path) 
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sep=;\nsource_key;decision\nC1;add\nC2;30001\n",  # Excel's delimiter line
+        "source_key|decision\nC1|add\nC2|30001\n",
+        # More commas than semicolons on the first line: the rows settle it.
+        'source_key;decision;"reason, score, candidates"\nC1;add;x\nC2;30001;y\n',
+    ],
+)
+def test_csv_decisions_are_sniffed_like_csv_sources(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_text(text, encoding="utf-8")
+    assert load_decisions(path) == {"C1": Decision("add"), "C2": Decision("match", "30001")}
+
+
+def test_csv_decisions_count_the_sep_line_in_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_text("sep=,\nsource_key,decision\nC1,add\nC2,merge please\n")
+    with pytest.raises(ConfigError, match=r"decisions.csv:4: expected add, skip or match"):
+        load_decisions(path)
+
+
 def test_csv_decisions_report_the_line_of_a_bad_cell(tmp_path: Path) -> None:
     path = tmp_path / "decisions.csv"
     path.write_text("source_key,decision\nC1,add\nC2,merge please\n")
