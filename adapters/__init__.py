@@ -15,7 +15,7 @@ from adapters.mapping import (
     preset_text,
 )
 from adapters.registry import ADAPTERS, EXTENSIONS, detect_format, format_names, open_source
-from adapters.splitting import split_numbers
+from connector.phonetext import split_numbers
 
 __all__ = [
     "ADAPTERS",

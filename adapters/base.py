@@ -8,9 +8,9 @@ usable or not: one that cannot be used carries its reasons in ``problems`` so th
 plan can show it as rejected.
 
 :func:`build_record` holds the rules that are the same for every format: whitespace
-in names collapsed, a cell holding several numbers split, fax and pager numbers left
-out with a note, the preferred number first, and the ``no name`` / ``no phone number``
-problems.
+in names collapsed, a cell holding several numbers split (by the tool's one rule,
+:func:`connector.phonetext.split_numbers`), fax and pager numbers left out with a note,
+the preferred number first, and the ``no name`` / ``no phone number`` problems.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from adapters.mapping import Mapping
-from adapters.splitting import digit_count, split_numbers
 from connector.model import RawPhone, SourceRecord
+from connector.phonetext import digit_count, split_numbers
 
 #: Problem texts shared by every adapter (the planner and tests compare them).
 NO_NAME = "no name"

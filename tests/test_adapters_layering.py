@@ -11,7 +11,7 @@ import pytest
 
 ADAPTERS = Path(__file__).resolve().parent.parent / "adapters"
 #: The connector modules adapters may use: shared values, errors and text rules.
-CORE = {"connector.model", "connector.errors", "connector.delimited"}
+CORE = {"connector.model", "connector.errors", "connector.delimited", "connector.phonetext"}
 
 
 def imports(path: Path) -> list[tuple[str, bool]]:

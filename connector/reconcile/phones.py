@@ -9,8 +9,11 @@ verbatim.
 Real data is messy, so a value goes through three steps:
 
 1. *Split and clean* (:meth:`PhoneNormaliser.parse_value`): ``tel:`` URIs, several numbers
-   in one value, labels stuck to a number (``07730 885627 (mobile)``, ``Mum 0773...``),
-   vanity letters (``0800 FLOWERS``), extensions (``ext 204``, ``x204``), ``+44 (0)``.
+   in one value (split by the tool's one rule, :func:`connector.phonetext.split_numbers`,
+   then two numbers written one after the other with only spaces between, cut where both
+   halves are possible numbers), labels stuck to a number (``07730 885627 (mobile)``,
+   ``Mum 0773...``), vanity letters (``0800 FLOWERS``), extensions (``ext 204``,
+   ``x204``) and dial sequences (``p123``, ``,,204``), ``+44 (0)``.
 2. *Cheap canonical key* (``_canonical_key``): the digits with a leading ``+`` in a
    single spelling, so ``+44 1491 833000``, ``0044 1491 833000``, ``01491-833000`` and a
    lost leading zero ``1491833000`` share one cache entry and cost one parse.
@@ -30,6 +33,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 from connector.model import MAX_PHONES, RawPhone
+from connector.phonetext import DIAL_PAUSE, EXTENSION_MARKER, split_numbers
 
 __all__ = [
     "NormalisedPhones",
@@ -47,22 +51,15 @@ _MAX_DIGITS = 15
 _TEL_URI = re.compile(r"tel:([^;,\s]+)((?:;[^;,\s]*)*)", re.IGNORECASE)
 _TEL_EXT_PARAM = re.compile(r";ext=(\d+)", re.IGNORECASE)
 
-# Separators between several numbers in one value. A comma or semicolon that introduces an
-# extension ("020 7946 0123, ext 204") is not a separator.
-_SPLIT = re.compile(
-    r";(?!\s*ext)|,(?!\s*(?:e?xt|x\s*\d|#\s*\d))|\||\n|\s+(?:or|and|&)\s+|/",
-    re.IGNORECASE,
-)
-_SLASH_MIN_DIGITS = 7  # "01491 833000/833001" is one number with a variant, not two numbers
-
 # An extension follows the digits of the main number: "ext 204", "ext. 204", "extn 204",
 # "extension: 204", "x204", "#204", "(ext 204)".
 _EXTENSION = re.compile(
-    r"(?<=\d)[\s,;.)(\-]*\(?\s*(?:e?xt(?:ension|n)?\.?|x|#)\s*[:.=]?\s*(\d{1,7})\)?",
+    rf"(?<=\d)[\s,;.)(\-]*\(?\s*{EXTENSION_MARKER}\s*[:.=]?\s*(\d{{1,7}})\)?",
     re.IGNORECASE,
 )
-# Pause/wait dial strings ("01491833000p123"): DTMF sent after the call connects.
-_DIAL_SUFFIX = re.compile(r"(?<=\d)\s*([pw][\dpw]*\d)", re.IGNORECASE)
+# Pause/wait dial strings ("01491833000p123", "+1 212 555 1234,,204"): DTMF sent after the
+# call connects.
+_DIAL_SUFFIX = re.compile(rf"(?<=\d)\s*([pw][\dpw]*\d|{DIAL_PAUSE}[\dpw,;]*\d)", re.IGNORECASE)
 
 # Vanity numbers: digits first, then capital letters ("0800 FLOWERS", "0800-DENTIST").
 _VANITY = re.compile(r"\+?[\d\s().\-]*\d[\d\s().\-]*[A-Z][A-Z\d\s.\-]*")
@@ -73,8 +70,10 @@ _FULL_NUMBER_DIGITS = 10
 
 _MIN_NSN, _MAX_NSN = 2, 17  # libphonenumber's bounds on a national significant number
 _NON_DIGIT = re.compile(r"\D")
-# Digits and the punctuation of one number only: no labels, separators or extensions.
+# Digits and the punctuation of one number only: no labels, separators or extensions. A
+# line break separates numbers, so a value holding one is never plain.
 _PLAIN = re.compile(r"\s*(\+?)[\d\s().\-]*")
+_LINE_BREAK = re.compile(r"[\r\n]")
 _LETTER = re.compile(r"[^\W\d_]")
 _NATIONAL_ZERO = re.compile(r"\(\s*0\s*\)")  # "+44 (0)1491 833000"
 
@@ -268,7 +267,7 @@ class PhoneNormaliser:
             text = _ascii_digits(text)
         if text.isdigit():  # already bare digits, as Sipalto stores numbers
             return [self._result(text, text, False, ())]
-        plain = _PLAIN.fullmatch(text)
+        plain = _PLAIN.fullmatch(text) if not _LINE_BREAK.search(text) else None
         if plain:  # the common case, digits and punctuation only: skip the label work
             body = _NATIONAL_ZERO.sub("", text) if "(" in text else text
             digits = _NON_DIGIT.sub("", body)
@@ -278,7 +277,7 @@ class PhoneNormaliser:
                 return [self._result(text, digits, bool(plain.group(1)), ())]
         value = _TEL_URI.sub(_untel, text)
         results: list[PhoneResult] = []
-        for piece in _split_numbers(value):
+        for piece in split_numbers(value):
             results.extend(self._parse_piece(piece))
         return results
 
@@ -440,28 +439,6 @@ def _untel(match: re.Match[str]) -> str:
     """``tel:+44-20-7946-0123;ext=204;phone-context=...`` to ``+44-20-7946-0123 ext 204``."""
     extension = _TEL_EXT_PARAM.search(match.group(2))
     return match.group(1) + (f" ext {extension.group(1)}" if extension else "")
-
-
-def _split_numbers(value: str) -> list[str]:
-    """Cut a value holding several numbers into one piece per number."""
-    pieces: list[str] = []
-    position = 0
-    for separator in _SPLIT.finditer(value):
-        left = value[position : separator.start()]
-        if separator.group() == "/" and not _slash_separates(left, value[separator.end() :]):
-            continue
-        pieces.append(left)
-        position = separator.end()
-    pieces.append(value[position:])
-    return [piece for piece in pieces if piece.strip()]
-
-
-def _slash_separates(left: str, right: str) -> bool:
-    right_part = _SPLIT.split(right, maxsplit=1)[0]
-    return (
-        len(_NON_DIGIT.sub("", left)) >= _SLASH_MIN_DIGITS
-        and len(_NON_DIGIT.sub("", right_part)) >= _SLASH_MIN_DIGITS
-    )
 
 
 def _is_vanity(body: str) -> bool:
