@@ -34,6 +34,11 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResu
 
 from connector.model import MAX_PHONES, RawPhone
 from connector.phonetext import DIAL_PAUSE, EXTENSION_MARKER, split_numbers
+from connector.reconcile.phone_metadata import (
+    home_form_prefix,
+    make_validator,
+    simple_national_prefix,
+)
 
 __all__ = [
     "NormalisedPhones",
@@ -92,21 +97,6 @@ _PARSE_ERRORS = {
     NumberParseException.TOO_LONG: "too long",
 }
 _COUNTRY_NAMES = {"GB": "UK"}
-
-# The number types whose patterns together make a number valid (libphonenumber's
-# is_valid_number is "some type matches"; its general pattern alone is broader).
-_TYPE_DESCS = (
-    "premium_rate",
-    "toll_free",
-    "shared_cost",
-    "voip",
-    "personal_number",
-    "pager",
-    "uan",
-    "voicemail",
-    "fixed_line",
-    "mobile",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +166,8 @@ class PhoneNormaliser:
         self._home_plus = "+" + self._cc_text
         prefix_for_parsing = metadata.national_prefix_for_parsing
         self._strippable = re.compile(prefix_for_parsing) if prefix_for_parsing else None
-        self._national_prefix = _simple_national_prefix(metadata)
-        self._home_prefix = _home_form_prefix(metadata)
+        self._national_prefix = simple_national_prefix(metadata)
+        self._home_prefix = home_form_prefix(metadata)
         general = metadata.general_desc
         self._national_lengths = frozenset(general.possible_length if general else ())
         self._international_prefix = re.compile(metadata.international_prefix or "00")
@@ -422,7 +412,7 @@ class PhoneNormaliser:
     def _validator(self, country_code: int) -> Callable[[str], bool]:
         validator = self._validators.get(country_code)
         if validator is None:
-            validator = self._validators[country_code] = _make_validator(country_code)
+            validator = self._validators[country_code] = make_validator(country_code)
         return validator
 
 
@@ -448,69 +438,6 @@ def _is_vanity(body: str) -> bool:
     letters = sum(ch.isalpha() for ch in stripped)
     leading_digits = len(_NON_DIGIT.sub("", re.split(r"[A-Z]", stripped, maxsplit=1)[0]))
     return letters >= _MIN_VANITY_LETTERS and leading_digits < _FULL_NUMBER_DIGITS
-
-
-def _simple_national_prefix(metadata: phonenumbers.PhoneMetadata) -> str | None:
-    """The national prefix when stripping it is unconditional (GB's ``0``), else None.
-
-    Regions with transform rules (Argentina's mobile ``15``) are left to libphonenumber.
-    """
-    prefix = metadata.national_prefix
-    if not prefix or metadata.national_prefix_transform_rule:
-        return None
-    return prefix
-
-
-def _home_form_prefix(metadata: phonenumbers.PhoneMetadata) -> str | None:
-    """The prefix that, put before the national significant number, gives the national
-    form of every home number (GB: ``0``); None when formats differ and only
-    ``format_number(NATIONAL)`` knows."""
-    prefix = _simple_national_prefix(metadata)
-    if prefix is None:
-        return None
-    rules = {fmt.national_prefix_formatting_rule for fmt in metadata.number_format}
-    return prefix if rules == {prefix + "\\1"} else None
-
-
-def _make_validator(country_code: int) -> Callable[[str], bool]:
-    """A fast ``is_valid_number`` on the national significant number for one country code.
-
-    Mirrors libphonenumber (region chosen by leading digits, else by a matching type; then
-    general pattern and some type pattern must match) with each region's type patterns
-    compiled into one expression, which is several times quicker than the library call.
-    """
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
-    checks: list[tuple[re.Pattern[str] | None, re.Pattern[str], re.Pattern[str]]] = []
-    for region in regions:
-        if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
-            metadata = phonenumbers.PhoneMetadata.metadata_for_nongeo_region(country_code)
-        else:
-            metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if metadata is None or metadata.general_desc is None:
-            continue
-        patterns = [
-            desc.national_number_pattern
-            for desc in (getattr(metadata, name) for name in _TYPE_DESCS)
-            if desc is not None and desc.national_number_pattern
-        ]
-        if not patterns:
-            continue
-        leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
-        general = re.compile(metadata.general_desc.national_number_pattern or "(?!)")
-        types = re.compile("|".join(f"(?:{p})" for p in patterns))
-        checks.append((leading, general, types))
-
-    def is_valid(nsn: str) -> bool:
-        for leading, general, types in checks:
-            matches = bool(general.fullmatch(nsn) and types.fullmatch(nsn))
-            if leading is not None:
-                if leading.match(nsn):
-                    return matches
-            elif matches:
-                return True
-        return False
-
-    return is_valid
 
 
 def _ordinal(n: int) -> str:
