@@ -30,7 +30,7 @@ import phonenumbers
 from connector.errors import ConfigError, PlanError
 from connector.model import MAX_PHONES, Contact
 from connector.reconcile.decisions import Decision, parse_decision
-from connector.reconcile.matching import MatchSettings
+from connector.reconcile.evidence import MatchSettings
 
 __all__ = [
     "ACTIONS",

@@ -15,16 +15,8 @@ from datetime import datetime, timezone
 from connector.errors import ConfigError
 from connector.model import MAX_PHONES, Contact, SourceRecord, phonebook_fingerprint
 from connector.reconcile.decisions import Decision
-from connector.reconcile.matching import (
-    MATCH,
-    REVIEW,
-    Evidence,
-    Outcome,
-    Party,
-    find_duplicates,
-    make_party,
-    match_all,
-)
+from connector.reconcile.evidence import MATCH, REVIEW, Evidence, Party, make_party
+from connector.reconcile.matching import Outcome, find_duplicates, match_all
 from connector.reconcile.names import display_name, name_key, name_tokens
 from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 from connector.reconcile.plan import (
