@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from planning_helpers import CREATED, apply_plan, contact, item_for, plan, record
 
 from connector.errors import ConfigError, PlanError
-from connector.model import Contact, SourceRecord
+from connector.model import Contact, ContactFields, SourceRecord
 from connector.reconcile.decisions import Decision, load_decisions
-from connector.reconcile.plan import ACTIONS, ContactFields, Plan, PlanSettings
+from connector.reconcile.plan import ACTIONS, Plan, PlanSettings
 from connector.reconcile.planfile import load_plan, save_plan
 from connector.reconcile.planner import make_plan
 from connector.reconcile.workflow import cyclic_gc_paused
@@ -296,6 +296,13 @@ def test_labelled_cases_never_merge_into_a_contact_of_another_name() -> None:
 
 
 # -- details of items ------------------------------------------------------------------------
+
+
+def test_a_contact_is_its_id_and_its_fields() -> None:
+    stored = Contact("30001", "John Smith", "07852902011", "", "01491833000")
+    assert stored.fields == ContactFields("John Smith", "07852902011", "", "01491833000")
+    assert stored.phones == stored.fields.phones == ("07852902011", "01491833000")
+    assert stored.to_dict() == {"id": "30001", **stored.fields.to_json()}
 
 
 def test_update_shows_before_after_and_what_changes() -> None:

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 from connector.errors import PlanError
 from connector.files import atomic_write
-from connector.model import Contact, phonebook_fingerprint
-from connector.reconcile.plan import ContactFields, Plan, PlanItem, PlanSettings, SourceRef
+from connector.model import Contact, ContactFields, phonebook_fingerprint
+from connector.reconcile.plan import Plan, PlanItem, PlanSettings, SourceRef
 
 
 def write_backup(
@@ -74,8 +74,8 @@ def _item(
     return PlanItem(
         action=action,
         id=contact_id,
-        before=ContactFields.of(before) if before else None,
-        after=ContactFields.of(after) if after else None,
+        before=before.fields if before else None,
+        after=after.fields if after else None,
         source=SourceRef(key=f"backup:{origin.id}", location=f"{source} contact {origin.id}"),
         reason=reason,
     )
@@ -99,18 +99,18 @@ def plan_restore(
     now = {c.id: c for c in current}
     saved_ids = {c.id for c in backup}
     extra = [c for c in current if c.id not in saved_ids]
-    spare: dict[tuple[str, ...], list[Contact]] = defaultdict(list)
+    spare: dict[ContactFields, list[Contact]] = defaultdict(list)
     for contact in extra:
-        spare[tuple(contact.fields().values())].append(contact)
+        spare[contact.fields].append(contact)
     items: list[PlanItem] = []
     for old in backup:
         if old.id in now:
-            if now[old.id].fields() != old.fields():
+            if now[old.id].fields != old.fields:
                 items.append(_item("update", old.id, now[old.id], old, source, "reverted"))
             else:
                 items.append(_item("unchanged", old.id, old, old, source, "as in the backup"))
             continue
-        twins = spare.get(tuple(old.fields().values()))
+        twins = spare.get(old.fields)
         if twins:
             twin = twins.pop(0)
             reason = f"re-created since as contact {twin.id}"

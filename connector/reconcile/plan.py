@@ -20,7 +20,7 @@ skip       left out by a reviewer's decision
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 import phonenumbers
 
 from connector.errors import ConfigError, PlanError
-from connector.model import MAX_PHONES, Contact
+from connector.model import ContactFields
 from connector.reconcile.decisions import Decision, parse_decision
 from connector.reconcile.evidence import MatchSettings
 
@@ -39,7 +39,6 @@ __all__ = [
     "PHONE_POLICIES",
     "PLAN_VERSION",
     "Candidate",
-    "ContactFields",
     "Plan",
     "PlanItem",
     "PlanSettings",
@@ -59,50 +58,6 @@ DELETE_POLICIES = ("never", "owned")
 
 
 # -- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ContactFields:
-    """The writable part of a contact, ``{name, phone1, phone2, phone3}``."""
-
-    name: str
-    phone1: str = ""
-    phone2: str = ""
-    phone3: str = ""
-
-    @classmethod
-    def make(cls, name: str, phones: Sequence[str]) -> ContactFields:
-        """Fields from a name and up to three numbers (empty slots are ``""``)."""
-        slots = [*phones[:MAX_PHONES], "", "", ""][:MAX_PHONES]
-        return cls(name, *slots)
-
-    @classmethod
-    def of(cls, contact: Contact) -> ContactFields:
-        """A phonebook contact's fields exactly as stored."""
-        return cls(contact.name, contact.phone1, contact.phone2, contact.phone3)
-
-    @property
-    def phones(self) -> tuple[str, ...]:
-        """The non-empty phone slots, in slot order."""
-        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
-
-    def to_json(self) -> dict[str, str]:
-        """``{"name", "phone1", "phone2", "phone3"}``."""
-        return {
-            "name": self.name,
-            "phone1": self.phone1,
-            "phone2": self.phone2,
-            "phone3": self.phone3,
-        }
-
-    @classmethod
-    def from_json(cls, data: object) -> ContactFields:
-        """Inverse of :meth:`to_json`; ``PlanError`` if the shape is wrong."""
-        mapping = _mapping(data, "contact fields")
-        values = [mapping.get(key, "") for key in ("name", "phone1", "phone2", "phone3")]
-        if not all(isinstance(value, str) for value in values):
-            raise PlanError(f"plan file: contact fields must be strings, got {data!r}")
-        return cls(*values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,8 +272,8 @@ def _item_from_json(data: object, n: int) -> PlanItem:
     return PlanItem(
         action=action,
         id=_optional_text(mapping, "id", n),
-        before=ContactFields.from_json(mapping["before"]) if mapping.get("before") else None,
-        after=ContactFields.from_json(mapping["after"]) if mapping.get("after") else None,
+        before=_fields_from_json(mapping["before"]) if mapping.get("before") else None,
+        after=_fields_from_json(mapping["after"]) if mapping.get("after") else None,
         source=_source_from_json(source, n) if source is not None else None,
         reason=_text(mapping, "reason"),
         score=_score(mapping.get("score"), n),
@@ -337,10 +292,18 @@ def _candidate_from_json(data: object, n: int) -> Candidate:
     score = _score(mapping.get("score"), n)
     return Candidate(
         id=_text(mapping, "id"),
-        fields=ContactFields.from_json(mapping),
+        fields=_fields_from_json(mapping),
         score=0.0 if score is None else score,
         reason=_text(mapping, "reason"),
     )
+
+
+def _fields_from_json(data: object) -> ContactFields:
+    mapping = _mapping(data, "contact fields")
+    values = [mapping.get(key, "") for key in ("name", "phone1", "phone2", "phone3")]
+    if not all(isinstance(value, str) for value in values):
+        raise PlanError(f"plan file: contact fields must be strings, got {data!r}")
+    return ContactFields(*values)
 
 
 def _mapping(data: object, what: str) -> Mapping[str, Any]:

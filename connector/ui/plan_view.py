@@ -22,9 +22,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from connector.model import SourceRecord
+from connector.model import ContactFields, SourceRecord
 from connector.reconcile.decisions import escape_cell
-from connector.reconcile.plan import ContactFields, Plan, PlanItem
+from connector.reconcile.plan import Plan, PlanItem
 from connector.ui.tables import new_table, print_all
 
 __all__ = [
