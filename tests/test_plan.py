@@ -686,9 +686,15 @@ def test_save_and_load_plan(tmp_path: Path) -> None:
     [
         (lambda d: d.update(version=2), "version 2 is not supported"),
         (lambda d: d.pop("items"), "items must be a list"),
-        (lambda d: d["items"][0].update(action="merge"), "unknown action 'merge'"),
-        (lambda d: d["items"][0].update(score="high"), "score must be a number"),
-        (lambda d: d["items"][0].update(before={"name": 1}), "contact fields must be strings"),
+        (lambda d: d["items"][0].update(action="merge"), "plan item 1 has unknown action 'merge'"),
+        (lambda d: d["items"][0].update(score="high"), "plan item 1 score must be a number"),
+        (
+            lambda d: d["items"][0].update(before={"name": 1}),
+            "plan item 1 before: contact fields must be strings",
+        ),
+        (lambda d: d["items"][1].update(reason=None), "plan item 2 reason must be a string"),
+        (lambda d: d["items"][1].update(source=[]), "plan item 2 source must be an object"),
+        (lambda d: d["items"].__setitem__(2, "add"), "plan item 3 must be an object"),
         (lambda d: d["settings"].update(phones="union"), "bad settings"),
         (lambda d: d.update(created_at="yesterday"), "created_at"),
         (lambda d: d["summary"].update(add=99), "summary does not match"),

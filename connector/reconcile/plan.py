@@ -227,7 +227,7 @@ class Plan:
             server=_text(mapping, "server"),
             base=_text(mapping, "base"),
             settings=PlanSettings.from_json(mapping.get("settings")),
-            items=tuple(_item_from_json(item, n) for n, item in enumerate(items)),
+            items=tuple(_item_from_json(item, n) for n, item in enumerate(items, start=1)),
             warnings=tuple(warnings),
         )
         if "summary" in mapping and mapping["summary"] != plan.summary:
@@ -257,52 +257,55 @@ def _item_to_json(item: PlanItem) -> dict[str, Any]:
     }
 
 
-def _item_from_json(data: object, n: int) -> PlanItem:
-    mapping = _mapping(data, f"item {n}")
+def _item_from_json(data: object, number: int) -> PlanItem:
+    """Item ``number`` (1-based, as every message counts plan items) from its JSON."""
+    where = f"plan item {number}"
+    mapping = _mapping(data, where)
     action = mapping.get("action")
     if action not in ACTIONS:
-        raise PlanError(f"plan file: item {n} has unknown action {action!r}")
+        raise PlanError(f"plan file: {where} has unknown action {action!r}")
     source = mapping.get("source")
     candidates = mapping.get("candidates", [])
     if not isinstance(candidates, list):
-        raise PlanError(f"plan file: item {n} candidates must be a list")
+        raise PlanError(f"plan file: {where} candidates must be a list")
     warnings = mapping.get("warnings", [])
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
-        raise PlanError(f"plan file: item {n} warnings must be a list of strings")
+        raise PlanError(f"plan file: {where} warnings must be a list of strings")
+    before, after = mapping.get("before"), mapping.get("after")
     return PlanItem(
         action=action,
-        id=_optional_text(mapping, "id", n),
-        before=_fields_from_json(mapping["before"]) if mapping.get("before") else None,
-        after=_fields_from_json(mapping["after"]) if mapping.get("after") else None,
-        source=_source_from_json(source, n) if source is not None else None,
-        reason=_text(mapping, "reason"),
-        score=_score(mapping.get("score"), n),
+        id=_optional_text(mapping, "id", where),
+        before=_fields_from_json(before, f"{where} before") if before else None,
+        after=_fields_from_json(after, f"{where} after") if after else None,
+        source=_source_from_json(source, f"{where} source") if source is not None else None,
+        reason=_text(mapping, "reason", where),
+        score=_score(mapping.get("score"), where),
         warnings=tuple(warnings),
-        candidates=tuple(_candidate_from_json(c, n) for c in candidates),
+        candidates=tuple(_candidate_from_json(c, f"{where} candidate") for c in candidates),
     )
 
 
-def _source_from_json(data: object, n: int) -> SourceRef:
-    mapping = _mapping(data, f"item {n} source")
-    return SourceRef(_text(mapping, "key"), _text(mapping, "location"))
+def _source_from_json(data: object, where: str) -> SourceRef:
+    mapping = _mapping(data, where)
+    return SourceRef(_text(mapping, "key", where), _text(mapping, "location", where))
 
 
-def _candidate_from_json(data: object, n: int) -> Candidate:
-    mapping = _mapping(data, f"item {n} candidate")
-    score = _score(mapping.get("score"), n)
+def _candidate_from_json(data: object, where: str) -> Candidate:
+    mapping = _mapping(data, where)
+    score = _score(mapping.get("score"), where)
     return Candidate(
-        id=_text(mapping, "id"),
-        fields=_fields_from_json(mapping),
+        id=_text(mapping, "id", where),
+        fields=_fields_from_json(mapping, where),
         score=0.0 if score is None else score,
-        reason=_text(mapping, "reason"),
+        reason=_text(mapping, "reason", where),
     )
 
 
-def _fields_from_json(data: object) -> ContactFields:
-    mapping = _mapping(data, "contact fields")
+def _fields_from_json(data: object, where: str) -> ContactFields:
+    mapping = _mapping(data, where)
     values = [mapping.get(key, "") for key in ("name", "phone1", "phone2", "phone3")]
     if not all(isinstance(value, str) for value in values):
-        raise PlanError(f"plan file: contact fields must be strings, got {data!r}")
+        raise PlanError(f"plan file: {where}: contact fields must be strings, got {data!r}")
     return ContactFields(*values)
 
 
@@ -312,23 +315,27 @@ def _mapping(data: object, what: str) -> Mapping[str, Any]:
     return data
 
 
-def _text(mapping: Mapping[str, Any], key: str) -> str:
+def _text(mapping: Mapping[str, Any], key: str, where: str = "") -> str:
     value = mapping.get(key)
     if not isinstance(value, str):
-        raise PlanError(f"plan file: {key} must be a string")
+        raise PlanError(f"plan file: {_within(where, key)} must be a string")
     return value
 
 
-def _optional_text(mapping: Mapping[str, Any], key: str, n: int) -> str | None:
+def _optional_text(mapping: Mapping[str, Any], key: str, where: str) -> str | None:
     value = mapping.get(key)
     if value is not None and not isinstance(value, str):
-        raise PlanError(f"plan file: item {n} {key} must be a string or null")
+        raise PlanError(f"plan file: {_within(where, key)} must be a string or null")
     return value
 
 
-def _score(value: object, n: int) -> float | None:
+def _score(value: object, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PlanError(f"plan file: item {n} score must be a number or null")
+        raise PlanError(f"plan file: {_within(where, 'score')} must be a number or null")
     return float(value)
+
+
+def _within(where: str, key: str) -> str:
+    return f"{where} {key}" if where else key
