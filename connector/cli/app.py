@@ -612,8 +612,9 @@ def restore(
 ) -> None:
     """Bring the phonebook back to a backup: preview, then apply like a plan."""
     from connector import paths
-    from connector.apply.backup import load_backup, plan_restore
+    from connector.apply.backup import load_backup
     from connector.apply.engine import plan_target
+    from connector.apply.restore import plan_restore
     from connector.reconcile.planfile import save_plan
     from connector.ui.plan_view import render_plan_text
 
