@@ -4,7 +4,7 @@ Use :func:`open_source` to open any supported file; :mod:`adapters.mapping` hold
 mapping format and the shipped presets.
 """
 
-from adapters.base import Source, build_record, open_source
+from adapters.base import Source, build_record
 from adapters.mapping import (
     Mapping,
     PhoneColumn,
@@ -14,8 +14,8 @@ from adapters.mapping import (
     load_mapping,
     preset_text,
 )
-from adapters.registry import ADAPTERS, EXTENSIONS, detect_format, format_names
-from adapters.splitting import split_numbers
+from adapters.registry import ADAPTERS, EXTENSIONS, detect_format, format_names, open_source
+from connector.phonetext import split_numbers
 
 __all__ = [
     "ADAPTERS",

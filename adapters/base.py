@@ -1,15 +1,16 @@
 """The one interface every source adapter offers, and the record rules they share.
 
 An adapter opens a file in its constructor (so a file that cannot be read at all
-fails there, with a :class:`SourceError` naming the file and line) and then streams
+fails there, with a :class:`SourceError` naming the file and line; which adapter opens
+which file is :func:`adapters.registry.open_source`'s choice) and then streams
 :class:`SourceRecord` values from :meth:`Source.records`. Every record is yielded,
 usable or not: one that cannot be used carries its reasons in ``problems`` so the
 plan can show it as rejected.
 
 :func:`build_record` holds the rules that are the same for every format: whitespace
-in names collapsed, a cell holding several numbers split, fax and pager numbers left
-out with a note, the preferred number first, and the ``no name`` / ``no phone number``
-problems.
+in names collapsed, a cell holding several numbers split (by the tool's one rule,
+:func:`connector.phonetext.split_numbers`), fax and pager numbers left out with a note,
+the preferred number first, and the ``no name`` / ``no phone number`` problems.
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
-from adapters.splitting import digit_count, split_numbers
+from adapters.mapping import Mapping
 from connector.model import RawPhone, SourceRecord
-
-if TYPE_CHECKING:
-    from adapters.mapping import Mapping
+from connector.phonetext import digit_count, split_numbers
 
 #: Problem texts shared by every adapter (the planner and tests compare them).
 NO_NAME = "no name"
@@ -69,39 +68,6 @@ class Source(Protocol):
     def records(self) -> Iterator[SourceRecord]:
         """Stream every record in file order; rejected ones carry ``problems``."""
         ...
-
-
-def open_source(
-    path: str | Path,
-    *,
-    format: str | None = None,
-    mapping: str | Path | Mapping | None = None,
-    encoding: str | None = None,
-    sheet: str | int | None = None,
-    header_row: int | None = None,
-) -> Source:
-    """Open ``path`` with the adapter its extension or content calls for.
-
-    ``format`` (``csv``, ``xlsx``, ``vcard``) overrides the choice. ``mapping`` is a
-    preset name, a YAML file or a :class:`~adapters.mapping.Mapping` (tabular sources
-    only); ``encoding`` forces a text encoding; ``sheet`` (name, or 1-based number) and
-    ``header_row`` (1-based) pick where a table starts.
-
-    Raises :class:`~connector.errors.SourceError` (or its subclass
-    :class:`~connector.errors.UnsupportedFormat`) when the file cannot be read at all,
-    and :class:`~connector.errors.ConfigError` for a bad option or mapping file.
-    """
-    # Imported here: the registry imports every adapter, and they import this module.
-    from adapters.registry import open_source as open_with_registry
-
-    return open_with_registry(
-        path,
-        format=format,
-        mapping=mapping,
-        encoding=encoding,
-        sheet=sheet,
-        header_row=header_row,
-    )
 
 
 def clean_name(name: str) -> str:

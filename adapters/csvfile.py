@@ -1,9 +1,9 @@
 """CSV and other delimited text (``.csv``, ``.tsv``, Excel's "Unicode text" ``.txt``).
 
 The file is streamed row by row; only a prefix (:data:`~adapters.textfile.SNIFF_BYTES`)
-is read up front, to find the encoding and the delimiter. The delimiter is the one
-of ``,`` ``;`` tab ``|`` that splits the most sample rows into the same number of
-fields (Excel's ``sep=;`` first line, when present, settles it). Quoted fields may
+is read up front, to find the encoding and the delimiter
+(:func:`connector.delimited.sniff_delimiter`: Excel's ``sep=;`` line, else whichever
+of ``,`` ``;`` tab ``|`` splits the sample rows most consistently). Quoted fields may
 hold newlines; a row whose field count does not match the header is reported with
 its line number rather than read with its columns shifted.
 """
@@ -13,26 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from adapters.mapping import load_mapping
+from adapters.mapping import Mapping, load_mapping
 from adapters.tabular import RecordMaker, find_layout, is_blank, width_problem
 from adapters.textfile import SNIFF_BYTES, detect_encoding, read_prefix, repair_text
+from connector.delimited import DELIMITER_NAMES, sniff_delimiter
 from connector.errors import ConfigError, SourceError
 from connector.model import SourceRecord
 
-if TYPE_CHECKING:
-    from adapters.mapping import Mapping
-
-#: Delimiters tried, in order of preference when they score the same.
-DELIMITERS = (",", ";", "\t", "|")
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-_SNIFF_LINES = 50
-# Excel writes this first line to say which delimiter follows.
-_SEP_LINE = re.compile(r'^"?sep=(.)"?\s*$')
 # Excel's trick to keep a leading zero: ="07700900123".
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
 _REPAIRED_NOTE = "some text was not valid UTF-8 and was read as Windows-1252"
@@ -70,7 +61,7 @@ class CsvSource:
         )
         self.messages: list[str] = [
             f"{self.path.name}: read as {self.encoding.description}, "
-            f"{_DELIMITER_NAMES[self.delimiter]}-separated, header on line {self.layout.line}",
+            f"{DELIMITER_NAMES[self.delimiter]}-separated, header on line {self.layout.line}",
             *self.layout.messages,
         ]
 
@@ -112,25 +103,6 @@ class CsvSource:
                     path=self.path,
                     line=first,
                 ) from exc
-
-
-def sniff_delimiter(sample: str) -> tuple[bool, str]:
-    """``(has a sep= line, delimiter)`` for the text at the start of a file."""
-    lines = sample.splitlines()
-    match = _SEP_LINE.match(lines[0]) if lines else None
-    if match and match.group(1) in DELIMITERS:
-        return True, match.group(1)
-    text = "\n".join(lines[:_SNIFF_LINES])
-    best, best_score = DELIMITERS[0], (0, 0)
-    for delimiter in DELIMITERS:
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-        widths = Counter(len(row) for row in rows if len(row) > 1)
-        if not widths:
-            continue
-        width, count = max(widths.items(), key=lambda item: (item[1], item[0]))
-        if (count, width) > best_score:
-            best, best_score = delimiter, (count, width)
-    return False, best
 
 
 def _sample_text(prefix: bytes, codec: str) -> str:

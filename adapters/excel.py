@@ -19,15 +19,12 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from adapters.mapping import load_mapping
+from adapters.mapping import Mapping, load_mapping
 from adapters.tabular import RecordMaker, find_layout, is_blank
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
 from connector.model import SourceRecord
-
-if TYPE_CHECKING:
-    from adapters.mapping import Mapping
 
 # A number format of only zeros pads the number to that many digits on screen.
 _ZERO_PADDED = re.compile(r"^0+$")

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from adapters.base import Source
 from adapters.csvfile import CsvSource
 from adapters.excel import ExcelSource
+from adapters.mapping import Mapping
 from adapters.textfile import bom_encoding, read_prefix
 from adapters.vcard import VCardSource
 from connector.errors import ConfigError, UnsupportedFormat
-
-if TYPE_CHECKING:
-    from adapters.mapping import Mapping
 
 #: Format name -> adapter class.
 ADAPTERS: dict[str, type[Source]] = {
@@ -76,7 +73,17 @@ def open_source(
     sheet: str | int | None = None,
     header_row: int | None = None,
 ) -> Source:
-    """Open ``path`` with the right adapter; see :func:`adapters.base.open_source`."""
+    """Open ``path`` with the adapter its extension or content calls for.
+
+    ``format`` (``csv``, ``xlsx``, ``vcard``) overrides the choice. ``mapping`` is a
+    preset name, a YAML file or a :class:`~adapters.mapping.Mapping` (tabular sources
+    only); ``encoding`` forces a text encoding; ``sheet`` (name, or 1-based number) and
+    ``header_row`` (1-based) pick where a table starts.
+
+    Raises :class:`~connector.errors.SourceError` (or its subclass
+    :class:`~connector.errors.UnsupportedFormat`) when the file cannot be read at all,
+    and :class:`~connector.errors.ConfigError` for a bad option or mapping file.
+    """
     path = Path(path)
     prefix = read_prefix(path)
     if format is not None:

@@ -29,15 +29,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar
 
 from adapters.base import build_record, clean_name
+from adapters.mapping import Mapping
 from adapters.textfile import bom_encoding, looks_binary, read_prefix
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
 from connector.model import RawPhone, SourceRecord
-
-if TYPE_CHECKING:
-    from adapters.mapping import Mapping
 
 _CHUNK = 64 * 1024
 # CR CR LF (iOS), CR LF, LF, and a lone CR (classic Mac) each end one line.

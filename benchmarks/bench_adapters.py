@@ -63,7 +63,7 @@ def write_xlsx(path: Path, rows: list[tuple[str, str, str]]) -> None:
 
 def read_one(path: str) -> None:
     """Child process: read the file, print JSON with the timing and peak memory."""
-    from adapters.base import open_source
+    from adapters.registry import open_source
 
     started = time.perf_counter()
     count = sum(1 for _ in open_source(path).records())

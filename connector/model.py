@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,8 +17,44 @@ MAX_PHONES = 3
 
 
 @dataclass(frozen=True, slots=True)
+class ContactFields:
+    """The writable part of a phonebook contact: its name and three phone slots.
+
+    What a plan says a contact holds and should hold (``before``, ``after``), and what an
+    add or update sends. A :class:`Contact` is these fields plus the id Sipalto gave
+    them (:attr:`Contact.fields`). An empty slot is ``""``.
+    """
+
+    name: str
+    phone1: str = ""
+    phone2: str = ""
+    phone3: str = ""
+
+    @classmethod
+    def make(cls, name: str, phones: Sequence[str]) -> ContactFields:
+        """Fields from a name and up to three numbers (empty slots are ``""``)."""
+        slots = [*phones[:MAX_PHONES], "", "", ""][:MAX_PHONES]
+        return cls(name, *slots)
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """The non-empty phone slots, in slot order."""
+        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
+
+    def to_json(self) -> dict[str, str]:
+        """``{name, phone1, phone2, phone3}``, as the plan file and the API write them."""
+        return {
+            "name": self.name,
+            "phone1": self.phone1,
+            "phone2": self.phone2,
+            "phone3": self.phone3,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
-    """A global phonebook contact exactly as the Sipalto API holds it.
+    """A global phonebook contact exactly as the Sipalto API holds it: an id and its
+    :class:`ContactFields`, flat, as the API sends them.
 
     Ids are strings (the API sends them quoted); an empty phone slot is ``""``.
     """
@@ -30,22 +66,18 @@ class Contact:
     phone3: str = ""
 
     @property
+    def fields(self) -> ContactFields:
+        """The writable part, exactly as stored."""
+        return ContactFields(self.name, self.phone1, self.phone2, self.phone3)
+
+    @property
     def phones(self) -> tuple[str, ...]:
         """The non-empty phone slots, in slot order."""
-        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
-
-    def fields(self) -> dict[str, str]:
-        """``{name, phone1, phone2, phone3}``: the writable part, as update must send it."""
-        return {
-            "name": self.name,
-            "phone1": self.phone1,
-            "phone2": self.phone2,
-            "phone3": self.phone3,
-        }
+        return self.fields.phones
 
     def to_dict(self) -> dict[str, str]:
         """The API's own JSON shape, ``{id, name, phone1, phone2, phone3}``."""
-        return {"id": self.id, **self.fields()}
+        return {"id": self.id, **self.fields.to_json()}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Contact:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from adapters import open_source
 from adapters.base import clean_name
-from adapters.csvfile import sniff_delimiter
+from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
 
 

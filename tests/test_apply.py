@@ -10,7 +10,7 @@ from apply_helpers import add, contact, delete, expected_phonebook, phonebook_ro
 
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
-from connector.apply.engine import ApplyEngine, read_plan_document
+from connector.apply.engine import ApplyEngine, load_plan_file, read_plan_document
 from connector.apply.journal import DONE, SKIPPED, Journal
 from connector.errors import PlanError
 from connector.model import Contact, phonebook_fingerprint
@@ -181,10 +181,22 @@ def test_a_forbidden_user_stops_early_and_fails(sandbox_factory, tmp_path) -> No
 
 def test_a_malformed_plan_is_a_plan_error() -> None:
     broken = {**update("1", contact("A", "1"), contact("B", "1")), "before": None}
-    with pytest.raises(PlanError, match="item 1: an update needs"):
+    with pytest.raises(PlanError, match=r"^plan item 1: an update needs"):
         read_plan_document(plan_doc([broken]))
     with pytest.raises(PlanError):
         read_plan_document({"items": []})
+
+
+def test_messages_count_plan_items_from_1(tmp_path: Path) -> None:
+    good = add("Fine", "07700900111")
+    with pytest.raises(PlanError, match=r"^plan item 2: an add needs a name"):
+        read_plan_document(plan_doc([good, add("", "07700900112")]))
+    with pytest.raises(PlanError, match=r"^plan file: plan item 2 has unknown action"):
+        read_plan_document(plan_doc([good, {**good, "action": "merge"}]))
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan_doc([good, {**good, "action": "merge"}])))
+    with pytest.raises(PlanError, match=r"plan\.json: plan item 2 has unknown action"):
+        load_plan_file(path)
 
 
 def test_throttling_is_paced_not_stormed(sandbox_factory, tmp_path) -> None:

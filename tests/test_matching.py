@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from connector.reconcile.matching import (
-    ADD,
+from connector.reconcile.evidence import (
     DIFFERENT,
     MATCH,
     REVIEW,
     MatchSettings,
     Party,
     compare,
-    find_duplicates,
     make_party,
-    match_all,
     name_similarity,
 )
+from connector.reconcile.matching import ADD, find_duplicates, match_all
 from connector.reconcile.names import name_tokens
 
 SETTINGS = MatchSettings()

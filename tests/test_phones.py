@@ -8,6 +8,7 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_phonetext import SPLIT_CASES
 
 from connector.model import RawPhone
 from connector.reconcile.phones import PhoneNormaliser
@@ -85,26 +86,33 @@ def test_extension_warning_quotes_the_value_as_written() -> None:
     assert result.warnings == ("extension 204 dropped from 020 7946 0123 ext 204",)
 
 
-def test_pause_dialling_is_dropped_with_a_warning() -> None:
-    (result,) = GB.parse_value("01491833000p123")
-    assert result.number == "01491833000"
-    assert result.warnings == ("dial sequence p123 dropped from 01491833000p123",)
-
-
 @pytest.mark.parametrize(
-    "text",
+    ("text", "number", "sequence"),
     [
-        "01491 833000 / 07852 902011",
-        "01491 833000, 07852 902011",
-        "01491 833000; 07852 902011",
-        "01491 833000 or 07852 902011",
-        "home: 01491 833000, mobile: 07852 902011",
-        "01491 833000\n07852 902011",
-        "01491 833000 07852 902011",
+        ("01491833000p123", "01491833000", "p123"),
+        ("+1 212 555 1234,,204", "+12125551234", ",,204"),
     ],
 )
-def test_several_numbers_in_one_value_are_all_found(text: str) -> None:
-    assert numbers(text) == ["01491833000", "07852902011"]
+def test_pause_dialling_is_dropped_with_a_warning(text: str, number: str, sequence: str) -> None:
+    (result,) = GB.parse_value(text)
+    assert result.number == number
+    assert result.warnings == (f"dial sequence {sequence} dropped from {text}",)
+
+
+@pytest.mark.parametrize(("value", "pieces"), SPLIT_CASES)
+def test_a_value_is_read_piece_by_piece_as_the_one_splitting_rule_cuts_it(
+    value: str, pieces: list[str]
+) -> None:
+    assert GB.parse_value(value) == [r for piece in pieces for r in GB.parse_value(piece)]
+
+
+def test_two_numbers_with_only_spaces_between_are_both_found() -> None:
+    assert numbers("01491 833000 07852 902011") == ["01491833000", "07852902011"]
+
+
+def test_several_numbers_with_labels_are_all_found() -> None:
+    text = "home: 01491 833000, mobile: 07852 902011 or 1009"
+    assert numbers(text) == ["01491833000", "07852902011", "1009"]
 
 
 def test_possible_but_not_valid_number_is_kept_with_a_warning() -> None:

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from planning_helpers import CREATED, apply_plan, contact, item_for, plan, record
 
 from connector.errors import ConfigError, PlanError
-from connector.model import Contact, SourceRecord
+from connector.model import Contact, ContactFields, SourceRecord
 from connector.reconcile.decisions import Decision, load_decisions
-from connector.reconcile.plan import ACTIONS, ContactFields, Plan, PlanSettings
+from connector.reconcile.plan import ACTIONS, Plan, PlanSettings
 from connector.reconcile.planfile import load_plan, save_plan
 from connector.reconcile.planner import make_plan
 from connector.reconcile.workflow import cyclic_gc_paused
@@ -298,6 +298,13 @@ def test_labelled_cases_never_merge_into_a_contact_of_another_name() -> None:
 # -- details of items ------------------------------------------------------------------------
 
 
+def test_a_contact_is_its_id_and_its_fields() -> None:
+    stored = Contact("30001", "John Smith", "07852902011", "", "01491833000")
+    assert stored.fields == ContactFields("John Smith", "07852902011", "", "01491833000")
+    assert stored.phones == stored.fields.phones == ("07852902011", "01491833000")
+    assert stored.to_dict() == {"id": "30001", **stored.fields.to_json()}
+
+
 def test_update_shows_before_after_and_what_changes() -> None:
     result = plan([record("k", "Jon Smith", "07852902011", "07730 885627")], [JOHN])
     item = item_for(result, "k")
@@ -549,6 +556,28 @@ def test_csv_decisions_accept_bare_ids_and_spreadsheet_dialects(tmp_path: Path) 
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sep=;\nsource_key;decision\nC1;add\nC2;30001\n",  # Excel's delimiter line
+        "source_key|decision\nC1|add\nC2|30001\n",
+        # More commas than semicolons on the first line: the rows settle it.
+        'source_key;decision;"reason, score, candidates"\nC1;add;x\nC2;30001;y\n',
+    ],
+)
+def test_csv_decisions_are_sniffed_like_csv_sources(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_text(text, encoding="utf-8")
+    assert load_decisions(path) == {"C1": Decision("add"), "C2": Decision("match", "30001")}
+
+
+def test_csv_decisions_count_the_sep_line_in_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_text("sep=,\nsource_key,decision\nC1,add\nC2,merge please\n")
+    with pytest.raises(ConfigError, match=r"decisions.csv:4: expected add, skip or match"):
+        load_decisions(path)
+
+
 def test_csv_decisions_report_the_line_of_a_bad_cell(tmp_path: Path) -> None:
     path = tmp_path / "decisions.csv"
     path.write_text("source_key,decision\nC1,add\nC2,merge please\n")
@@ -657,9 +686,15 @@ def test_save_and_load_plan(tmp_path: Path) -> None:
     [
         (lambda d: d.update(version=2), "version 2 is not supported"),
         (lambda d: d.pop("items"), "items must be a list"),
-        (lambda d: d["items"][0].update(action="merge"), "unknown action 'merge'"),
-        (lambda d: d["items"][0].update(score="high"), "score must be a number"),
-        (lambda d: d["items"][0].update(before={"name": 1}), "contact fields must be strings"),
+        (lambda d: d["items"][0].update(action="merge"), "plan item 1 has unknown action 'merge'"),
+        (lambda d: d["items"][0].update(score="high"), "plan item 1 score must be a number"),
+        (
+            lambda d: d["items"][0].update(before={"name": 1}),
+            "plan item 1 before: contact fields must be strings",
+        ),
+        (lambda d: d["items"][1].update(reason=None), "plan item 2 reason must be a string"),
+        (lambda d: d["items"][1].update(source=[]), "plan item 2 source must be an object"),
+        (lambda d: d["items"].__setitem__(2, "add"), "plan item 3 must be an object"),
         (lambda d: d["settings"].update(phones="union"), "bad settings"),
         (lambda d: d.update(created_at="yesterday"), "created_at"),
         (lambda d: d["summary"].update(add=99), "summary does not match"),

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connector.apply.backup import load_backup, plan_restore, write_backup
+from connector.apply.backup import load_backup, write_backup
+from connector.apply.restore import plan_restore
 from connector.errors import PlanError
 from connector.model import Contact
 

@@ -51,8 +51,8 @@ from connector.errors import (
     SipaltoSyncError,
     Unauthorized,
 )
-from connector.model import Contact, phonebook_fingerprint
-from connector.reconcile.plan import ContactFields, Plan
+from connector.model import Contact, ContactFields, phonebook_fingerprint
+from connector.reconcile.plan import Plan
 from connector.reconcile.planfile import load_plan
 
 log = logging.getLogger(__name__)
@@ -334,7 +334,7 @@ class ApplyEngine:
 
         ``retry_failed`` makes failed operations pending again (at the start of a run).
         """
-        current = {c.id: ContactFields.of(c) for c in contacts}
+        current = {c.id: c.fields for c in contacts}
         by_fields = _index_by_fields(contacts)
         claimed = {row.new_id for row in rows.values() if row.new_id}
         # Adds already answered OK claim their contacts first, then the uncertain ones,
@@ -500,7 +500,7 @@ def _settle_rank(row: OpRow) -> int:
 def _index_by_fields(contacts: Iterable[Contact]) -> dict[ContactFields, list[str]]:
     index: dict[ContactFields, list[str]] = defaultdict(list)
     for contact in sorted(contacts, key=lambda c: (len(c.id), c.id)):
-        index[_norm(ContactFields.of(contact))].append(contact.id)
+        index[_norm(contact.fields)].append(contact.id)
     return index
 
 

@@ -242,11 +242,3 @@ class Journal:
                 "SELECT contact_id FROM owned WHERE server=?", (server,)
             ).fetchall()
         return frozenset(r[0] for r in rows)
-
-    def forget_owned(self, server: str, contact_ids: Iterable[str]) -> None:
-        """Drop ids of contacts that no longer exist."""
-        with self._tx() as db:
-            db.executemany(
-                "DELETE FROM owned WHERE server=? AND contact_id=?",
-                [(server, cid) for cid in contact_ids],
-            )

@@ -9,9 +9,10 @@ import click
 
 from connector import paths
 from connector.api.pacing import Pacer
-from connector.apply.backup import load_backup, plan_restore
+from connector.apply.backup import load_backup
 from connector.apply.engine import ApplyEngine, PlanTarget, load_plan_file, plan_target, same_server
 from connector.apply.journal import Journal
+from connector.apply.restore import plan_restore
 from connector.cli.app import EXIT_ERROR, AppContext, cli, pass_app
 from connector.cli.options import ApplyOptions, apply_options
 from connector.errors import ConfigError, PlanError

@@ -17,8 +17,9 @@ Quote keys and ids that look like numbers (``"0042"``) so YAML keeps them as wri
 CSV (``.csv``): the preview written by ``sipalto-sync plan --format csv`` with its
 ``decision`` column filled in, for example in a spreadsheet: ``match 30001`` or just
 ``30001``, ``add``, ``skip``. Rows whose decision is empty are ignored; the key is read
-from the ``source_key`` column (or ``key``). Comma, semicolon and tab separated files are
-accepted, as spreadsheets save them.
+from the ``source_key`` column (or ``key``). The delimiter is found as for a CSV source
+(:func:`connector.delimited.sniff_delimiter`: comma, semicolon, tab or pipe, and Excel's
+``sep=`` line), so whatever a spreadsheet saves is accepted.
 
 The plan remembers the decisions it was made with in ``settings.decisions``, in the YAML
 shape above.
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import yaml
 
+from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError
 
 __all__ = ["DECISION_ACTIONS", "Decision", "escape_cell", "load_decisions", "parse_decision"]
@@ -128,8 +130,10 @@ def _from_yaml(text: str, path: Path) -> dict[str, Decision]:
 
 
 def _from_csv(text: str, path: Path) -> dict[str, Decision]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
+    has_sep_line, delimiter = sniff_delimiter(text)
+    skipped = 0
+    if has_sep_line:
+        text, skipped = text.partition("\n")[2], 1
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
     key_column = columns.get("source_key") or columns.get("key")
@@ -141,7 +145,7 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
         cell = (row.get(decision_column) or "").strip()
         if not cell:
             continue
-        line = reader.line_num
+        line = reader.line_num + skipped
         key = _unescape(row.get(key_column) or "").strip()
         if not key:
             raise ConfigError(f"{path}:{line}: a decision without a source key")

@@ -9,8 +9,11 @@ verbatim.
 Real data is messy, so a value goes through three steps:
 
 1. *Split and clean* (:meth:`PhoneNormaliser.parse_value`): ``tel:`` URIs, several numbers
-   in one value, labels stuck to a number (``07730 885627 (mobile)``, ``Mum 0773...``),
-   vanity letters (``0800 FLOWERS``), extensions (``ext 204``, ``x204``), ``+44 (0)``.
+   in one value (split by the tool's one rule, :func:`connector.phonetext.split_numbers`,
+   then two numbers written one after the other with only spaces between, cut where both
+   halves are possible numbers), labels stuck to a number (``07730 885627 (mobile)``,
+   ``Mum 0773...``), vanity letters (``0800 FLOWERS``), extensions (``ext 204``,
+   ``x204``) and dial sequences (``p123``, ``,,204``), ``+44 (0)``.
 2. *Cheap canonical key* (``_canonical_key``): the digits with a leading ``+`` in a
    single spelling, so ``+44 1491 833000``, ``0044 1491 833000``, ``01491-833000`` and a
    lost leading zero ``1491833000`` share one cache entry and cost one parse.
@@ -30,6 +33,12 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 from connector.model import MAX_PHONES, RawPhone
+from connector.phonetext import DIAL_PAUSE, EXTENSION_MARKER, split_numbers
+from connector.reconcile.phone_metadata import (
+    home_form_prefix,
+    make_validator,
+    simple_national_prefix,
+)
 
 __all__ = [
     "NormalisedPhones",
@@ -47,22 +56,15 @@ _MAX_DIGITS = 15
 _TEL_URI = re.compile(r"tel:([^;,\s]+)((?:;[^;,\s]*)*)", re.IGNORECASE)
 _TEL_EXT_PARAM = re.compile(r";ext=(\d+)", re.IGNORECASE)
 
-# Separators between several numbers in one value. A comma or semicolon that introduces an
-# extension ("020 7946 0123, ext 204") is not a separator.
-_SPLIT = re.compile(
-    r";(?!\s*ext)|,(?!\s*(?:e?xt|x\s*\d|#\s*\d))|\||\n|\s+(?:or|and|&)\s+|/",
-    re.IGNORECASE,
-)
-_SLASH_MIN_DIGITS = 7  # "01491 833000/833001" is one number with a variant, not two numbers
-
 # An extension follows the digits of the main number: "ext 204", "ext. 204", "extn 204",
 # "extension: 204", "x204", "#204", "(ext 204)".
 _EXTENSION = re.compile(
-    r"(?<=\d)[\s,;.)(\-]*\(?\s*(?:e?xt(?:ension|n)?\.?|x|#)\s*[:.=]?\s*(\d{1,7})\)?",
+    rf"(?<=\d)[\s,;.)(\-]*\(?\s*{EXTENSION_MARKER}\s*[:.=]?\s*(\d{{1,7}})\)?",
     re.IGNORECASE,
 )
-# Pause/wait dial strings ("01491833000p123"): DTMF sent after the call connects.
-_DIAL_SUFFIX = re.compile(r"(?<=\d)\s*([pw][\dpw]*\d)", re.IGNORECASE)
+# Pause/wait dial strings ("01491833000p123", "+1 212 555 1234,,204"): DTMF sent after the
+# call connects.
+_DIAL_SUFFIX = re.compile(rf"(?<=\d)\s*([pw][\dpw]*\d|{DIAL_PAUSE}[\dpw,;]*\d)", re.IGNORECASE)
 
 # Vanity numbers: digits first, then capital letters ("0800 FLOWERS", "0800-DENTIST").
 _VANITY = re.compile(r"\+?[\d\s().\-]*\d[\d\s().\-]*[A-Z][A-Z\d\s.\-]*")
@@ -73,8 +75,10 @@ _FULL_NUMBER_DIGITS = 10
 
 _MIN_NSN, _MAX_NSN = 2, 17  # libphonenumber's bounds on a national significant number
 _NON_DIGIT = re.compile(r"\D")
-# Digits and the punctuation of one number only: no labels, separators or extensions.
+# Digits and the punctuation of one number only: no labels, separators or extensions. A
+# line break separates numbers, so a value holding one is never plain.
 _PLAIN = re.compile(r"\s*(\+?)[\d\s().\-]*")
+_LINE_BREAK = re.compile(r"[\r\n]")
 _LETTER = re.compile(r"[^\W\d_]")
 _NATIONAL_ZERO = re.compile(r"\(\s*0\s*\)")  # "+44 (0)1491 833000"
 
@@ -93,21 +97,6 @@ _PARSE_ERRORS = {
     NumberParseException.TOO_LONG: "too long",
 }
 _COUNTRY_NAMES = {"GB": "UK"}
-
-# The number types whose patterns together make a number valid (libphonenumber's
-# is_valid_number is "some type matches"; its general pattern alone is broader).
-_TYPE_DESCS = (
-    "premium_rate",
-    "toll_free",
-    "shared_cost",
-    "voip",
-    "personal_number",
-    "pager",
-    "uan",
-    "voicemail",
-    "fixed_line",
-    "mobile",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +166,8 @@ class PhoneNormaliser:
         self._home_plus = "+" + self._cc_text
         prefix_for_parsing = metadata.national_prefix_for_parsing
         self._strippable = re.compile(prefix_for_parsing) if prefix_for_parsing else None
-        self._national_prefix = _simple_national_prefix(metadata)
-        self._home_prefix = _home_form_prefix(metadata)
+        self._national_prefix = simple_national_prefix(metadata)
+        self._home_prefix = home_form_prefix(metadata)
         general = metadata.general_desc
         self._national_lengths = frozenset(general.possible_length if general else ())
         self._international_prefix = re.compile(metadata.international_prefix or "00")
@@ -268,7 +257,7 @@ class PhoneNormaliser:
             text = _ascii_digits(text)
         if text.isdigit():  # already bare digits, as Sipalto stores numbers
             return [self._result(text, text, False, ())]
-        plain = _PLAIN.fullmatch(text)
+        plain = _PLAIN.fullmatch(text) if not _LINE_BREAK.search(text) else None
         if plain:  # the common case, digits and punctuation only: skip the label work
             body = _NATIONAL_ZERO.sub("", text) if "(" in text else text
             digits = _NON_DIGIT.sub("", body)
@@ -278,7 +267,7 @@ class PhoneNormaliser:
                 return [self._result(text, digits, bool(plain.group(1)), ())]
         value = _TEL_URI.sub(_untel, text)
         results: list[PhoneResult] = []
-        for piece in _split_numbers(value):
+        for piece in split_numbers(value):
             results.extend(self._parse_piece(piece))
         return results
 
@@ -423,7 +412,7 @@ class PhoneNormaliser:
     def _validator(self, country_code: int) -> Callable[[str], bool]:
         validator = self._validators.get(country_code)
         if validator is None:
-            validator = self._validators[country_code] = _make_validator(country_code)
+            validator = self._validators[country_code] = make_validator(country_code)
         return validator
 
 
@@ -442,28 +431,6 @@ def _untel(match: re.Match[str]) -> str:
     return match.group(1) + (f" ext {extension.group(1)}" if extension else "")
 
 
-def _split_numbers(value: str) -> list[str]:
-    """Cut a value holding several numbers into one piece per number."""
-    pieces: list[str] = []
-    position = 0
-    for separator in _SPLIT.finditer(value):
-        left = value[position : separator.start()]
-        if separator.group() == "/" and not _slash_separates(left, value[separator.end() :]):
-            continue
-        pieces.append(left)
-        position = separator.end()
-    pieces.append(value[position:])
-    return [piece for piece in pieces if piece.strip()]
-
-
-def _slash_separates(left: str, right: str) -> bool:
-    right_part = _SPLIT.split(right, maxsplit=1)[0]
-    return (
-        len(_NON_DIGIT.sub("", left)) >= _SLASH_MIN_DIGITS
-        and len(_NON_DIGIT.sub("", right_part)) >= _SLASH_MIN_DIGITS
-    )
-
-
 def _is_vanity(body: str) -> bool:
     stripped = body.strip()
     if not _VANITY.fullmatch(stripped):
@@ -471,69 +438,6 @@ def _is_vanity(body: str) -> bool:
     letters = sum(ch.isalpha() for ch in stripped)
     leading_digits = len(_NON_DIGIT.sub("", re.split(r"[A-Z]", stripped, maxsplit=1)[0]))
     return letters >= _MIN_VANITY_LETTERS and leading_digits < _FULL_NUMBER_DIGITS
-
-
-def _simple_national_prefix(metadata: phonenumbers.PhoneMetadata) -> str | None:
-    """The national prefix when stripping it is unconditional (GB's ``0``), else None.
-
-    Regions with transform rules (Argentina's mobile ``15``) are left to libphonenumber.
-    """
-    prefix = metadata.national_prefix
-    if not prefix or metadata.national_prefix_transform_rule:
-        return None
-    return prefix
-
-
-def _home_form_prefix(metadata: phonenumbers.PhoneMetadata) -> str | None:
-    """The prefix that, put before the national significant number, gives the national
-    form of every home number (GB: ``0``); None when formats differ and only
-    ``format_number(NATIONAL)`` knows."""
-    prefix = _simple_national_prefix(metadata)
-    if prefix is None:
-        return None
-    rules = {fmt.national_prefix_formatting_rule for fmt in metadata.number_format}
-    return prefix if rules == {prefix + "\\1"} else None
-
-
-def _make_validator(country_code: int) -> Callable[[str], bool]:
-    """A fast ``is_valid_number`` on the national significant number for one country code.
-
-    Mirrors libphonenumber (region chosen by leading digits, else by a matching type; then
-    general pattern and some type pattern must match) with each region's type patterns
-    compiled into one expression, which is several times quicker than the library call.
-    """
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
-    checks: list[tuple[re.Pattern[str] | None, re.Pattern[str], re.Pattern[str]]] = []
-    for region in regions:
-        if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
-            metadata = phonenumbers.PhoneMetadata.metadata_for_nongeo_region(country_code)
-        else:
-            metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if metadata is None or metadata.general_desc is None:
-            continue
-        patterns = [
-            desc.national_number_pattern
-            for desc in (getattr(metadata, name) for name in _TYPE_DESCS)
-            if desc is not None and desc.national_number_pattern
-        ]
-        if not patterns:
-            continue
-        leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
-        general = re.compile(metadata.general_desc.national_number_pattern or "(?!)")
-        types = re.compile("|".join(f"(?:{p})" for p in patterns))
-        checks.append((leading, general, types))
-
-    def is_valid(nsn: str) -> bool:
-        for leading, general, types in checks:
-            matches = bool(general.fullmatch(nsn) and types.fullmatch(nsn))
-            if leading is not None:
-                if leading.match(nsn):
-                    return matches
-            elif matches:
-                return True
-        return False
-
-    return is_valid
 
 
 def _ordinal(n: int) -> str:

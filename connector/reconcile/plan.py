@@ -20,7 +20,7 @@ skip       left out by a reviewer's decision
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,9 +28,9 @@ from typing import Any
 import phonenumbers
 
 from connector.errors import ConfigError, PlanError
-from connector.model import MAX_PHONES, Contact
+from connector.model import ContactFields
 from connector.reconcile.decisions import Decision, parse_decision
-from connector.reconcile.matching import MatchSettings
+from connector.reconcile.evidence import MatchSettings
 
 __all__ = [
     "ACTIONS",
@@ -39,7 +39,6 @@ __all__ = [
     "PHONE_POLICIES",
     "PLAN_VERSION",
     "Candidate",
-    "ContactFields",
     "Plan",
     "PlanItem",
     "PlanSettings",
@@ -59,50 +58,6 @@ DELETE_POLICIES = ("never", "owned")
 
 
 # -- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ContactFields:
-    """The writable part of a contact, ``{name, phone1, phone2, phone3}``."""
-
-    name: str
-    phone1: str = ""
-    phone2: str = ""
-    phone3: str = ""
-
-    @classmethod
-    def make(cls, name: str, phones: Sequence[str]) -> ContactFields:
-        """Fields from a name and up to three numbers (empty slots are ``""``)."""
-        slots = [*phones[:MAX_PHONES], "", "", ""][:MAX_PHONES]
-        return cls(name, *slots)
-
-    @classmethod
-    def of(cls, contact: Contact) -> ContactFields:
-        """A phonebook contact's fields exactly as stored."""
-        return cls(contact.name, contact.phone1, contact.phone2, contact.phone3)
-
-    @property
-    def phones(self) -> tuple[str, ...]:
-        """The non-empty phone slots, in slot order."""
-        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
-
-    def to_json(self) -> dict[str, str]:
-        """``{"name", "phone1", "phone2", "phone3"}``."""
-        return {
-            "name": self.name,
-            "phone1": self.phone1,
-            "phone2": self.phone2,
-            "phone3": self.phone3,
-        }
-
-    @classmethod
-    def from_json(cls, data: object) -> ContactFields:
-        """Inverse of :meth:`to_json`; ``PlanError`` if the shape is wrong."""
-        mapping = _mapping(data, "contact fields")
-        values = [mapping.get(key, "") for key in ("name", "phone1", "phone2", "phone3")]
-        if not all(isinstance(value, str) for value in values):
-            raise PlanError(f"plan file: contact fields must be strings, got {data!r}")
-        return cls(*values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +227,7 @@ class Plan:
             server=_text(mapping, "server"),
             base=_text(mapping, "base"),
             settings=PlanSettings.from_json(mapping.get("settings")),
-            items=tuple(_item_from_json(item, n) for n, item in enumerate(items)),
+            items=tuple(_item_from_json(item, n) for n, item in enumerate(items, start=1)),
             warnings=tuple(warnings),
         )
         if "summary" in mapping and mapping["summary"] != plan.summary:
@@ -302,45 +257,56 @@ def _item_to_json(item: PlanItem) -> dict[str, Any]:
     }
 
 
-def _item_from_json(data: object, n: int) -> PlanItem:
-    mapping = _mapping(data, f"item {n}")
+def _item_from_json(data: object, number: int) -> PlanItem:
+    """Item ``number`` (1-based, as every message counts plan items) from its JSON."""
+    where = f"plan item {number}"
+    mapping = _mapping(data, where)
     action = mapping.get("action")
     if action not in ACTIONS:
-        raise PlanError(f"plan file: item {n} has unknown action {action!r}")
+        raise PlanError(f"plan file: {where} has unknown action {action!r}")
     source = mapping.get("source")
     candidates = mapping.get("candidates", [])
     if not isinstance(candidates, list):
-        raise PlanError(f"plan file: item {n} candidates must be a list")
+        raise PlanError(f"plan file: {where} candidates must be a list")
     warnings = mapping.get("warnings", [])
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
-        raise PlanError(f"plan file: item {n} warnings must be a list of strings")
+        raise PlanError(f"plan file: {where} warnings must be a list of strings")
+    before, after = mapping.get("before"), mapping.get("after")
     return PlanItem(
         action=action,
-        id=_optional_text(mapping, "id", n),
-        before=ContactFields.from_json(mapping["before"]) if mapping.get("before") else None,
-        after=ContactFields.from_json(mapping["after"]) if mapping.get("after") else None,
-        source=_source_from_json(source, n) if source is not None else None,
-        reason=_text(mapping, "reason"),
-        score=_score(mapping.get("score"), n),
+        id=_optional_text(mapping, "id", where),
+        before=_fields_from_json(before, f"{where} before") if before else None,
+        after=_fields_from_json(after, f"{where} after") if after else None,
+        source=_source_from_json(source, f"{where} source") if source is not None else None,
+        reason=_text(mapping, "reason", where),
+        score=_score(mapping.get("score"), where),
         warnings=tuple(warnings),
-        candidates=tuple(_candidate_from_json(c, n) for c in candidates),
+        candidates=tuple(_candidate_from_json(c, f"{where} candidate") for c in candidates),
     )
 
 
-def _source_from_json(data: object, n: int) -> SourceRef:
-    mapping = _mapping(data, f"item {n} source")
-    return SourceRef(_text(mapping, "key"), _text(mapping, "location"))
+def _source_from_json(data: object, where: str) -> SourceRef:
+    mapping = _mapping(data, where)
+    return SourceRef(_text(mapping, "key", where), _text(mapping, "location", where))
 
 
-def _candidate_from_json(data: object, n: int) -> Candidate:
-    mapping = _mapping(data, f"item {n} candidate")
-    score = _score(mapping.get("score"), n)
+def _candidate_from_json(data: object, where: str) -> Candidate:
+    mapping = _mapping(data, where)
+    score = _score(mapping.get("score"), where)
     return Candidate(
-        id=_text(mapping, "id"),
-        fields=ContactFields.from_json(mapping),
+        id=_text(mapping, "id", where),
+        fields=_fields_from_json(mapping, where),
         score=0.0 if score is None else score,
-        reason=_text(mapping, "reason"),
+        reason=_text(mapping, "reason", where),
     )
+
+
+def _fields_from_json(data: object, where: str) -> ContactFields:
+    mapping = _mapping(data, where)
+    values = [mapping.get(key, "") for key in ("name", "phone1", "phone2", "phone3")]
+    if not all(isinstance(value, str) for value in values):
+        raise PlanError(f"plan file: {where}: contact fields must be strings, got {data!r}")
+    return ContactFields(*values)
 
 
 def _mapping(data: object, what: str) -> Mapping[str, Any]:
@@ -349,23 +315,27 @@ def _mapping(data: object, what: str) -> Mapping[str, Any]:
     return data
 
 
-def _text(mapping: Mapping[str, Any], key: str) -> str:
+def _text(mapping: Mapping[str, Any], key: str, where: str = "") -> str:
     value = mapping.get(key)
     if not isinstance(value, str):
-        raise PlanError(f"plan file: {key} must be a string")
+        raise PlanError(f"plan file: {_within(where, key)} must be a string")
     return value
 
 
-def _optional_text(mapping: Mapping[str, Any], key: str, n: int) -> str | None:
+def _optional_text(mapping: Mapping[str, Any], key: str, where: str) -> str | None:
     value = mapping.get(key)
     if value is not None and not isinstance(value, str):
-        raise PlanError(f"plan file: item {n} {key} must be a string or null")
+        raise PlanError(f"plan file: {_within(where, key)} must be a string or null")
     return value
 
 
-def _score(value: object, n: int) -> float | None:
+def _score(value: object, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PlanError(f"plan file: item {n} score must be a number or null")
+        raise PlanError(f"plan file: {_within(where, 'score')} must be a number or null")
     return float(value)
+
+
+def _within(where: str, key: str) -> str:
+    return f"{where} {key}" if where else key

@@ -13,23 +13,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from connector.errors import ConfigError
-from connector.model import MAX_PHONES, Contact, SourceRecord, phonebook_fingerprint
-from connector.reconcile.decisions import Decision
-from connector.reconcile.matching import (
-    MATCH,
-    REVIEW,
-    Evidence,
-    Outcome,
-    Party,
-    find_duplicates,
-    make_party,
-    match_all,
+from connector.model import (
+    MAX_PHONES,
+    Contact,
+    ContactFields,
+    SourceRecord,
+    phonebook_fingerprint,
 )
+from connector.reconcile.decisions import Decision
+from connector.reconcile.evidence import MATCH, REVIEW, Evidence, Party, make_party
+from connector.reconcile.matching import Outcome, find_duplicates, match_all
 from connector.reconcile.names import display_name, name_key, name_tokens
 from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 from connector.reconcile.plan import (
     Candidate,
-    ContactFields,
     Plan,
     PlanItem,
     PlanSettings,
@@ -288,7 +285,7 @@ class _Planner:
         evidence = outcome.evidence
         stored = self._stored_numbers(contact)
         phones, dropped = self._after_phones(numbers, stored)
-        before = ContactFields.of(contact)
+        before = contact.fields
         after = ContactFields.make(p.name, phones)
         warnings = [*p.warnings, *extra, *dropped]
         for other, ev in outcome.duplicates:
@@ -402,9 +399,7 @@ class _Planner:
             score=score,
             warnings=(*p.warnings, *extra),
             candidates=tuple(
-                Candidate(
-                    self.contacts[r].id, ContactFields.of(self.contacts[r]), ev.score, ev.reason
-                )
+                Candidate(self.contacts[r].id, self.contacts[r].fields, ev.score, ev.reason)
                 for r, ev in candidates
             ),
         )
@@ -439,7 +434,7 @@ class _Planner:
                 found[other] = PlanItem(
                     "duplicate",
                     id=duplicate.id,
-                    before=ContactFields.of(duplicate),
+                    before=duplicate.fields,
                     reason=(
                         f"phonebook duplicate of {kept.id} ({kept.name}), which "
                         f"{prepared[i].record.location} matches; left as is"
@@ -472,7 +467,7 @@ class _Planner:
                 PlanItem(
                     "delete",
                     id=contact.id,
-                    before=ContactFields.of(contact),
+                    before=contact.fields,
                     reason="owned by this sync and no longer in the source",
                 )
             )

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.base import open_source
 from adapters.mapping import Mapping as SourceMapping
+from adapters.registry import open_source
 from connector.api.client import SipaltoClient
 from connector.model import SourceRecord
 from connector.reconcile.decisions import Decision

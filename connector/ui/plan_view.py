@@ -22,8 +22,9 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from connector.errors import ConfigError
+from connector.model import ContactFields
 from connector.reconcile.decisions import escape_cell
-from connector.reconcile.plan import ContactFields, Plan, PlanItem
+from connector.reconcile.plan import Plan, PlanItem
 
 __all__ = [
     "CSV_COLUMNS",

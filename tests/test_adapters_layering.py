@@ -1,0 +1,56 @@
+"""The adapters' place in the layout: they lean on connector's core only, and on each
+other without a cycle."""
+
+from __future__ import annotations
+
+import ast
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pytest
+
+ADAPTERS = Path(__file__).resolve().parent.parent / "adapters"
+#: The connector modules adapters may use: shared values, errors and text rules.
+CORE = {"connector.model", "connector.errors", "connector.delimited", "connector.phonetext"}
+
+
+def imports(path: Path) -> list[tuple[str, bool]]:
+    """``(module, at top level)`` for every ``import``/``from ... import`` in a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found.extend((name, node in tree.body) for name in names)
+    return found
+
+
+MODULES = sorted(ADAPTERS.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_adapters_use_only_the_core_of_connector(path: Path) -> None:
+    used = {name for name, _ in imports(path) if name.split(".")[0] == "connector"}
+    assert used <= CORE
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_project_modules_are_imported_at_the_top(path: Path) -> None:
+    inside = [name for name, top in imports(path) if not top]
+    assert not [name for name in inside if name.split(".")[0] in ("adapters", "connector")]
+
+
+def test_adapter_modules_import_each_other_without_a_cycle() -> None:
+    graph = {
+        f"adapters.{path.stem}": {name for name, _ in imports(path) if name.startswith("adapters.")}
+        for path in MODULES
+        if path.stem != "__init__"
+    }
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as exc:  # pragma: no cover - the message names the cycle
+        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")
