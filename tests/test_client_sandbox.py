@@ -5,14 +5,15 @@ from __future__ import annotations
 import io
 import string
 import wave
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.api.client import RetryPolicy, SipaltoClient
+from connector.api.client import MAX_RANGE_DAYS, RetryPolicy, SipaltoClient
+from connector.calls.ranges import split_range
 from connector.errors import (
     BadRequest,
     Forbidden,
@@ -188,6 +189,14 @@ def test_no_calls_is_an_empty_list(api) -> None:
 def test_too_long_a_range_is_bad_request(api) -> None:
     with pytest.raises(BadRequest, match="too long"):
         api.answered_calls("1009", "2025-01-01 00:00", "2025-10-08 23:59")
+
+
+def test_the_widest_range_the_client_asks_for_is_one_the_sandbox_accepts(api) -> None:
+    start = datetime(2025, 9, 1)
+    (first, last), *_ = split_range(start, start + timedelta(days=3 * MAX_RANGE_DAYS))
+    assert api.answered_calls("1009", first, last)
+    with pytest.raises(BadRequest, match=f"at most {MAX_RANGE_DAYS} days"):
+        api.answered_calls("1009", start, start + timedelta(days=MAX_RANGE_DAYS, minutes=1))
 
 
 def test_recording_is_a_valid_wav(api) -> None:

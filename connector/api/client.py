@@ -67,6 +67,11 @@ CALL_TRANSCRIPTION = "/call-history/get-call-transcription"
 #: The format the API uses for call-history ranges (``YYYY-MM-DD HH:ii``).
 RANGE_FORMAT = "%Y-%m-%d %H:%M"
 
+#: The longest range one call-history request may cover, in days. The API documentation
+#: names no limit; a month per request is the cautious guess for the real service, and
+#: the sandbox refuses longer ranges so that the splitting is exercised.
+MAX_RANGE_DAYS = 31
+
 _STATUS_ERRORS: dict[int, type[ApiError]] = {
     400: BadRequest,
     401: Unauthorized,

@@ -34,11 +34,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from connector.api.client import MAX_RANGE_DAYS
 from connector.sandbox.calls import CallHistory, make_wav
 from connector.sandbox.state import Faults, RateWindow, SandboxState, default_seed
-
-#: The longest call-history range one request may ask for, in days.
-MAX_RANGE_DAYS = 31
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
