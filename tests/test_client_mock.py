@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from fake_time import FakeTime
 
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
@@ -47,16 +48,17 @@ class Recorder:
         return answer
 
 
-def make_client(handler: Handler, sleeps: list[float] | None = None, **kwargs) -> SipaltoClient:
-    recorded = sleeps if sleeps is not None else []
+def make_client(handler: Handler, time: FakeTime | None = None, **kwargs) -> SipaltoClient:
+    """A client whose backoff and pacer wait on ``time`` (a fresh fake clock by default)."""
+    time = time or FakeTime()
     return SipaltoClient(
         "http://sipalto.test",
         "demo",
         "s3cret-pw",
         transport=httpx.MockTransport(handler),
         retry=kwargs.pop("retry", RetryPolicy(attempts=3)),
-        sleep=recorded.append,
-        pacer=Pacer(sleep=recorded.append),
+        sleep=time.sleep,
+        pacer=Pacer(clock=time.clock, sleep=time.sleep, wall=time.wall),
         **kwargs,
     )
 
@@ -76,19 +78,21 @@ def test_success_false_with_http_200_is_an_error() -> None:
 
 def test_429_waits_retry_after_then_succeeds() -> None:
     throttled = httpx.Response(429, headers={"Retry-After": "7"}, json={"success": False})
-    sleeps: list[float] = []
-    client = make_client(Recorder(throttled, httpx.Response(200, json=CONTACTS)), sleeps)
+    time = FakeTime()
+    client = make_client(Recorder(throttled, httpx.Response(200, json=CONTACTS)), time)
     assert [c.id for c in client.list_contacts()] == ["5"]
-    assert sleeps and max(sleeps) >= 6.9
+    assert time.slept == [7]
     assert client.pacer.throttled == 1
 
 
 def test_429_beyond_the_wait_budget_is_rate_limited_with_retry_after() -> None:
     throttled = httpx.Response(429, headers={"Retry-After": "3"})
-    client = make_client(Recorder(throttled), retry=RetryPolicy(throttle_waits=2))
+    time = FakeTime()
+    client = make_client(Recorder(throttled), time, retry=RetryPolicy(throttle_waits=2))
     with pytest.raises(RateLimited) as info:
         client.list_contacts()
     assert info.value.retry_after == 3
+    assert time.slept == [3, 3]
 
 
 def test_401_logs_in_again_once_and_repeats_the_request() -> None:
@@ -107,13 +111,13 @@ def test_a_second_401_after_relogin_is_unauthorized() -> None:
 
 
 def test_reads_retry_5xx_with_backoff() -> None:
-    sleeps: list[float] = []
+    time = FakeTime()
     recorder = Recorder(
         httpx.Response(503), httpx.Response(500), httpx.Response(200, json=CONTACTS)
     )
-    assert len(make_client(recorder, sleeps).list_contacts()) == 1
+    assert len(make_client(recorder, time).list_contacts()) == 1
     assert len(recorder.requests) == 3
-    assert len(sleeps) == 2
+    assert len(time.slept) == 2
 
 
 def test_reads_give_up_after_the_attempt_budget() -> None:

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
+from fake_time import FakeTime
+
 from connector.api.pacing import MAX_PAUSE, Pacer
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def pacer(rate: float | None = None) -> tuple[Pacer, FakeTime]:
     time = FakeTime()
-    return Pacer(rate, clock=time.clock, sleep=time.sleep), time
+    return Pacer(rate, clock=time.clock, sleep=time.sleep, wall=time.wall), time
 
 
 def test_unlimited_until_told_otherwise() -> None:
