@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Callable
 
 import httpx
 import pytest
-from fake_time import FakeTime
+from fake_time import EPOCH, FakeTime
 
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
@@ -93,6 +94,39 @@ def test_429_beyond_the_wait_budget_is_rate_limited_with_retry_after() -> None:
         client.list_contacts()
     assert info.value.retry_after == 3
     assert time.slept == [3, 3]
+
+
+@pytest.mark.parametrize(
+    ("header", "retry_after"),
+    [
+        ({"Retry-After": "4"}, 4),
+        ({"Retry-After": email.utils.formatdate(EPOCH + 4, usegmt=True)}, 4),
+        ({"Retry-After": f"{EPOCH + 4:.0f}"}, 4),
+        ({}, None),
+    ],
+)
+def test_rate_limited_says_the_wait_the_pacer_read(header, retry_after) -> None:
+    client = make_client(Recorder(httpx.Response(429, headers=header)),
+                         retry=RetryPolicy(throttle_waits=0))  # fmt: skip
+    with pytest.raises(RateLimited) as info:
+        client.list_contacts()
+    assert info.value.retry_after == retry_after
+
+
+def test_a_retry_after_longer_than_the_policy_allows_is_not_waited_for() -> None:
+    time = FakeTime()
+    client = make_client(Recorder(httpx.Response(429, headers={"Retry-After": "3600"})), time)
+    with pytest.raises(RateLimited) as info:
+        client.list_contacts()
+    assert info.value.retry_after == 3600
+    assert time.slept == []
+
+
+def test_a_429_without_retry_after_waits_a_second() -> None:
+    time = FakeTime()
+    recorder = Recorder(httpx.Response(429), httpx.Response(200, json=CONTACTS))
+    assert len(make_client(recorder, time).list_contacts()) == 1
+    assert time.slept == [1]
 
 
 def test_401_logs_in_again_once_and_repeats_the_request() -> None:

@@ -375,7 +375,7 @@ class SipaltoClient:
                 throttled += 1
                 too_long = (retry_after or 0.0) > self.retry.max_retry_after
                 if throttled > self.retry.throttle_waits or too_long:
-                    raise _status_error(response, method, path)
+                    raise _status_error(response, method, path, retry_after=retry_after)
                 log.info("throttled (429) on %s %s; waiting %.1fs", method, path, retry_after or 1)
                 # The pacer already holds every thread until the pause ends.
                 continue
@@ -459,7 +459,10 @@ def _checked_body(response: httpx.Response, method: str, path: str) -> Any:
     return body
 
 
-def _status_error(response: httpx.Response, method: str, path: str) -> ApiError:
+def _status_error(
+    response: httpx.Response, method: str, path: str, *, retry_after: float | None = None
+) -> ApiError:
+    """The error for a refusal; a 429's ``retry_after`` is the delay the pacer read."""
     status = response.status_code
     cls = _STATUS_ERRORS.get(status, ServerError if status >= 500 else ApiError)
     try:
@@ -472,16 +475,8 @@ def _status_error(response: httpx.Response, method: str, path: str) -> ApiError:
         status=status, method=method, endpoint=path, detail=reason or _excerpt(response)
     )
     if cls is RateLimited:
-        return RateLimited(message, retry_after=_retry_after(response), **kwargs)
+        return RateLimited(message, retry_after=retry_after, **kwargs)
     return cls(message, **kwargs)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _response(body: Any, endpoint: str) -> Any:
