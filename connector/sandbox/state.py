@@ -6,7 +6,6 @@ documentation (:data:`DOC_CONTACTS`, :data:`DOC_CALLS`) that the sandbox answers
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from connector.errors import ConfigError
 from connector.files import atomic_write
+from connector.paths import resource_dir
 
 #: The contacts shown in the API documentation's example answer.
 DOC_CONTACTS = [
@@ -51,14 +51,12 @@ DOC_CALLS = [
 
 
 def default_seed() -> list[dict[str, str]]:
-    """The docs' example contacts plus the realistic phonebook in ``sample_data/``."""
+    """The docs' example contacts plus the realistic phonebook in ``sample_data/``.
+
+    Raises :class:`ConfigError` when the sample phonebook cannot be found or read.
+    """
     contacts = [dict(c) for c in DOC_CONTACTS]
-    try:
-        resource = importlib.resources.files("connector.sample_data") / "phonebook.json"
-        extra = json.loads(resource.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ModuleNotFoundError):
-        extra = []
-    contacts.extend(_clean_contact(c) for c in extra)
+    contacts.extend(load_seed(resource_dir("sample_data") / "phonebook.json"))
     return contacts
 
 
