@@ -6,13 +6,16 @@ import io
 import string
 import wave
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+from fake_time import FakeTime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connector.api.client import MAX_RANGE_DAYS, RetryPolicy, SipaltoClient
+from connector.api.pacing import Pacer
 from connector.calls.ranges import split_range
 from connector.errors import (
     BadRequest,
@@ -113,45 +116,69 @@ def test_read_only_user_is_forbidden_to_write(sandbox_factory) -> None:
             client.add_contact("X", "01632960001")
 
 
-def test_expired_token_triggers_one_relogin(sandbox_factory) -> None:
-    server = sandbox_factory(faults=Faults(token_ttl=0.2))
-    with SipaltoClient(server.url, "demo", "demo", retry=QUICK) as client:
-        client.list_contacts()
-        import time
+def on_fake_time(server, time: FakeTime, **options: Any) -> SipaltoClient:
+    """A client of ``server`` whose pacer and backoff wait on ``time``, as the sandbox does."""
+    pacer = Pacer(clock=time.clock, sleep=time.sleep, wall=time.wall)
+    options.setdefault("retry", QUICK)
+    return SipaltoClient(server.url, "demo", "demo", pacer=pacer, sleep=time.sleep, **options)
 
-        time.sleep(0.3)
+
+def test_expired_token_triggers_one_relogin(sandbox_factory) -> None:
+    time = FakeTime()
+    server = sandbox_factory(faults=Faults(token_ttl=60), clock=time.clock)
+    with on_fake_time(server, time) as client:
+        client.list_contacts()
+        time.advance(59)
+        client.list_contacts()
+        time.advance(1)
         client.add_contact("After Expiry", "01632960002")
-    logins = [r for r in server.state.requests if r[1] == "/auth/login"]
-    assert len(logins) == 2
-    assert any(c["name"] == "After Expiry" for c in server.state.snapshot())
+    requests = [(method, path) for method, path, _ in server.state.requests]
+    assert requests == [
+        ("POST", "/auth/login"),
+        ("GET", "/phone-books/get-global-contacts"),
+        ("GET", "/phone-books/get-global-contacts"),
+        ("POST", "/phone-books/add-global-contact"),  # 401: the token expired
+        ("POST", "/auth/login"),
+        ("POST", "/phone-books/add-global-contact"),
+    ]
+    assert [c["name"] for c in server.state.snapshot()].count("After Expiry") == 1
 
 
 def test_throttled_requests_wait_and_succeed(sandbox_factory) -> None:
-    server = sandbox_factory(faults=Faults(rate_limit=(5, 1.0)))
-    with SipaltoClient(server.url, "demo", "demo", retry=QUICK) as client:
-        for n in range(8):
+    time = FakeTime()
+    server = sandbox_factory(faults=Faults(rate_limit=(5, 1.0)), clock=time.clock)
+    with on_fake_time(server, time) as client:
+        for n in range(13):
             client.add_contact(f"Person {n}", f"0163296{n:04d}")
-    assert len(server.state.snapshot()) == 10
+    assert len(server.state.snapshot()) == 15
+    # The login and 13 adds, 5 a window: the client waited for two more windows.
+    assert time.now >= 2
+    assert [status for _, _, status in server.state.requests].count(200) == 14
 
 
 def test_rate_limit_is_per_user_not_per_token(sandbox_factory) -> None:
-    server = sandbox_factory(faults=Faults(rate_limit=(3, 60.0)))
-    policy = RetryPolicy(throttle_waits=0, backoff=0.01)
-    with SipaltoClient(server.url, "demo", "demo", retry=policy) as first:
+    time = FakeTime()
+    server = sandbox_factory(faults=Faults(rate_limit=(3, 60.0)), clock=time.clock)
+    policy = RetryPolicy(throttle_waits=0)
+    with on_fake_time(server, time, retry=policy) as first:
         first.list_contacts()
         first.list_contacts()  # login + two lists: the user's 3 requests are spent
-    with SipaltoClient(server.url, "demo", "demo", retry=policy) as second:
+    time.advance(10)
+    with on_fake_time(server, time, retry=policy) as second:
         with pytest.raises(RateLimited) as info:
             second.list_contacts()  # a fresh login does not reset the user's budget
-    assert info.value.retry_after is not None and info.value.retry_after > 50
+    assert info.value.retry_after == 50
 
 
 def test_reads_are_retried_through_random_server_errors(sandbox_factory) -> None:
+    time = FakeTime()
     server = sandbox_factory(faults=Faults(fail_rate=0.5))
     policy = RetryPolicy(attempts=30, backoff=0.001, max_backoff=0.01)
-    with SipaltoClient(server.url, "demo", "demo", retry=policy) as client:
+    with on_fake_time(server, time, retry=policy) as client:
         for _ in range(10):
             assert len(client.list_contacts()) == 2
+    failures = [status for _, _, status in server.state.requests if status >= 500]
+    assert failures and len(time.slept) == len(failures)
 
 
 def test_a_write_whose_answer_is_lost_is_outcome_unknown(sandbox_factory) -> None:
