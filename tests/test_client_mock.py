@@ -12,9 +12,14 @@ from fake_time import EPOCH, FakeTime
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
 from connector.errors import (
+    ApiError,
+    BadRequest,
     BadResponse,
+    Forbidden,
+    MethodNotAllowed,
     NetworkError,
     NotAcceptable,
+    NotFound,
     OutcomeUnknown,
     RateLimited,
     Rejected,
@@ -183,9 +188,29 @@ def test_a_write_answered_with_a_proxy_page_is_outcome_unknown() -> None:
         make_client(Recorder(page)).add_contact("A", "1")
 
 
-def test_406_maps_to_not_acceptable() -> None:
-    with pytest.raises(NotAcceptable):
-        make_client(Recorder(httpx.Response(406, json={"message": "Wrong format"}))).list_contacts()
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, BadRequest),
+        (401, Unauthorized),  # still refused after logging in again
+        (403, Forbidden),
+        (404, NotFound),
+        (405, MethodNotAllowed),
+        (406, NotAcceptable),
+        (429, RateLimited),
+        (500, ServerError),
+        (502, ServerError),
+        (503, Unavailable),
+        (418, ApiError),
+    ],
+)
+def test_each_documented_error_code_raises_its_own_error(status, error) -> None:
+    answer = httpx.Response(status, json={"success": False, "message": "refused"})
+    client = make_client(Recorder(answer), retry=RetryPolicy(attempts=1, throttle_waits=0))
+    with pytest.raises(error, match=f"HTTP {status} .*: refused") as info:
+        client.list_contacts()
+    assert type(info.value) is error
+    assert (info.value.status, info.value.endpoint) == (status, "/phone-books/get-global-contacts")
 
 
 def test_update_always_sends_name_and_all_three_phones() -> None:
