@@ -207,7 +207,8 @@ class Sandbox:
         headers = {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(limit - current.used),
-            "X-RateLimit-Reset": f"{reset:.3f}",
+            # Rounded up: a client that waits for the reset must not arrive early.
+            "X-RateLimit-Reset": f"{math.ceil(reset * 1000) / 1000:.3f}",
         }
         if spent:
             retry = {"Retry-After": str(max(1, math.ceil(reset)))}
