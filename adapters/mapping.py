@@ -20,7 +20,6 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,9 +27,7 @@ import yaml
 
 from connector.errors import ConfigError, SourceError
 from connector.model import RawPhone
-
-#: The package that holds the preset files (``mappings/`` in the repository).
-PRESET_PACKAGE = "connector.mappings"
+from connector.paths import resource_dir
 
 #: Google marks a contact's primary value by starting its label with this ("* Mobile").
 PRIMARY_LABEL_MARK = "*"
@@ -580,8 +577,8 @@ def _parse(text: str, *, name: str, origin: str) -> Mapping:
     return Mapping.from_dict(data, name=name, origin=origin)
 
 
-def _preset_dir() -> Any:
-    return resources.files(PRESET_PACKAGE)
+def _preset_dir() -> Path:
+    return resource_dir("mappings")
 
 
 def _preset_names() -> list[str]:
@@ -592,7 +589,7 @@ def _preset_names() -> list[str]:
     )
 
 
-def _preset_file(name: str) -> Any:
+def _preset_file(name: str) -> Path:
     return _preset_dir().joinpath(f"{name}.yaml")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +25,8 @@ SandboxFactory = Callable[..., SandboxServer]
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[SandboxFactory]:
-    """Start sandboxes with chosen contacts and faults; all are stopped after the test."""
+    """Start sandboxes with chosen contacts, faults and clock (token lifetimes and
+    rate-limit windows run on it); all are stopped after the test."""
     servers: list[SandboxServer] = []
 
     def start(
@@ -31,14 +34,14 @@ def sandbox_factory() -> Iterator[SandboxFactory]:
         *,
         faults: Faults | None = None,
         seed: int = 1234,
+        clock: Callable[[], float] = time.monotonic,
         **state_options: Any,
     ) -> SandboxServer:
-        import random
-
         state = SandboxState.from_contacts(
             [dict(c) for c in (SMALL_BOOK if contacts is None else contacts)], **state_options
         )
-        server = SandboxServer(Sandbox(state, faults, rng=random.Random(seed))).start()
+        sandbox = Sandbox(state, faults, rng=random.Random(seed), clock=clock)
+        server = SandboxServer(sandbox).start()
         servers.append(server)
         return server
 

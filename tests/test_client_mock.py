@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Callable
 
 import httpx
 import pytest
+from fake_time import EPOCH, FakeTime
 
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
 from connector.errors import (
+    ApiError,
+    BadRequest,
     BadResponse,
+    Forbidden,
+    MethodNotAllowed,
     NetworkError,
     NotAcceptable,
+    NotFound,
     OutcomeUnknown,
     RateLimited,
     Rejected,
@@ -47,16 +54,17 @@ class Recorder:
         return answer
 
 
-def make_client(handler: Handler, sleeps: list[float] | None = None, **kwargs) -> SipaltoClient:
-    recorded = sleeps if sleeps is not None else []
+def make_client(handler: Handler, time: FakeTime | None = None, **kwargs) -> SipaltoClient:
+    """A client whose backoff and pacer wait on ``time`` (a fresh fake clock by default)."""
+    time = time or FakeTime()
     return SipaltoClient(
         "http://sipalto.test",
         "demo",
         "s3cret-pw",
         transport=httpx.MockTransport(handler),
         retry=kwargs.pop("retry", RetryPolicy(attempts=3)),
-        sleep=recorded.append,
-        pacer=Pacer(sleep=recorded.append),
+        sleep=time.sleep,
+        pacer=Pacer(clock=time.clock, sleep=time.sleep, wall=time.wall),
         **kwargs,
     )
 
@@ -76,19 +84,54 @@ def test_success_false_with_http_200_is_an_error() -> None:
 
 def test_429_waits_retry_after_then_succeeds() -> None:
     throttled = httpx.Response(429, headers={"Retry-After": "7"}, json={"success": False})
-    sleeps: list[float] = []
-    client = make_client(Recorder(throttled, httpx.Response(200, json=CONTACTS)), sleeps)
+    time = FakeTime()
+    client = make_client(Recorder(throttled, httpx.Response(200, json=CONTACTS)), time)
     assert [c.id for c in client.list_contacts()] == ["5"]
-    assert sleeps and max(sleeps) >= 6.9
+    assert time.slept == [7]
     assert client.pacer.throttled == 1
 
 
 def test_429_beyond_the_wait_budget_is_rate_limited_with_retry_after() -> None:
     throttled = httpx.Response(429, headers={"Retry-After": "3"})
-    client = make_client(Recorder(throttled), retry=RetryPolicy(throttle_waits=2))
+    time = FakeTime()
+    client = make_client(Recorder(throttled), time, retry=RetryPolicy(throttle_waits=2))
     with pytest.raises(RateLimited) as info:
         client.list_contacts()
     assert info.value.retry_after == 3
+    assert time.slept == [3, 3]
+
+
+@pytest.mark.parametrize(
+    ("header", "retry_after"),
+    [
+        ({"Retry-After": "4"}, 4),
+        ({"Retry-After": email.utils.formatdate(EPOCH + 4, usegmt=True)}, 4),
+        ({"Retry-After": f"{EPOCH + 4:.0f}"}, 4),
+        ({}, None),
+    ],
+)
+def test_rate_limited_says_the_wait_the_pacer_read(header, retry_after) -> None:
+    client = make_client(Recorder(httpx.Response(429, headers=header)),
+                         retry=RetryPolicy(throttle_waits=0))  # fmt: skip
+    with pytest.raises(RateLimited) as info:
+        client.list_contacts()
+    assert info.value.retry_after == retry_after
+
+
+def test_a_retry_after_longer_than_the_policy_allows_is_not_waited_for() -> None:
+    time = FakeTime()
+    client = make_client(Recorder(httpx.Response(429, headers={"Retry-After": "3600"})), time)
+    with pytest.raises(RateLimited) as info:
+        client.list_contacts()
+    assert info.value.retry_after == 3600
+    assert time.slept == []
+
+
+def test_a_429_without_retry_after_waits_a_second() -> None:
+    time = FakeTime()
+    recorder = Recorder(httpx.Response(429), httpx.Response(200, json=CONTACTS))
+    assert len(make_client(recorder, time).list_contacts()) == 1
+    assert time.slept == [1]
 
 
 def test_401_logs_in_again_once_and_repeats_the_request() -> None:
@@ -107,13 +150,13 @@ def test_a_second_401_after_relogin_is_unauthorized() -> None:
 
 
 def test_reads_retry_5xx_with_backoff() -> None:
-    sleeps: list[float] = []
+    time = FakeTime()
     recorder = Recorder(
         httpx.Response(503), httpx.Response(500), httpx.Response(200, json=CONTACTS)
     )
-    assert len(make_client(recorder, sleeps).list_contacts()) == 1
+    assert len(make_client(recorder, time).list_contacts()) == 1
     assert len(recorder.requests) == 3
-    assert len(sleeps) == 2
+    assert len(time.slept) == 2
 
 
 def test_reads_give_up_after_the_attempt_budget() -> None:
@@ -145,9 +188,29 @@ def test_a_write_answered_with_a_proxy_page_is_outcome_unknown() -> None:
         make_client(Recorder(page)).add_contact("A", "1")
 
 
-def test_406_maps_to_not_acceptable() -> None:
-    with pytest.raises(NotAcceptable):
-        make_client(Recorder(httpx.Response(406, json={"message": "Wrong format"}))).list_contacts()
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, BadRequest),
+        (401, Unauthorized),  # still refused after logging in again
+        (403, Forbidden),
+        (404, NotFound),
+        (405, MethodNotAllowed),
+        (406, NotAcceptable),
+        (429, RateLimited),
+        (500, ServerError),
+        (502, ServerError),
+        (503, Unavailable),
+        (418, ApiError),
+    ],
+)
+def test_each_documented_error_code_raises_its_own_error(status, error) -> None:
+    answer = httpx.Response(status, json={"success": False, "message": "refused"})
+    client = make_client(Recorder(answer), retry=RetryPolicy(attempts=1, throttle_waits=0))
+    with pytest.raises(error, match=f"HTTP {status} .*: refused") as info:
+        client.list_contacts()
+    assert type(info.value) is error
+    assert (info.value.status, info.value.endpoint) == (status, "/phone-books/get-global-contacts")
 
 
 def test_update_always_sends_name_and_all_three_phones() -> None:

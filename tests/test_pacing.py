@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from connector.api.pacing import MAX_PAUSE, Pacer
+import pytest
+from fake_time import EPOCH, FakeTime
 
-
-class FakeTime:
-    """A clock that only moves when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from connector.api.pacing import MAX_PAUSE, Pacer, parse_delay
 
 
 def pacer(rate: float | None = None) -> tuple[Pacer, FakeTime]:
     time = FakeTime()
-    return Pacer(rate, clock=time.clock, sleep=time.sleep), time
+    return Pacer(rate, clock=time.clock, sleep=time.sleep, wall=time.wall), time
 
 
 def test_unlimited_until_told_otherwise() -> None:
@@ -77,15 +67,36 @@ def test_garbage_headers_are_ignored() -> None:
 
 
 def test_a_reset_given_as_a_unix_time_is_read_as_one() -> None:
-    time = FakeTime()
-    gate = Pacer(clock=time.clock, sleep=time.sleep, wall=lambda: 1_800_000_000.0)
-    gate.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1800000002"})
+    gate, time = pacer()
+    gate.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": f"{EPOCH + 2:.0f}"})
     gate.acquire()
-    assert 1.9 <= time.now <= 2.1
+    assert time.now == 2
 
 
-def test_retry_after_as_an_http_date() -> None:
-    time = FakeTime()
-    wall = 1_445_412_475.0  # 2015-10-21 07:27:55 GMT
-    gate = Pacer(clock=time.clock, sleep=time.sleep, wall=lambda: wall)
-    assert gate.observe(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 5
+WALL = 1_445_412_475.0  # Wed, 21 Oct 2015 07:27:55 GMT
+
+
+@pytest.mark.parametrize(
+    ("header", "delay"),
+    [
+        ("7", 7.0),
+        (" 7 ", 7.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 5.0),
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # already past: go now
+        (f"{WALL + 30:.0f}", 30.0),  # a Unix time
+        (f"{WALL - 30:.0f}", 0.0),
+        ("99999999999", 99999999999 - WALL),  # far ahead: a long wait the client refuses
+        ("-3", None),
+        ("inf", None),
+        ("nan", None),
+        ("1e400", None),
+        ("soon", None),
+        ("Wed, 32 Oct 2015 07:28:00 GMT", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_as_seconds_unix_time_or_http_date(header, delay) -> None:
+    assert parse_delay(header, WALL) == delay

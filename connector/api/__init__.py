@@ -1,1 +1,2 @@
-"""The Sipalto API: the HTTP client and the pacer that keeps it under the server's rate limit."""
+"""The Sipalto API: the HTTP client (``client``), what its answers mean (``responses``) and
+the pacer that keeps it under the server's rate limit (``pacing``)."""

@@ -13,16 +13,18 @@ Safety rules this module keeps (see ``connector.errors`` for the classes):
   again; a 401 is answered by logging in once more and repeating the request.
 * The password and the token live only in this object's private attributes: they are
   never logged, never in a repr, never in an exception message.
+
+Sending, retrying and re-login are here; reading an answer (JSON checks, statuses as
+errors, typed results) is in :mod:`connector.api.responses`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,23 +33,23 @@ import httpx
 
 from connector import __version__
 from connector.api.pacing import Pacer
+from connector.api.responses import (
+    audio_from,
+    calls_from,
+    checked_body,
+    contacts_from,
+    segments_from,
+    status_error,
+)
 from connector.errors import (
-    ApiError,
     BadRequest,
     BadResponse,
-    Forbidden,
-    MethodNotAllowed,
     NetworkError,
-    NotAcceptable,
-    NotFound,
     OutcomeUnknown,
-    RateLimited,
     Rejected,
     RequestNotSent,
-    ServerError,
     SipaltoSyncError,
     Unauthorized,
-    Unavailable,
 )
 from connector.model import Call, Contact, TranscriptSegment
 
@@ -67,28 +69,10 @@ CALL_TRANSCRIPTION = "/call-history/get-call-transcription"
 #: The format the API uses for call-history ranges (``YYYY-MM-DD HH:ii``).
 RANGE_FORMAT = "%Y-%m-%d %H:%M"
 
-_STATUS_ERRORS: dict[int, type[ApiError]] = {
-    400: BadRequest,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    405: MethodNotAllowed,
-    406: NotAcceptable,
-    429: RateLimited,
-    503: Unavailable,
-}
-
-_STATUS_TEXT = {
-    400: "bad request",
-    401: "unauthorized",
-    403: "forbidden (permission denied)",
-    404: "not found",
-    405: "method not allowed",
-    406: "not acceptable (wrong format)",
-    429: "too many requests",
-    500: "internal server error",
-    503: "service unavailable",
-}
+#: The longest range one call-history request may cover, in days. The API documentation
+#: names no limit; a month per request is the cautious guess for the real service, and
+#: the sandbox refuses longer ranges so that the splitting is exercised.
+MAX_RANGE_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -216,21 +200,7 @@ class SipaltoClient:
     def list_contacts(self) -> list[Contact]:
         """All global contacts, as the server holds them."""
         body = self._call("GET", LIST_CONTACTS, safe=True)
-        items = _response(body, LIST_CONTACTS)
-        if isinstance(items, dict):  # PHP sends a keyed array as an object
-            items = list(items.values())
-        if not isinstance(items, list):
-            raise BadResponse("contact list is not a list", status=200, endpoint=LIST_CONTACTS)
-        contacts = []
-        for item in items:
-            if not isinstance(item, dict) or "id" not in item:
-                raise BadResponse(
-                    f"contact list holds an entry without an id: {str(item)[:80]}",
-                    status=200,
-                    endpoint=LIST_CONTACTS,
-                )
-            contacts.append(Contact.from_dict(item))
-        return contacts
+        return contacts_from(body, LIST_CONTACTS)
 
     def add_contact(self, name: str, phone1: str, phone2: str = "", phone3: str = "") -> None:
         """Add a contact. The API answers ``"OK"`` with no id: read the list to learn it.
@@ -262,44 +232,17 @@ class SipaltoClient:
         """
         form = {"start": _range_text(start), "end": _range_text(end), "phone_number": phone_number}
         body = self._call("POST", ANSWERED_CALLS, data=form, safe=True)
-        payload = _response(body, ANSWERED_CALLS)
-        if isinstance(payload, dict):
-            entries: Iterable[Any] = payload.values()
-        elif isinstance(payload, list):
-            entries = payload
-        elif payload is None:
-            entries = []
-        else:
-            raise BadResponse("answered calls is not a list", status=200, endpoint=ANSWERED_CALLS)
-        calls = [_call_from(entry) for entry in entries]
-        return sorted(calls, key=lambda call: (call.date, call.call_id))
+        return calls_from(body, ANSWERED_CALLS)
 
     def call_recording(self, call_id: str) -> bytes:
         """The call's recording as WAV bytes (checked to really be audio)."""
         response = self._send("POST", CALL_RECORDING, data={"call_id": call_id}, safe=True)
-        content = response.content
-        if content[:4] == b"RIFF" and content[8:12] == b"WAVE":
-            return content
-        body = _json_body(response, CALL_RECORDING)  # raises on non-JSON
-        _response(body, CALL_RECORDING)  # raises on "success": false
-        raise BadResponse(
-            f"recording of {call_id} is not WAV audio "
-            f"(content-type {response.headers.get('content-type', '?')})",
-            status=response.status_code,
-            endpoint=CALL_RECORDING,
-        )
+        return audio_from(response, call_id, CALL_RECORDING)
 
     def call_transcription(self, call_id: str) -> list[TranscriptSegment]:
         """The call's transcript segments, as the server sends them (summary included)."""
         body = self._call("POST", CALL_TRANSCRIPTION, data={"call_id": call_id}, safe=True)
-        payload = _response(body, CALL_TRANSCRIPTION)
-        if isinstance(payload, dict):
-            payload = list(payload.values())
-        if not isinstance(payload, list):
-            raise BadResponse(
-                "transcription is not a list", status=200, endpoint=CALL_TRANSCRIPTION
-            )
-        return [_segment_from(entry, call_id) for entry in payload]
+        return segments_from(body, call_id, CALL_TRANSCRIPTION)
 
     # -- plumbing ------------------------------------------------------------------
 
@@ -315,7 +258,7 @@ class SipaltoClient:
         """Send a request and return its JSON body, errors mapped; writes never repeated."""
         response = self._send(method, path, data=data, safe=safe, auth=auth)
         try:
-            return _checked_body(response, method, path)
+            return checked_body(response, method, path)
         except (BadResponse, Rejected) as exc:
             if safe or isinstance(exc, Rejected):
                 raise
@@ -370,11 +313,11 @@ class SipaltoClient:
                 throttled += 1
                 too_long = (retry_after or 0.0) > self.retry.max_retry_after
                 if throttled > self.retry.throttle_waits or too_long:
-                    raise _status_error(response, method, path)
+                    raise status_error(response, method, path, retry_after=retry_after)
                 log.info("throttled (429) on %s %s; waiting %.1fs", method, path, retry_after or 1)
                 # The pacer already holds every thread until the pause ends.
                 continue
-            refusal = _status_error(response, method, path)
+            refusal = status_error(response, method, path)
             if status >= 500:
                 if not safe:
                     raise OutcomeUnknown(
@@ -410,116 +353,6 @@ def _network_error(exc: httpx.TransportError, method: str, path: str) -> Network
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return RequestNotSent(f"cannot reach the Sipalto server ({type(exc).__name__}: {exc})")
     return NetworkError(f"{method} {path}: {type(exc).__name__}: {exc or 'connection lost'}")
-
-
-def _excerpt(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
-    return text[:200]
-
-
-def _json_body(response: httpx.Response, endpoint: str) -> Any:
-    try:
-        return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        kind = response.headers.get("content-type", "unknown content type")
-        raise BadResponse(
-            f"{endpoint}: expected JSON, got {kind} (HTTP {response.status_code}): "
-            f"{_excerpt(response)[:80]!r}",
-            status=response.status_code,
-            endpoint=endpoint,
-            detail=_excerpt(response),
-        ) from exc
-
-
-def _message_of(body: Any) -> str | None:
-    if isinstance(body, dict):
-        for key in ("message", "error", "response", "errors"):
-            value = body.get(key)
-            if value:
-                return value if isinstance(value, str) else json.dumps(value)[:200]
-    return None
-
-
-def _checked_body(response: httpx.Response, method: str, path: str) -> Any:
-    body = _json_body(response, path)
-    if isinstance(body, dict) and body.get("success") is False:
-        reason = _message_of({k: v for k, v in body.items() if k != "success"}) or "no reason"
-        raise Rejected(
-            f"{method} {path}: the server refused it: {reason}",
-            status=response.status_code,
-            method=method,
-            endpoint=path,
-            detail=reason,
-        )
-    return body
-
-
-def _status_error(response: httpx.Response, method: str, path: str) -> ApiError:
-    status = response.status_code
-    cls = _STATUS_ERRORS.get(status, ServerError if status >= 500 else ApiError)
-    try:
-        reason = _message_of(response.json())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        reason = None
-    text = _STATUS_TEXT.get(status, response.reason_phrase.lower() or "error")
-    message = f"{method} {path}: HTTP {status} {text}" + (f": {reason}" if reason else "")
-    kwargs: dict[str, Any] = dict(
-        status=status, method=method, endpoint=path, detail=reason or _excerpt(response)
-    )
-    if cls is RateLimited:
-        return RateLimited(message, retry_after=_retry_after(response), **kwargs)
-    return cls(message, **kwargs)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _response(body: Any, endpoint: str) -> Any:
-    if not isinstance(body, dict) or "response" not in body:
-        raise BadResponse(
-            f"{endpoint}: answer has no 'response' field", status=200, endpoint=endpoint
-        )
-    return body["response"]
-
-
-def _call_from(entry: Any) -> Call:
-    try:
-        return Call(
-            call_id=str(entry["call_id"]),
-            caller=str(entry.get("caller") or ""),
-            callee=str(entry.get("callee") or ""),
-            direction=str(entry.get("direction") or ""),
-            disposition=str(entry.get("disposition") or ""),
-            date=datetime.strptime(str(entry["date"]), "%Y-%m-%d %H:%M:%S"),
-            duration=int(float(entry.get("duration") or 0)),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadResponse(
-            f"unreadable call entry: {str(entry)[:120]}", status=200, endpoint=ANSWERED_CALLS
-        ) from exc
-
-
-def _segment_from(entry: Any, call_id: str) -> TranscriptSegment:
-    try:
-        return TranscriptSegment(
-            call_id=str(entry.get("uniqueid") or call_id),
-            speaker=str(entry.get("speaker") or ""),
-            start_ms=float(entry["start"]),
-            end_ms=float(entry["end"]),
-            text=str(entry.get("text") or "").strip(),
-            reid=str(entry.get("reid") or ""),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadResponse(
-            f"unreadable transcript segment: {str(entry)[:120]}",
-            status=200,
-            endpoint=CALL_TRANSCRIPTION,
-        ) from exc
 
 
 __all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "SipaltoClient", "SipaltoSyncError"]

@@ -18,6 +18,7 @@ Time and sleep are injected so tests run without waiting.
 from __future__ import annotations
 
 import email.utils
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,11 +34,17 @@ def _number(value: str | None) -> float | None:
         number = float(value.strip())
     except ValueError:
         return None
-    return number if number >= 0 else None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
-def _seconds(value: str | None, wall: float) -> float | None:
-    """A delay from a header: seconds, a Unix time (some APIs' reset), or an HTTP date."""
+def parse_delay(value: str | None, wall: float) -> float | None:
+    """Seconds to wait, from a ``Retry-After`` or ``X-RateLimit-Reset`` header.
+
+    Reads a number of seconds, a Unix time (some APIs' reset) or an HTTP date; ``wall``
+    is the current Unix time. A moment already past is no wait (0); a missing, negative,
+    infinite or unreadable value is ``None``. The one reading of these headers: the
+    client's :class:`~connector.errors.RateLimited` carries the delay the pacer obeyed.
+    """
     number = _number(value)
     if number is not None:
         # Nobody asks to wait 30 years: a number this large is a point in time.
@@ -114,14 +121,15 @@ class Pacer:
     def observe(self, status: int, headers: Mapping[str, str]) -> float | None:
         """Learn from a response's status and rate-limit headers.
 
-        Returns the ``Retry-After`` delay of a 429 (or ``None``).
+        Returns the ``Retry-After`` delay of a 429 (or ``None``), as :func:`parse_delay`
+        reads it.
         """
         lowered = {key.lower(): value for key, value in headers.items()}
         limit = _number(lowered.get("x-ratelimit-limit"))
         remaining = _number(lowered.get("x-ratelimit-remaining"))
         wall = self._wall()
-        reset = _seconds(lowered.get("x-ratelimit-reset"), wall)
-        retry_after = _seconds(lowered.get("retry-after"), wall)
+        reset = parse_delay(lowered.get("x-ratelimit-reset"), wall)
+        retry_after = parse_delay(lowered.get("retry-after"), wall)
         with self._lock:
             now = self._clock()
             if limit and not self._fixed_rate:

@@ -8,13 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from connector.api.client import RANGE_FORMAT
+from connector.api.client import MAX_RANGE_DAYS, RANGE_FORMAT
 from connector.errors import ConfigError
-
-#: The longest range one call-history request may cover, in days. The API documentation
-#: names no limit; the sandbox refuses more than 31 days, and a month per request is the
-#: cautious guess for the real service too.
-MAX_RANGE_DAYS = 31
 
 #: Accepted date forms, for error messages.
 WHEN_FORMS = (

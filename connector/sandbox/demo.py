@@ -8,7 +8,6 @@ directory so a demo never mixes with real runs.
 
 from __future__ import annotations
 
-import importlib.resources
 import io
 import tempfile
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from connector.apply.engine import ApplyEngine, plan_target
 from connector.apply.journal import Journal
 from connector.calls.history import list_calls
 from connector.config import ConnectionSettings
+from connector.paths import resource_dir
 from connector.reconcile.workflow import plan_from_source
 from connector.sandbox import SandboxServer
 from connector.ui.apply_view import describe_operations, render_apply_report
@@ -37,13 +37,13 @@ def run_demo(say: Say, *, color: bool = False) -> int:
     Returns the process exit code.
     """
     say("Starting the Sipalto sandbox (a local emulator of the documented API)...")
-    samples = importlib.resources.files("connector.sample_data")
+    source = resource_dir("sample_data") / DEMO_SOURCE
     with SandboxServer() as server, tempfile.TemporaryDirectory() as workdir:
         settings = ConnectionSettings(base_url=server.url, username="demo", password="demo")
         say(f"  listening on {server.url}; log in as demo/demo. By hand:")
         say(f"  SIPALTO_BASE_URL={server.url} SIPALTO_USERNAME=demo SIPALTO_PASSWORD=demo \\")
         say("    sipalto-sync contacts list")
-        with importlib.resources.as_file(samples / DEMO_SOURCE) as source, settings.client() as api:
+        with settings.client() as api:
             _step(say, 1, "The global phonebook as it is now (sipalto-sync contacts list)")
             contacts = api.list_contacts()
             say(_captured(lambda out: write_contacts(contacts, "table", out, color=color)))
