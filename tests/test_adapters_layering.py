@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 ADAPTERS = Path(__file__).resolve().parent.parent / "adapters"
-#: The connector modules adapters may use: shared values, errors and text rules.
-CORE = {"connector.model", "connector.errors", "connector.delimited", "connector.phonetext"}
+#: The connector modules adapters may use: shared values, errors, text rules, and where
+#: the shipped files are.
+CORE = {
+    "connector.model",
+    "connector.errors",
+    "connector.delimited",
+    "connector.phonetext",
+    "connector.paths",
+}
 
 
 def imports(path: Path) -> list[tuple[str, bool]]:
