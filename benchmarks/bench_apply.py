@@ -24,8 +24,9 @@ import uuid
 from pathlib import Path
 
 from connector.api.client import SipaltoClient
-from connector.apply.engine import ApplyEngine, read_plan_document
+from connector.apply.engine import ApplyEngine
 from connector.apply.journal import Journal
+from connector.apply.target import read_plan_document
 
 LATENCY = 0.05
 LIMIT = 25

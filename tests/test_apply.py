@@ -10,8 +10,9 @@ from apply_helpers import add, contact, delete, expected_phonebook, phonebook_ro
 
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
-from connector.apply.engine import ApplyEngine, load_plan_file, read_plan_document
+from connector.apply.engine import ApplyEngine
 from connector.apply.journal import DONE, SKIPPED, Journal
+from connector.apply.target import load_plan_file, read_plan_document
 from connector.errors import PlanError
 from connector.model import Contact, phonebook_fingerprint
 from connector.sandbox import Faults

@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 from connector.api.client import SipaltoClient
 from connector.apply.backup import write_backup
@@ -43,6 +41,7 @@ from connector.apply.journal import (
     Journal,
     OpRow,
 )
+from connector.apply.target import Operation, PlanTarget
 from connector.errors import (
     Forbidden,
     NotFound,
@@ -52,12 +51,8 @@ from connector.errors import (
     Unauthorized,
 )
 from connector.model import Contact, ContactFields, phonebook_fingerprint
-from connector.reconcile.plan import Plan
-from connector.reconcile.planfile import load_plan
 
 log = logging.getLogger(__name__)
-
-WRITE_ACTIONS = ("add", "update", "delete")
 
 
 def _norm(fields: ContactFields) -> ContactFields:
@@ -71,98 +66,6 @@ def _same(a: ContactFields | None, b: ContactFields | None) -> bool:
     if a is None or b is None:
         return a is b
     return _norm(a) == _norm(b)
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One write the plan asks for. ``idx`` is the item's position in the plan."""
-
-    idx: int
-    action: str
-    contact_id: str | None
-    before: ContactFields | None
-    after: ContactFields | None
-    source_key: str | None = None
-    location: str | None = None
-
-    @property
-    def label(self) -> str:
-        """A short description for reports: ``add "Jane Doe"``, ``update 30001 "Jane Doe"``."""
-        fields = self.after or self.before
-        name = fields.name if fields else "?"
-        target = f" {self.contact_id}" if self.contact_id else ""
-        return f'{self.action}{target} "{name}"'
-
-
-@dataclass(frozen=True)
-class PlanTarget:
-    """What the engine needs from a plan file: its identity, its base and its writes."""
-
-    plan_id: str
-    server: str
-    base: str | None
-    operations: tuple[Operation, ...]
-
-
-def plan_target(plan: Plan) -> PlanTarget:
-    """Take the identity and the write operations out of a plan."""
-    operations = []
-    for idx, item in enumerate(plan.items):
-        if item.action not in WRITE_ACTIONS:
-            continue
-        op = Operation(
-            idx=idx,
-            action=item.action,
-            contact_id=item.id,
-            before=item.before,
-            after=item.after,
-            source_key=item.source.key if item.source else None,
-            location=item.source.location if item.source else None,
-        )
-        _check_operation(op)
-        operations.append(op)
-    return PlanTarget(plan.plan_id, plan.server, plan.base or None, tuple(operations))
-
-
-def read_plan_document(data: Mapping[str, Any]) -> PlanTarget:
-    """The :class:`PlanTarget` of a plan's JSON object (as written by ``plan --out``)."""
-    return plan_target(Plan.from_json(data))
-
-
-def load_plan_file(path: str | Path) -> PlanTarget:
-    """Read a plan file written by ``sipalto-sync plan --out``."""
-    try:
-        return plan_target(load_plan(path))
-    except PlanError as exc:
-        message = str(exc)
-        if not message.startswith(str(path)):
-            message = f"{path}: {message.removeprefix('plan file: ')}"
-        raise PlanError(message) from exc
-
-
-def _check_operation(op: Operation) -> None:
-    problem = None
-    if op.action == "add" and (op.after is None or not op.after.name or not op.after.phone1):
-        problem = "an add needs a name and phone1 in 'after'"
-    elif op.action == "update" and (op.contact_id is None or op.before is None or op.after is None):
-        problem = "an update needs an id, 'before' and 'after'"
-    elif op.action == "update" and op.after and (not op.after.name or not op.after.phone1):
-        problem = "an update needs a name and phone1 in 'after'"
-    elif op.action == "delete" and (op.contact_id is None or op.before is None):
-        problem = "a delete needs an id and 'before'"
-    if problem:
-        raise PlanError(f"plan item {op.idx + 1}: {problem}")
-
-
-def same_server(a: str, b: str) -> bool:
-    """True when two base URLs name the same server (scheme, host, port; case-blind)."""
-
-    def key(url: str) -> tuple[str, str, int | None]:
-        parts = urlsplit(url.strip().rstrip("/"))
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
-        return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
-
-    return key(a) == key(b)
 
 
 # -- the report ----------------------------------------------------------------------

@@ -12,11 +12,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
+from connector import paths
 from connector.model import Contact, ContactFields, phonebook_fingerprint
 from connector.reconcile.plan import Plan, PlanItem, PlanSettings, SourceRef
+from connector.reconcile.planfile import save_plan
 
-__all__ = ["plan_restore"]
+__all__ = ["plan_restore", "save_restore_plan"]
 
 
 def _item(
@@ -86,3 +89,13 @@ def plan_restore(
         items=tuple(items),
         warnings=(f"restore of {source}: contacts removed since are added again under new ids",),
     )
+
+
+def save_restore_plan(plan: Plan) -> Path:
+    """Keep a restore plan in the data directory, so an interrupted restore resumes with
+    ``sipalto-sync apply PATH``; returns the path."""
+    plans = paths.data_dir() / "plans"
+    plans.mkdir(parents=True, exist_ok=True)
+    path = plans / f"restore-{plan.plan_id}.json"
+    save_plan(plan, path)
+    return path

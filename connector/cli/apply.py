@@ -7,16 +7,13 @@ from pathlib import Path
 
 import click
 
-from connector import paths
-from connector.api.pacing import Pacer
 from connector.apply.backup import load_backup
-from connector.apply.engine import ApplyEngine, PlanTarget, load_plan_file, plan_target, same_server
-from connector.apply.journal import Journal
-from connector.apply.restore import plan_restore
+from connector.apply.restore import plan_restore, save_restore_plan
+from connector.apply.run import run_plan
+from connector.apply.target import PlanTarget, load_plan_file, plan_target
 from connector.cli.app import EXIT_ERROR, AppContext, cli, pass_app
 from connector.cli.options import ApplyOptions, apply_options
-from connector.errors import ConfigError, PlanError
-from connector.reconcile.planfile import save_plan
+from connector.errors import ConfigError
 from connector.ui.apply_view import ProgressDisplay, describe_operations, render_apply_report
 from connector.ui.plan_view import render_plan_text
 
@@ -36,13 +33,7 @@ Run the same command again after an interruption: it resumes from the journal.
 @pass_app
 def apply_command(app: AppContext, plan_file: Path, applying: ApplyOptions) -> None:
     """Carry out a plan's adds, updates and deletes, safely and resumably."""
-    target = load_plan_file(plan_file)
-    if target.server and not same_server(target.server, app.settings.base_url):
-        raise PlanError(
-            f"{plan_file} was made against {target.server}, but the target is "
-            f"{app.settings.base_url}; make a new plan against this server"
-        )
-    _run_apply(app, target, applying)
+    _run_apply(app, load_plan_file(plan_file, server=app.settings.base_url), applying)
 
 
 @cli.command(
@@ -68,11 +59,7 @@ def restore(app: AppContext, backup_file: Path, applying: ApplyOptions) -> None:
     if not plan.has_changes:
         app.say("The phonebook already matches the backup: nothing to restore.")
         return
-    # Kept as a plan file so an interrupted restore resumes with `apply`.
-    plans = paths.data_dir() / "plans"
-    plans.mkdir(parents=True, exist_ok=True)
-    plan_path = plans / f"restore-{plan.plan_id}.json"
-    save_plan(plan, plan_path)
+    plan_path = save_restore_plan(plan)
     app.say(f"Restore plan saved as {plan_path} (if interrupted: sipalto-sync apply {plan_path})")
     _run_apply(app, plan_target(plan), applying, question="Restore the phonebook to this backup?")
 
@@ -90,20 +77,10 @@ def _run_apply(
         app.say("Nothing to apply.")
         return
     _confirm(applying.yes, question)
-    backups = applying.backup_dir or paths.backup_dir()
-    pacer = Pacer(applying.rate)
-    with app.settings.client(pacer=pacer) as api, Journal(paths.journal_path()) as journal:
-        with ProgressDisplay(
-            len(target.operations), terminal=sys.stderr.isatty(), quiet=app.quiet, echo=app.say
-        ) as progress:
-            engine = ApplyEngine(
-                api,
-                journal,
-                backup_dir=backups,
-                concurrency=applying.concurrency,
-                progress=progress,
-            )
-            report = engine.run(target)
+    with ProgressDisplay(
+        len(target.operations), terminal=sys.stderr.isatty(), quiet=app.quiet, echo=app.say
+    ) as progress:
+        report = run_plan(app.settings, target, applying.settings, progress=progress)
     text = render_apply_report(report, verbose=app.verbose > 0)
     if report.ok:
         app.say(text)

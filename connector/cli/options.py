@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import click
 
 from adapters.registry import format_names
+from connector.apply.run import ApplySettings
 from connector.reconcile.workflow import SourceOptions
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -143,6 +144,11 @@ class ApplyOptions:
     concurrency: int
     rate: float | None
     backup_dir: Path | None
+
+    @property
+    def settings(self) -> ApplySettings:
+        """The library's settings for the run (everything but the confirmation)."""
+        return ApplySettings(self.concurrency, self.rate, self.backup_dir)
 
 
 #: How to apply changes: ``applying``.

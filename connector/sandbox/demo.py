@@ -14,8 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from connector.apply.engine import ApplyEngine, plan_target
+from connector.apply.engine import ApplyEngine
 from connector.apply.journal import Journal
+from connector.apply.target import plan_target
 from connector.calls.history import list_calls
 from connector.config import ConnectionSettings
 from connector.paths import resource_dir

@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from connector.apply.engine import ApplyReport, OpResult, PlanTarget
+from connector.apply.engine import ApplyReport, OpResult
 from connector.apply.journal import DONE, FAILED, PENDING, SENDING, SKIPPED, UNKNOWN
+from connector.apply.target import PlanTarget
 from connector.ui.words import count
 
 _ORDER = (DONE, SKIPPED, FAILED, UNKNOWN, SENDING, PENDING)
