@@ -1,15 +1,16 @@
 """Source adapters: each turns one kind of file into SourceRecords.
 
 Use :func:`open_source` to open any supported file; :mod:`adapters.mapping` holds the
-mapping format and the shipped presets.
+mapping format and the shipped presets, :mod:`adapters.guessing` the recognition of
+common headers when no mapping is given.
 """
 
 from adapters.base import Source, build_record
+from adapters.guessing import guess_mapping
 from adapters.mapping import (
     Mapping,
     PhoneColumn,
     detect_preset,
-    guess_mapping,
     list_presets,
     load_mapping,
     preset_text,

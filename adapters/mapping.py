@@ -7,9 +7,9 @@ A mapping is a small YAML file (or a shipped preset in ``mappings/*.yaml``)::
     phones: [Mobile Phone, {column: Business Phone, label: work}]
 
 With no mapping, :func:`detect_preset` recognises a shipped preset from the header row,
-and failing that :func:`guess_mapping` recognises common headers (Name, First Name,
-Company, Mobile, Phone 1, ...). :meth:`Mapping.bind` ties a mapping to one header row
-and turns each row's cells into a key, a name and :class:`RawPhone` values.
+and failing that :func:`adapters.guessing.guess_mapping` recognises common headers (Name,
+First Name, Company, Mobile, Phone 1, ...). :meth:`Mapping.bind` ties a mapping to one
+header row and turns each row's cells into a key, a name and :class:`RawPhone` values.
 
 The full format is described in the README's "Mapping format".
 """
@@ -98,7 +98,7 @@ class Mapping:
             name=name,
             names=_names_setting(data["name"], origin),
             phones=_phones_setting(data["phones"], origin),
-            key=_as_template(str(key)) if key not in (None, "") else None,
+            key=as_template(str(key)) if key not in (None, "") else None,
             description=str(data.get("description") or ""),
             detect=_detect_setting(data.get("detect"), origin),
             allow_missing_columns=bool(data.get("allow_missing_columns", False)),
@@ -232,120 +232,6 @@ def detect_preset(headers: Sequence[str]) -> Mapping | None:
         if any(all(_norm(col) in present for col in cols) for cols in mapping.detect):
             return mapping
     return None
-
-
-# Headers recognised without a mapping, compared after _norm and _words.
-_KEY_HEADERS = frozenset(
-    {"id", "contact id", "contactid", "uid", "guid", "external id", "record id", "customer id"}
-)
-_FULL_NAME_HEADERS = frozenset(
-    {"name", "full name", "fullname", "display name", "displayname", "contact name", "contact"}
-)
-_FIRST_NAME_HEADERS = frozenset({"first name", "firstname", "first", "given name", "forename"})
-_MIDDLE_NAME_HEADERS = frozenset({"middle name", "middlename", "middle", "additional name"})
-_LAST_NAME_HEADERS = frozenset(
-    {"last name", "lastname", "last", "surname", "family name", "familyname"}
-)
-_COMPANY_HEADERS = frozenset(
-    {
-        "company",
-        "company name",
-        "organisation",
-        "organization",
-        "organisation name",
-        "organization name",
-        "org",
-        "business",
-        "business name",
-    }
-)
-_PHONE_WORDS = frozenset(
-    {
-        "phone",
-        "phones",
-        "telephone",
-        "tel",
-        "mobile",
-        "mob",
-        "cell",
-        "cellphone",
-        "landline",
-        "ddi",
-        "switchboard",
-    }
-)
-# Whole headers that name a phone column without using a phone word.
-_PHONE_HEADERS = frozenset({"direct line", "direct dial", "phone line", "contact number"})
-# A header that is just one of these words (perhaps numbered) names a phone column
-# in a phone list ("Mobile, Work, Home"); inside longer headers they mean other things.
-_BARE_PHONE_WORDS = frozenset({"work", "home", "office", "private", "direct", "main", "number"})
-# Columns about phones that do not hold a callable number.
-_NOT_PHONE_WORDS = frozenset(
-    {"fax", "pager", "type", "label", "email", "mail", "ext", "extension", "country", "code"}
-)
-
-
-def guess_mapping(headers: Sequence[str]) -> Mapping | None:
-    """A mapping from common header names, or ``None`` without a name and a phone column.
-
-    Fax and pager columns are left out on purpose: a PBX phonebook is for calling.
-    """
-    kinds: dict[str, list[str]] = {}
-    for header in headers:
-        kind = _header_kind(header)
-        if kind and header not in kinds.get(kind, []):
-            kinds.setdefault(kind, []).append(header)
-    names: list[str] = []
-    if "full" in kinds:
-        names.append(_as_template(kinds["full"][0]))
-    person = [kinds[k][0] for k in ("first", "middle", "last") if k in kinds]
-    if person:
-        names.append(" ".join(_as_template(col) for col in person))
-    if "company" in kinds:
-        names.append(_as_template(kinds["company"][0]))
-    if not names or "phone" not in kinds:
-        return None
-    key = kinds.get("key", [None])[0]
-    return Mapping(
-        name="(recognised headers)",
-        names=tuple(names),
-        phones=tuple(PhoneColumn(col) for col in kinds["phone"]),
-        key=_as_template(key) if key else None,
-        origin="recognised headers",
-    )
-
-
-def non_voice_columns(headers: Sequence[str]) -> list[str]:
-    """Header names that look like fax or pager columns (worth a message when skipped)."""
-    return [h for h in headers if {"fax", "pager"} & set(_words(h))]
-
-
-def _header_kind(header: str) -> str | None:
-    norm = " ".join(_words(header))
-    for kind, names in (
-        ("key", _KEY_HEADERS),
-        ("full", _FULL_NAME_HEADERS),
-        ("first", _FIRST_NAME_HEADERS),
-        ("middle", _MIDDLE_NAME_HEADERS),
-        ("last", _LAST_NAME_HEADERS),
-        ("company", _COMPANY_HEADERS),
-    ):
-        if norm in names:
-            return kind
-    words = [w for w in _words(header) if not w.isdigit()]
-    if not words or set(words) & _NOT_PHONE_WORDS:
-        return None
-    if (
-        " ".join(words) in _PHONE_HEADERS
-        or set(words) & _PHONE_WORDS
-        or (len(words) == 1 and words[0] in _BARE_PHONE_WORDS)
-    ):
-        return "phone"
-    return None
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z]+|\d+", text.casefold())
 
 
 class _Binder:
@@ -506,7 +392,7 @@ def _is_text(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
-def _as_template(column: str) -> str:
+def as_template(column: str) -> str:
     """A plain column name as a template; text already holding ``{...}`` stays as it is."""
     if _TEMPLATE_FIELD.search(column):
         return column
@@ -517,7 +403,7 @@ def _names_setting(value: object, origin: str) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(_is_text(item) and str(item).strip() for item in items):
         raise ConfigError(f"{origin}: 'name' must be a column, a template, or a list of them")
-    return tuple(_as_template(str(item)) for item in items)
+    return tuple(as_template(str(item)) for item in items)
 
 
 def _phones_setting(value: object, origin: str) -> tuple[PhoneColumn, ...]:

@@ -13,13 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.base import build_record
-from adapters.mapping import (
-    BoundMapping,
-    Mapping,
-    detect_preset,
-    guess_mapping,
-    non_voice_columns,
-)
+from adapters.guessing import guess_mapping, non_voice_columns
+from adapters.mapping import BoundMapping, Mapping, detect_preset
 from connector.errors import SourceError
 from connector.model import SourceRecord
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from adapters import open_source
+from adapters.guessing import guess_mapping
 from adapters.mapping import (
     Mapping,
     detect_preset,
-    guess_mapping,
     list_presets,
     load_mapping,
     preset_text,
