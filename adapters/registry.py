@@ -1,4 +1,4 @@
-"""Which adapter reads which file: by ``--format``, by content, then by extension.
+"""Which adapter reads which file: by ``--source-format``, by content, then by extension.
 
 Content wins over the extension where it is unmistakable, because files are often
 misnamed: a ``.csv`` that is really a workbook, an "Excel export" that is really an
@@ -39,7 +39,7 @@ EXTENSIONS: dict[str, str] = {
     ".vcard": "vcard",
 }
 
-#: Other names accepted for ``--format``.
+#: Other names accepted for ``--source-format``.
 ALIASES: dict[str, str] = {"excel": "xlsx", "xlsm": "xlsx", "vcf": "vcard", "tsv": "csv"}
 
 _SAVE_AS = "open it in Excel (or LibreOffice) and save it as .xlsx or CSV"
@@ -60,7 +60,7 @@ _HTML = re.compile(r"\A\s*<(?:!doctype html|html|table|\?xml[^>]*>\s*<html)", re
 
 
 def format_names() -> list[str]:
-    """The formats ``--format`` accepts."""
+    """The formats ``--source-format`` accepts."""
     return sorted(ADAPTERS)
 
 
