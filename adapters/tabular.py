@@ -21,6 +21,7 @@ from adapters.mapping import (
     non_voice_columns,
 )
 from connector.errors import SourceError
+from connector.formulas import unescape_formula
 from connector.model import SourceRecord
 
 #: How many non-blank rows at the top of a table are searched for the header row.
@@ -170,6 +171,8 @@ class RecordMaker:
         """The record for the data row at ``line``; ``problems`` and ``notes`` come from
         the reader (a ragged row, a repaired encoding)."""
         bound = self.layout.bound
+        if bound.mapping.unescape_formulas:
+            cells = [unescape_formula(cell) for cell in cells]
         location = self.location(line)
         problems_out = list(problems)
         notes_out = list(notes)
