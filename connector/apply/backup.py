@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 from connector.errors import PlanError
 from connector.files import atomic_write
 from connector.model import Contact
+from connector.paths import private_dir
 
 
 def write_backup(
     contacts: Sequence[Contact], backup_dir: Path, *, server: str, reason: str
 ) -> Path:
     """Save the phonebook as read to a timestamped JSON file; returns its path."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(backup_dir)
     now = datetime.now(timezone.utc)
     host = (urlsplit(server).hostname or "server").replace(":", "_")
     path = backup_dir / f"phonebook-{host}-{now:%Y%m%dT%H%M%S%fZ}.json"

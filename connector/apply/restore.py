@@ -94,8 +94,6 @@ def plan_restore(
 def save_restore_plan(plan: Plan) -> Path:
     """Keep a restore plan in the data directory, so an interrupted restore resumes with
     ``sipalto-sync apply PATH``; returns the path."""
-    plans = paths.data_dir() / "plans"
-    plans.mkdir(parents=True, exist_ok=True)
-    path = plans / f"restore-{plan.plan_id}.json"
+    path = paths.private_dir(paths.plans_dir()) / f"restore-{plan.plan_id}.json"
     save_plan(plan, path)
     return path
