@@ -32,7 +32,9 @@ from connector.paths import resource_dir
 #: Google marks a contact's primary value by starting its label with this ("* Mobile").
 PRIMARY_LABEL_MARK = "*"
 
-_SETTINGS = frozenset({"description", "key", "name", "phones", "detect", "allow_missing_columns"})
+_SETTINGS = frozenset(
+    {"description", "key", "name", "phones", "detect", "allow_missing_columns", "unescape_formulas"}
+)
 _PHONE_SETTINGS = frozenset({"column", "label", "label_column", "preferred"})
 _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 _NUMBERED = "{n}"
@@ -67,6 +69,8 @@ class Mapping:
     ``allow_missing_columns`` lets a preset cover several header sets (Outlook's
     desktop and web exports): columns absent from the header are then skipped rather
     than reported, as long as one name template and one phone column remain.
+    ``unescape_formulas`` reads cells that sipalto-sync's own CSV defused against
+    spreadsheet formulas (``'=SUM(1)``) back as they were (:mod:`connector.formulas`).
     """
 
     name: str
@@ -76,6 +80,7 @@ class Mapping:
     description: str = ""
     detect: tuple[tuple[str, ...], ...] = ()
     allow_missing_columns: bool = False
+    unescape_formulas: bool = False
     origin: str = ""
 
     @classmethod
@@ -102,6 +107,7 @@ class Mapping:
             description=str(data.get("description") or ""),
             detect=_detect_setting(data.get("detect"), origin),
             allow_missing_columns=bool(data.get("allow_missing_columns", False)),
+            unescape_formulas=bool(data.get("unescape_formulas", False)),
             origin=origin,
         )
 

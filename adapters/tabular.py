@@ -16,6 +16,7 @@ from adapters.base import build_record
 from adapters.guessing import guess_mapping, non_voice_columns
 from adapters.mapping import BoundMapping, Mapping, detect_preset
 from connector.errors import SourceError
+from connector.formulas import unescape_formula
 from connector.model import SourceRecord
 
 #: How many non-blank rows at the top of a table are searched for the header row.
@@ -165,6 +166,8 @@ class RecordMaker:
         """The record for the data row at ``line``; ``problems`` and ``notes`` come from
         the reader (a ragged row, a repaired encoding)."""
         bound = self.layout.bound
+        if bound.mapping.unescape_formulas:
+            cells = [unescape_formula(cell) for cell in cells]
         location = self.location(line)
         problems_out = list(problems)
         notes_out = list(notes)

@@ -15,10 +15,9 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["PRIVATE", "atomic_write"]
+from connector.paths import PRIVATE_FILE
 
-#: Mode for files holding personal data (phonebooks, plans): the owner only.
-PRIVATE = 0o600
+__all__ = ["atomic_write"]
 
 
 def _umask() -> int:
@@ -32,14 +31,16 @@ def atomic_write(
     path: str | Path,
     data: str | bytes,
     *,
-    mode: int | None = PRIVATE,
+    mode: int | None = PRIVATE_FILE,
     overwrite: bool = True,
 ) -> Path:
     """Write ``data`` (text is UTF-8) to ``path`` atomically and durably; return the path.
 
-    ``mode`` is the new file's permission bits; ``None`` means what ``open()`` would give
-    (``0o666`` less the umask). With ``overwrite=False`` an existing ``path`` raises
-    :class:`FileExistsError`, even one created by someone else while this was writing.
+    ``mode`` is the new file's permission bits, by default the owner's only
+    (:data:`connector.paths.PRIVATE_FILE`: what the tool writes is personal data);
+    ``None`` means what ``open()`` would give (``0o666`` less the umask). With
+    ``overwrite=False`` an existing ``path`` raises :class:`FileExistsError`, even one
+    created by someone else while this was writing.
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data

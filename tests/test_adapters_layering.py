@@ -16,6 +16,7 @@ CORE = {
     "connector.model",
     "connector.errors",
     "connector.delimited",
+    "connector.formulas",
     "connector.phonetext",
     "connector.paths",
 }

@@ -81,7 +81,8 @@ def test_inspect_quiet_prints_only_the_rejections(run_cli) -> None:
 def test_restore_quiet_prints_nothing(run_cli, sandbox, tmp_path) -> None:
     backup = tmp_path / "before.json"
     backup.write_text(json.dumps([{"id": "1", "name": "Only One", "phone1": "1009"}]))
-    result = run_cli("restore", str(backup), "--yes", "--quiet",
+    # It deletes both contacts of the sandbox: a mass delete, allowed with --max-delete.
+    result = run_cli("restore", str(backup), "--yes", "--max-delete", "2", "--quiet",
                      env={"SIPALTO_SYNC_HOME": str(tmp_path / "home")})  # fmt: skip
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
     assert [c["name"] for c in sandbox.state.snapshot()] == ["Only One"]

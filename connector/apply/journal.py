@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from connector import paths
 from connector.errors import ConfigError
 
 PENDING = "pending"
@@ -104,7 +105,8 @@ class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only before SQLite opens it: its -wal/-shm/-journal copy the mode.
+            paths.private_database(self.path)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a state written before a request is sent must survive a power cut.

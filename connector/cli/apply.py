@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from connector.apply.backup import load_backup
-from connector.apply.restore import plan_restore, save_restore_plan
+from connector.apply.restore import (
+    Deletes,
+    check_backup_server,
+    plan_restore,
+    save_restore_plan,
+)
 from connector.apply.run import run_plan
 from connector.apply.target import PlanTarget, load_plan_file, plan_target
 from connector.cli.app import EXIT_ERROR, AppContext, cli, pass_app
-from connector.cli.options import ApplyOptions, apply_options
+from connector.cli.options import ApplyOptions, RestoreGuards, apply_options, restore_options
 from connector.errors import ConfigError
 from connector.ui.apply_view import ProgressDisplay, describe_operations, render_apply_report
 from connector.ui.plan_view import render_plan_text
@@ -41,27 +47,65 @@ def apply_command(app: AppContext, plan_file: Path, applying: ApplyOptions) -> N
 Examples:
   sipalto-sync restore ~/.local/share/sipalto-sync/backups/phonebook-HOST-TIME.json
   sipalto-sync restore backup.json --yes
+  sipalto-sync restore backup.json --yes --max-delete 57   # may delete up to 57
   sipalto-sync contacts list --format json -o before.json   # any export restores too
 Contacts removed since the backup are added again (under new ids: the API cannot
 choose ids), changed ones are reverted, and contacts added since are deleted.
+A backup of another server is refused (--force-other-server), and a restore that
+deletes many contacts needs --max-delete N or the number typed on a terminal.
 """
 )
 @click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
 @apply_options
+@restore_options
 @pass_app
-def restore(app: AppContext, backup_file: Path, applying: ApplyOptions) -> None:
+def restore(
+    app: AppContext, backup_file: Path, applying: ApplyOptions, guards: RestoreGuards
+) -> None:
     """Bring the phonebook back to a backup: preview, then apply like a plan."""
     saved = load_backup(backup_file)
+    check_backup_server(saved, app.settings.base_url, force=guards.force_other_server)
     with app.settings.client() as api:
         current = api.list_contacts()
-    plan = plan_restore(saved, current, server=app.settings.base_url, source=str(backup_file))
+    plan = plan_restore(
+        saved.contacts,
+        current,
+        server=app.settings.base_url,
+        source=str(backup_file),
+        made_on=saved.server,
+    )
     app.show(render_plan_text(plan, verbose=app.verbose > 0, color=app.color(sys.stdout)))
     if not plan.has_changes:
         app.say("The phonebook already matches the backup: nothing to restore.")
         return
+    deletes = Deletes.of(plan, current)
+    if deletes.mass:
+        app.say(deletes.statement)
+    if deletes.needs_consent(guards.max_delete):
+        applying = _consent_to_deletes(deletes, applying)
     plan_path = save_restore_plan(plan)
     app.say(f"Restore plan saved as {plan_path} (if interrupted: sipalto-sync apply {plan_path})")
     _run_apply(app, plan_target(plan), applying, question="Restore the phonebook to this backup?")
+
+
+def _consent_to_deletes(deletes: Deletes, applying: ApplyOptions) -> ApplyOptions:
+    """A mass delete goes ahead only when the user types how many, never on ``--yes``
+    alone; typed, it is the confirmation, so the usual question is not asked again."""
+    allow = f"pass --max-delete {deletes.count} to allow it"
+    if applying.yes:
+        raise ConfigError(f"refusing to delete {deletes.count} contacts on --yes alone: {allow}")
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            f"refusing to delete {deletes.count} contacts without confirmation: there is "
+            f"no terminal to ask on; {allow}"
+        )
+    typed = click.prompt(
+        f"Type {deletes.count} to delete them", default="", show_default=False, err=True
+    )
+    if typed.strip() != str(deletes.count):
+        click.echo("Nothing was changed.", err=True)
+        sys.exit(EXIT_ERROR)  # not click's Exit: the group returns its code as success
+    return replace(applying, yes=True)
 
 
 def _run_apply(

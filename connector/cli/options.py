@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import click
 
 from adapters.registry import format_names
+from connector.apply.restore import MASS_DELETE_COUNT, MASS_DELETE_SHARE
 from connector.apply.run import ApplySettings
 from connector.reconcile.workflow import SourceOptions
 
@@ -174,5 +175,34 @@ apply_options = option_group(
         type=click.Path(file_okay=False, path_type=Path),
         help="Where to save the phonebook before changing it [default: the data "
         "directory; see SIPALTO_SYNC_HOME].",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RestoreGuards:
+    """What ``restore`` may do beyond what ``--yes`` allows."""
+
+    max_delete: int | None
+    force_other_server: bool
+
+
+#: A restore's own go-aheads: ``guards``.
+restore_options = option_group(
+    "guards",
+    RestoreGuards,
+    click.option(
+        "--max-delete",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="Let the restore delete at most N contacts (more is an error). Needed, --yes is "
+        f"not enough, when it deletes more than {MASS_DELETE_COUNT} contacts or more than "
+        f"{MASS_DELETE_SHARE:.0%} of the phonebook; on a terminal, typing the number will do.",
+    ),
+    click.option(
+        "--force-other-server",
+        is_flag=True,
+        help="Restore a backup made on another server onto this one (contacts are then "
+        "paired by their fields, not their ids).",
     ),
 )

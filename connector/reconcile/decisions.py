@@ -37,15 +37,12 @@ import yaml
 
 from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError
+from connector.formulas import unescape_formula
 
-__all__ = ["DECISION_ACTIONS", "Decision", "escape_cell", "load_decisions", "parse_decision"]
+__all__ = ["DECISION_ACTIONS", "Decision", "load_decisions", "parse_decision"]
 
 #: What a reviewer can decide for a source record.
 DECISION_ACTIONS = ("match", "add", "skip")
-
-# Leading characters a spreadsheet runs as a formula; the CSV preview escapes such cells
-# with a leading apostrophe, which is taken off again here.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,22 +143,12 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
         if not cell:
             continue
         line = reader.line_num + skipped
-        key = _unescape(row.get(key_column) or "").strip()
+        # The preview defused formula-like cells (connector.formulas); undo it.
+        key = unescape_formula(row.get(key_column) or "").strip()
         if not key:
             raise ConfigError(f"{path}:{line}: a decision without a source key")
         try:
-            decisions[key] = parse_decision(_unescape(cell))
+            decisions[key] = parse_decision(unescape_formula(cell))
         except ValueError as exc:
             raise ConfigError(f"{path}:{line}: {exc}") from exc
     return decisions
-
-
-def escape_cell(text: str) -> str:
-    """Make a CSV cell safe from spreadsheet formula injection (``'`` before ``= + - @``)."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def _unescape(text: str) -> str:
-    if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES):
-        return text[1:]
-    return text

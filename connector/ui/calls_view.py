@@ -1,4 +1,8 @@
-"""Showing call history: a table with totals, CSV or JSON."""
+"""Showing call history: a table with totals, CSV or JSON.
+
+The CSV defuses cells a spreadsheet would run as a formula (a caller's name from the
+phonebook such as ``=HYPERLINK(...)``) with :func:`connector.formulas.escape_formula`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import TextIO
 
 from connector.calls.history import DATE_FORMAT, CallReport
 from connector.errors import ConfigError
+from connector.formulas import escape_formula
 from connector.ui.tables import new_table, print_all
 from connector.ui.words import count
 
@@ -87,7 +92,7 @@ def _calls_csv(report: CallReport, out: TextIO) -> None:
     for row in report.rows:
         data = row.to_dict()
         data["duration_text"] = format_duration(row.call.duration)
-        writer.writerow([data[name] for name in _CSV_FIELDS])
+        writer.writerow([escape_formula(str(data[name])) for name in _CSV_FIELDS])
 
 
 def _calls_json(report: CallReport, out: TextIO) -> None:

@@ -1,9 +1,10 @@
 """Write a phonebook out: a table for people, CSV/JSON for backups and edits, vCard for phones.
 
 The CSV header is ``id,name,phone1,phone2,phone3``, which the ``sipalto`` mapping preset
-reads back, so an export can be edited in a spreadsheet and imported again. Values are
-written exactly as the server holds them (this is a backup format), so no cell is
-rewritten to defuse spreadsheet formulas here; the plan's CSV preview does that.
+reads back, so an export can be edited in a spreadsheet and imported again. A cell a
+spreadsheet would run as a formula (a contact named ``=HYPERLINK(...)``) gets a leading
+apostrophe (:mod:`connector.formulas`), which the preset takes off again, so the export
+still reads back to exactly what the server holds; phone numbers are written as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TextIO
 import vobject
 
 from connector.errors import ConfigError
+from connector.formulas import escape_formula
 from connector.model import Contact
 from connector.ui.tables import new_table, print_all
 from connector.ui.words import count
@@ -58,7 +60,7 @@ def _csv(contacts: Sequence[Contact], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(FIELDS)
     for contact in contacts:
-        writer.writerow([getattr(contact, name) for name in FIELDS])
+        writer.writerow([escape_formula(getattr(contact, name)) for name in FIELDS])
 
 
 def _json(contacts: Sequence[Contact], out: TextIO) -> None:

@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from connector.errors import ConfigError
+from connector.formulas import escape_formula
 from connector.model import ContactFields
-from connector.reconcile.decisions import escape_cell
 from connector.reconcile.plan import Plan, PlanItem
 
 __all__ = [
@@ -131,9 +131,10 @@ def render_plan_json(plan: Plan) -> str:
 def render_plan_csv(plan: Plan, fh: TextIO) -> None:
     """One row per item for review in a spreadsheet (see :data:`CSV_COLUMNS`).
 
-    Cells a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``; ``+44...``
-    numbers too) get a leading apostrophe; ``load_decisions`` takes it off again. The
-    ``decision`` column holds the decision the plan was made with, else is empty.
+    Cells a spreadsheet would run as a formula get a leading apostrophe
+    (:func:`connector.formulas.escape_formula`; phone numbers stay as they are);
+    ``load_decisions`` takes it off again. The ``decision`` column holds the decision
+    the plan was made with, else is empty.
     """
     decisions = plan.settings.decisions
     writer = csv.writer(fh, lineterminator="\r\n")
@@ -157,7 +158,7 @@ def render_plan_csv(plan: Plan, fh: TextIO) -> None:
             ),
             str(decision) if decision else "",
         ]
-        writer.writerow([escape_cell(cell) for cell in row])
+        writer.writerow([escape_formula(cell) for cell in row])
 
 
 # -- text details ------------------------------------------------------------------------------
