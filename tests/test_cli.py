@@ -11,7 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import httpx
+from click.testing import CliRunner
 
 from connector.sandbox import Faults
 
@@ -143,3 +145,18 @@ def test_contacts_list_to_dash_is_standard_output(run_cli) -> None:
     assert result.exit_code == 0
     assert [c["id"] for c in json.loads(result.stdout)] == ["11111", "22222"]
     assert result.stderr == ""
+
+
+def test_a_command_that_exits_non_zero_reaches_the_shell_with_its_code() -> None:
+    from connector.cli.app import SipaltoGroup
+
+    group = SipaltoGroup()
+
+    @group.command()
+    def decline() -> None:
+        click.echo("Nothing was changed.", err=True)
+        raise click.exceptions.Exit(1)
+
+    result = CliRunner().invoke(group, ["decline"])
+    assert result.exit_code == 1
+    assert "Nothing was changed." in result.stderr

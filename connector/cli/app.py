@@ -155,7 +155,7 @@ class SipaltoGroup(Group):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+            result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
@@ -164,6 +164,11 @@ class SipaltoGroup(Group):
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        # Outside standalone mode click answers a command's `Exit(code)` by returning the
+        # code instead of exiting with it; a non-zero one must still reach the shell.
+        if isinstance(result, int) and not isinstance(result, bool) and result != EXIT_OK:
+            sys.exit(result)
+        return result
 
     def invoke(self, ctx: click.Context) -> Any:
         verbose = (ctx.params or {}).get("verbose", 0) or 0
