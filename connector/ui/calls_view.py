@@ -6,7 +6,7 @@ import csv
 import json
 from typing import TextIO
 
-from connector.calls.history import DATE_FORMAT, CallReport
+from connector.calls.history import CallReport, format_call_time
 from connector.errors import ConfigError
 from connector.ui.tables import new_table, print_all
 from connector.ui.words import count
@@ -25,6 +25,7 @@ def format_duration(seconds: float) -> str:
 _CSV_FIELDS = (
     "call_id",
     "date",
+    "timestamp",
     "direction",
     "disposition",
     "caller",
@@ -70,7 +71,7 @@ def _calls_table(report: CallReport, out: TextIO, color: bool, terminal: bool | 
     table.add_column("call id", no_wrap=True)
     for row in report.rows:
         table.add_row(
-            row.call.date.strftime(DATE_FORMAT),
+            format_call_time(row.call.date),
             row.call.direction,
             row.caller_display,
             row.callee_display,
