@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -296,18 +296,30 @@ def test_pieces_cover_a_range_exactly_none_too_long(
     start: datetime, minutes: int, pieces: float
 ) -> None:
     longest = minutes * MINUTE
-    # Aware on the UK clock, so some ranges cross a clock change: lengths are real time.
-    first = start.replace(second=0, microsecond=0, tzinfo=UK)
-    end = (first.astimezone(timezone.utc) + int(minutes * pieces) * MINUTE).astimezone(UK)
+    first = start.replace(second=0, microsecond=0)
+    end = first + int(minutes * pieces) * MINUTE
     cut = []
     cursor = first
     while True:
         last = piece_end(cursor, end, longest)
         cut.append((cursor, last))
-        if last.astimezone(timezone.utc) >= end.astimezone(timezone.utc):
+        if last >= end:
             break
         cursor = last + MINUTE
     assert cut[-1][1] == end
-    assert sum((covered(a, b) for a, b in cut), timedelta(0)) == covered(first, end)
+    for (_, previous), (following, _) in itertools.pairwise(cut):
+        assert following == previous + MINUTE
     assert all(covered(a, b) <= longest for a, b in cut)
     assert all(covered(a, b) == longest for a, b in cut[:-1])  # no more pieces than needed
+
+
+def test_a_limited_server_is_asked_for_pieces_it_accepts_across_the_clock_changes(
+    limited_server,
+) -> None:
+    # Both 2025 changes inside the range: measured on the server's clock, every piece of
+    # 31 days fits, so the only refusal is the first, whole-year request.
+    mark = len(limited_server.state.requests)
+    with _client(limited_server.url) as api:
+        report = list_calls(api, "1009", datetime(2025, 1, 1), datetime(2025, 12, 31, 23, 59))
+    assert _statuses(limited_server, mark) == [400] + [200] * 12
+    assert report.requests == 13

@@ -38,7 +38,7 @@ from connector.calls.history import call_time_hint, format_call_time, list_calls
 from connector.calls.ranges import parse_range, parse_when
 from connector.cli.app import cli
 from connector.config import ConnectionSettings
-from connector.errors import ConfigError
+from connector.errors import BadResponse, ConfigError
 from connector.sandbox import DOC_CONTACTS, Sandbox, SandboxServer, SandboxState
 from connector.ui.calls_view import write_calls
 
@@ -179,6 +179,20 @@ def test_calls_in_the_repeated_hour_are_in_real_order_and_shown_apart(autumn) ->
     table = io.StringIO()
     write_calls(report, "table", table)
     assert "2025-10-26 01:30:00 GMT" in table.getvalue()
+
+
+def test_a_call_time_outside_the_calendar_in_utc_is_a_bad_response() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/login":
+            return httpx.Response(200, json={"access_token": "t"})
+        call = {"call_id": "X-1.1", "date": "0001-01-01 00:00:00", "duration": "1"}
+        return httpx.Response(200, json={"success": True, "response": [call]})
+
+    transport = httpx.MockTransport(answer)
+    with SipaltoClient("http://mock", "demo", "demo", transport=transport) as api:
+        with pytest.raises(BadResponse, match="unreadable call entry"):
+            api.answered_calls("1009", "2025-01-01 00:00", "2025-01-02 00:00",
+                               zone=ZoneInfo("Asia/Tokyo"))  # fmt: skip
 
 
 # -- the sandbox keeps the same clock -------------------------------------------------------

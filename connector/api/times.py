@@ -157,9 +157,13 @@ def call_time(text: str, zone: ZoneInfo, *, call_id: str = "") -> datetime:
 
     In the autumn hour that happens twice the call id's own time says which of the two
     moments it was; without a usable id it is the first. Raises ``ValueError`` for text
-    that is not ``YYYY-MM-DD HH:MM:SS``.
+    that is not ``YYYY-MM-DD HH:MM:SS``, or a time with no UTC equivalent.
     """
     moment = datetime.strptime(text.strip(), CALL_TIME_FORMAT).replace(tzinfo=zone)
+    try:
+        instant(moment)  # calls are ordered in UTC: the year 1 in Tokyo has no UTC time
+    except OverflowError:
+        raise ValueError(f"call time {text!r} is outside the calendar in UTC") from None
     if not repeated(moment):
         return moment
     stamp = call_id_time(call_id)

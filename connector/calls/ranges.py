@@ -125,21 +125,21 @@ def parse_range(
 def piece_end(start: datetime, end: datetime, longest: timedelta | None) -> datetime:
     """The end of the first request of ``[start, end]`` when a request may cover ``longest``.
 
-    A piece covers the minutes from its start to its end, both inclusive: at most
-    ``longest`` of them (``None``: no limit, the whole range). The next piece starts the
-    minute after, so pieces cover a range exactly, no minute asked twice. The arithmetic
-    is in UTC (a piece across the autumn change is as long as it says), and so is the
-    answer, unless it is ``end`` itself.
+    ``start`` and ``end`` are naive wall times on the PBX's clock: the server knows no
+    zone, so it measures a range on its clock, and so does this (a piece across a clock
+    change is as long there as any other). A piece covers the minutes from its start to
+    its end, both inclusive: at most ``longest`` of them (``None``: no limit, the whole
+    range). The next piece starts the minute after, so pieces cover a range exactly, no
+    minute asked twice.
     """
     if longest is None:
         return end
-    limit = instant(start) + max(longest, MINUTE) - MINUTE
-    return end if limit >= instant(end) else limit
+    return min(start + max(longest, MINUTE) - MINUTE, end)
 
 
 def covered(start: datetime, end: datetime) -> timedelta:
-    """How much time ``[start, end]`` asks for, its end minute included."""
-    return instant(floor_minute(end)) - instant(floor_minute(start)) + MINUTE
+    """How much of the clock ``[start, end]`` asks for, its end minute included."""
+    return floor_minute(end) - floor_minute(start) + MINUTE
 
 
 _TOO_LONG = re.compile(
