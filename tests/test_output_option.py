@@ -119,6 +119,27 @@ def test_a_file_in_a_missing_folder_is_one_line_naming_it(
     assert not (here / "nowhere").exists()
 
 
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_device_is_written_to_not_replaced(run_cli, here: Path) -> None:
+    result = run_cli("contacts", "list", "--format", "json", "-o", "/dev/null")
+    assert result.exit_code == 0, result.output
+    assert Path("/dev/null").is_char_device()
+    assert sorted(p.name for p in here.iterdir()) == ["source.csv"]
+
+
+def test_force_writes_through_a_symbolic_link(run_cli, here: Path) -> None:
+    real = here / "real.json"
+    real.write_text("old", encoding="utf-8")
+    (here / "link.json").symlink_to(real)
+    refused = run_cli("contacts", "list", "--format", "json", "-o", "link.json")
+    assert refused.exit_code == 1
+    assert real.read_text(encoding="utf-8") == "old"
+    result = run_cli("contacts", "list", "--format", "json", "-o", "link.json", "--force")
+    assert result.exit_code == 0, result.output
+    assert (here / "link.json").is_symlink()
+    assert "Domino's Pizza" in real.read_text(encoding="utf-8")
+
+
 # -- calls recording: binary, and a file by default -----------------------------------------
 
 

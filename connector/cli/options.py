@@ -122,7 +122,8 @@ class OutputOption:
             )
         if path.is_dir():
             raise ConfigError(f"-o {text}: {path} is a folder; give the file to write")
-        if path.exists() and not self.force:
+        # Only a file's content is at stake: a device or a pipe (/dev/null) is written to.
+        if path.is_file() and not self.force:
             raise ConfigError(f"{path} already exists; use --force to overwrite it")
         return Output(path, self.force)
 
@@ -187,9 +188,17 @@ def write_output(target: Output, data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    target.path.parent.mkdir(parents=True, exist_ok=True)
+    # Through a symbolic link, as open() would write: the link stays a link.
+    destination = Path(os.path.realpath(target.path))
+    if destination.exists() and not destination.is_file():
+        # A device or a pipe is written to, never replaced by a file (as root, /dev/null
+        # would be).
+        with destination.open("wb") as stream:
+            stream.write(data)
+        return
+    destination.parent.mkdir(parents=True, exist_ok=True)
     try:
-        atomic_write(target.path, data, mode=None, overwrite=target.force)
+        atomic_write(destination, data, mode=None, overwrite=target.force)
     except FileExistsError:
         # Created since the check in resolve(): never clobber a file without --force.
         raise ConfigError(f"{target.path} already exists; use --force to overwrite it") from None
