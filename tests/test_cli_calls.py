@@ -96,6 +96,7 @@ def test_list_csv_has_raw_and_resolved_fields(calls_cli) -> None:
     assert rows[0] == {
         "call_id": INCOMING,
         "date": "2025-10-08 13:34:11",
+        "timestamp": "2025-10-08T13:34:11+01:00",
         "direction": "IN",
         "disposition": "ANSWERED",
         "caller": "07086202666",
@@ -119,6 +120,7 @@ def test_list_json_to_a_file(calls_cli, tmp_path: Path) -> None:
     assert data[2] == {
         "call_id": LOCAL,
         "date": "2025-10-08 13:47:15",
+        "timestamp": "2025-10-08T13:47:15+01:00",
         "direction": "LOCAL",
         "disposition": "ANSWERED",
         "caller": "1009",
@@ -192,7 +194,7 @@ def test_a_bad_date_is_one_line_naming_it_and_exit_1(calls_cli) -> None:
     result = calls_cli("calls", "list", "-n", "1009", "--start", "8/10/2025")
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: cannot read the date '8/10/2025': use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', now, "
+        "Error: --start '8/10/2025' is not a date: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', now, "
         "today, yesterday, or an age such as 30m, 12h, 7d, 2w (minutes, hours, days, weeks ago)\n"
     )
 
@@ -333,7 +335,7 @@ def test_transcript_of_a_few_seconds_call_says_there_is_none(calls_cli) -> None:
     [
         (("--date", "2025-10-08"), "Error: --date only helps to find the call with --number"),
         (("--speaker-names", "Alice"), "Error: speaker name 'Alice': write SPEAKER=NAME"),
-        (("-n", "1009", "--date", "soon"), "Error: cannot read the date 'soon'"),
+        (("-n", "1009", "--date", "soon"), "Error: --date 'soon' is not a date: use YYYY-MM-DD"),
     ],
 )
 def test_transcript_option_mistakes_are_usage_errors(calls_cli, args, message: str) -> None:

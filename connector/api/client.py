@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -41,6 +42,7 @@ from connector.api.responses import (
     segments_from,
     status_error,
 )
+from connector.api.times import API_ZONE, range_text
 from connector.errors import (
     BadRequest,
     BadResponse,
@@ -65,14 +67,6 @@ DELETE_CONTACT = "/phone-books/delete-global-contact/{id}"
 ANSWERED_CALLS = "/call-history/get-answered-calls"
 CALL_RECORDING = "/call-history/get-call-recording"
 CALL_TRANSCRIPTION = "/call-history/get-call-transcription"
-
-#: The format the API uses for call-history ranges (``YYYY-MM-DD HH:ii``).
-RANGE_FORMAT = "%Y-%m-%d %H:%M"
-
-#: The longest range one call-history request may cover, in days. The API documentation
-#: names no limit; a month per request is the cautious guess for the real service, and
-#: the sandbox refuses longer ranges so that the splitting is exercised.
-MAX_RANGE_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -224,15 +218,28 @@ class SipaltoClient:
     # -- call history --------------------------------------------------------------
 
     def answered_calls(
-        self, phone_number: str, start: datetime | str, end: datetime | str
+        self,
+        phone_number: str,
+        start: datetime | str,
+        end: datetime | str,
+        *,
+        zone: ZoneInfo = API_ZONE,
     ) -> list[Call]:
         """Answered calls of ``phone_number`` between ``start`` and ``end``, by time.
 
-        The API answers with an object keyed by call id (or ``[]`` when empty).
+        The API's times are wall times of the PBX's time zone, ``zone``
+        (:mod:`connector.api.times`): aware ``start`` and ``end`` are converted to it, naive
+        ones are taken to be on its clock, text is sent as is (``YYYY-MM-DD HH:MM``). The
+        calls come back with aware times on that clock. The API answers with an object
+        keyed by call id (or ``[]`` when empty); the number is sent as given.
         """
-        form = {"start": _range_text(start), "end": _range_text(end), "phone_number": phone_number}
+        form = {
+            "start": _range_text(start, zone),
+            "end": _range_text(end, zone),
+            "phone_number": phone_number,
+        }
         body = self._call("POST", ANSWERED_CALLS, data=form, safe=True)
-        return calls_from(body, ANSWERED_CALLS)
+        return calls_from(body, ANSWERED_CALLS, zone)
 
     def call_recording(self, call_id: str) -> bytes:
         """The call's recording as WAV bytes (checked to really be audio)."""
@@ -344,8 +351,8 @@ def _id(contact_id: str) -> str:
     return text
 
 
-def _range_text(value: datetime | str) -> str:
-    return value.strftime(RANGE_FORMAT) if isinstance(value, datetime) else value
+def _range_text(value: datetime | str, zone: ZoneInfo) -> str:
+    return range_text(value, zone) if isinstance(value, datetime) else value
 
 
 def _network_error(exc: httpx.TransportError, method: str, path: str) -> NetworkError:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from connector.api.times import API_ZONE, call_time, instant
 from connector.errors import (
     ApiError,
     BadRequest,
@@ -146,8 +147,8 @@ def contacts_from(body: Any, endpoint: str) -> list[Contact]:
     return contacts
 
 
-def calls_from(body: Any, endpoint: str) -> list[Call]:
-    """The calls of an answered-calls answer, by time.
+def calls_from(body: Any, endpoint: str, zone: ZoneInfo = API_ZONE) -> list[Call]:
+    """The calls of an answered-calls answer, by time, their times on ``zone``'s clock.
 
     The API answers with an object keyed by call id, or ``[]`` when there are none.
     """
@@ -160,8 +161,8 @@ def calls_from(body: Any, endpoint: str) -> list[Call]:
         entries = []
     else:
         raise BadResponse("answered calls is not a list", status=200, endpoint=endpoint)
-    calls = [_call_from(entry, endpoint) for entry in entries]
-    return sorted(calls, key=lambda call: (call.date, call.call_id))
+    calls = [_call_from(entry, endpoint, zone) for entry in entries]
+    return sorted(calls, key=lambda call: (instant(call.date), call.call_id))
 
 
 def audio_from(response: httpx.Response, call_id: str, endpoint: str) -> bytes:
@@ -189,15 +190,16 @@ def segments_from(body: Any, call_id: str, endpoint: str) -> list[TranscriptSegm
     return [_segment_from(entry, call_id, endpoint) for entry in payload]
 
 
-def _call_from(entry: Any, endpoint: str) -> Call:
+def _call_from(entry: Any, endpoint: str, zone: ZoneInfo) -> Call:
     try:
+        call_id = str(entry["call_id"])
         return Call(
-            call_id=str(entry["call_id"]),
+            call_id=call_id,
             caller=str(entry.get("caller") or ""),
             callee=str(entry.get("callee") or ""),
             direction=str(entry.get("direction") or ""),
             disposition=str(entry.get("disposition") or ""),
-            date=datetime.strptime(str(entry["date"]), "%Y-%m-%d %H:%M:%S"),
+            date=call_time(str(entry["date"]), zone, call_id=call_id),
             duration=int(float(entry.get("duration") or 0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

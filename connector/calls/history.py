@@ -1,29 +1,63 @@
 """Answered calls of some numbers over a range, named from the phonebook.
 
 The raw API knows numbers; the phonebook knows who they are. :func:`list_calls` asks for
-the answered calls of one or more numbers over any range (split into requests the server
-accepts, merged and deduplicated by call id) and names caller and callee with the
-reconciler's number normalisation, so ``07086202666`` and ``+44 7086 202666`` are the same
-number. Extensions (``1009``) compare verbatim. :func:`find_call` looks one call up.
+the answered calls of one or more numbers over any range (the whole range in one request,
+cut into pieces only when the server says it is too long; merged and deduplicated by call
+id) and names caller and callee. Numbers asked for and numbers named go through the
+reconciler's normalisation, so ``07086202666``, ``+44 7086 202666`` and ``0044 7086
+202666`` are the same number, sent in the form the API writes (``07086202666``);
+extensions (``1009``) stay verbatim. :func:`find_call` looks one call up.
+
+Times are aware, on the PBX's clock (:mod:`connector.api.times`).
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from connector.api.client import RANGE_FORMAT, SipaltoClient
-from connector.calls.ranges import MAX_RANGE_DAYS, floor_minute, split_range
-from connector.errors import ConfigError, NotFound, Rejected
+from connector.api.client import SipaltoClient
+from connector.api.times import (
+    API_ZONE,
+    CALL_TIME_FORMAT,
+    call_id_time,
+    in_zone,
+    instant,
+    range_text,
+    repeated,
+    wall_time,
+)
+from connector.calls.ranges import (
+    MINUTE,
+    covered,
+    floor_minute,
+    piece_end,
+    refused_as_too_long,
+    stated_limit,
+)
+from connector.errors import ApiError, ConfigError, NotFound, Rejected
 from connector.model import Call, Contact
 from connector.reconcile.phones import PhoneNormaliser
 
-#: How a call's time is written in listings and JSON.
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+log = logging.getLogger(__name__)
+
+#: How a call's time is written in listings and JSON: as the API writes it.
+DATE_FORMAT = CALL_TIME_FORMAT
+
+
+def format_call_time(moment: datetime) -> str:
+    """A call's time as the PBX's clock showed it, ``2025-10-08 13:34:11``.
+
+    In the autumn hour that the clock shows twice the zone's abbreviation tells the two
+    apart: ``2025-10-26 01:30:00 BST`` came an hour before ``2025-10-26 01:30:00 GMT``.
+    """
+    text = moment.strftime(DATE_FORMAT)
+    return f"{text} {moment.tzname()}" if repeated(moment) else text
 
 
 class NameDirectory:
@@ -108,11 +142,16 @@ class CallRow:
         return _display(self.call.callee, self.callee_name)
 
     def to_dict(self) -> dict[str, Any]:
-        """Raw API fields plus resolved names, for JSON."""
+        """Raw API fields plus resolved names, for JSON.
+
+        ``timestamp`` is the time with its UTC offset (ISO 8601), which stays unambiguous
+        in the autumn hour the PBX's clock shows twice.
+        """
         call = self.call
         return {
             "call_id": call.call_id,
             "date": call.date.strftime(DATE_FORMAT),
+            "timestamp": call.date.isoformat(),
             "direction": call.direction,
             "disposition": call.disposition,
             "caller": call.caller,
@@ -133,7 +172,9 @@ def _display(number: str, name: str) -> str:
 class CallReport:
     """The answered calls of some numbers over a range, merged, named and sorted by time.
 
-    ``requests`` counts the API requests it took (a long range needs several).
+    ``numbers`` are as sent to the API (normalised); ``start`` and ``end`` are on
+    ``zone``'s clock. ``requests`` counts the API requests it took (more than one per
+    number only when the server refused a range as too long).
     """
 
     numbers: tuple[str, ...]
@@ -141,6 +182,7 @@ class CallReport:
     end: datetime
     rows: tuple[CallRow, ...]
     requests: int = 0
+    zone: ZoneInfo = API_ZONE
 
     @property
     def total_seconds(self) -> int:
@@ -150,20 +192,30 @@ class CallReport:
     def describe(self) -> str:
         """``"1009, 1007 between 2025-10-08 00:00 and 2025-10-08 23:59"``, for messages."""
         return (
-            f"{', '.join(self.numbers)} between {self.start:{RANGE_FORMAT}} "
-            f"and {self.end:{RANGE_FORMAT}}"
+            f"{', '.join(self.numbers)} between {range_text(self.start, self.zone)} "
+            f"and {range_text(self.end, self.zone)}"
         )
 
 
-def _clean_numbers(numbers: Iterable[str] | str) -> tuple[str, ...]:
+def _clean_numbers(numbers: Iterable[str] | str, normaliser: PhoneNormaliser) -> tuple[str, ...]:
+    """The numbers to ask for, in the form the API writes them, each once.
+
+    The API matches ``phone_number`` as written (``-n 07086202666`` finds calls that
+    ``-n "+44 7086 202666"`` does not), and writes numbers as the phonebook stores them:
+    so each goes through the reconciler's normalisation. Extensions stay verbatim; text
+    that is no number at all is sent as typed.
+    """
     if isinstance(numbers, str):  # one number, not its characters
         numbers = [numbers]
-    # Sent as typed: the API's matching of phone_number is undocumented, and extensions
-    # (the usual question) have only one spelling.
-    cleaned = tuple(dict.fromkeys(n.strip() for n in numbers if n.strip()))
+    cleaned = tuple(dict.fromkeys(normaliser.canonical(n) for n in numbers if n.strip()))
     if not cleaned:
         raise ConfigError("give at least one phone number or extension")
     return cleaned
+
+
+#: The most refusals one number's range may meet: a bound on a server that keeps refusing
+#: shorter and shorter pieces (27 halvings cut the 130 years the tool accepts to minutes).
+MAX_REFUSALS = 32
 
 
 def _fetch(
@@ -171,20 +223,58 @@ def _fetch(
     numbers: Sequence[str],
     start: datetime,
     end: datetime,
-    max_days: int,
+    zone: ZoneInfo,
 ) -> tuple[list[Call], int]:
-    """Every answered call of ``numbers`` in the range, one copy per call id, by time."""
+    """Every answered call of ``numbers`` in the range, one copy per call id, by time.
+
+    The whole range goes in one request per number. When the server refuses it as too
+    long, the range is asked for in pieces of the length its message states, or of half
+    the refused piece when it states none (or when a piece that long was refused too);
+    what is learnt holds for the other numbers. A piece of one minute refused as too long
+    ends it with the server's error.
+    """
     found: dict[str, Call] = {}
     requests = 0
-    for piece_start, piece_end in split_range(start, end, max_days):
-        for number in numbers:
+    longest: timedelta | None = None
+    # Cut in the server's own terms, naive wall times on its clock: they go out as they are.
+    first = in_zone(start, zone).replace(tzinfo=None)
+    final = in_zone(end, zone).replace(tzinfo=None)
+    for number in numbers:
+        cursor = first
+        refusals = 0
+        while True:
+            last = piece_end(cursor, final, longest)
             requests += 1
+            try:
+                calls = client.answered_calls(number, cursor, last, zone=zone)
+            except ApiError as exc:
+                refusals += 1
+                if not refused_as_too_long(exc) or refusals > MAX_REFUSALS:
+                    raise
+                longest = _shorter(exc, covered(cursor, last))
+                continue
             # A call between two of the numbers, or one the server puts in two pieces
             # (its ends are inclusive), comes back twice: keep one per call id.
-            for call in client.answered_calls(number, piece_start, piece_end):
+            for call in calls:
                 found.setdefault(call.call_id, call)
-    calls = sorted(found.values(), key=lambda call: (call.date, call.call_id))
+            if last >= final:
+                break
+            cursor = last + MINUTE
+    calls = sorted(found.values(), key=lambda call: (instant(call.date), call.call_id))
     return calls, requests
+
+
+def _shorter(refusal: ApiError, refused: timedelta) -> timedelta:
+    """How long a piece to ask for after ``refused`` was refused as too long."""
+    stated = stated_limit(refusal)
+    # A stated limit no shorter than what was refused means the server counts otherwise
+    # (calendar days, say): halving still gets under it.
+    shorter = stated if stated is not None and stated < refused else refused / 2
+    shorter = timedelta(minutes=int(shorter / MINUTE))
+    if shorter < MINUTE:
+        raise refusal
+    log.info("the server refused %s of call history as too long; asking for %s", refused, shorter)
+    return shorter
 
 
 def list_calls(
@@ -194,44 +284,46 @@ def list_calls(
     end: datetime,
     *,
     phonebook: Sequence[Contact] | None = None,
-    max_days: int = MAX_RANGE_DAYS,
+    zone: ZoneInfo = API_ZONE,
 ) -> CallReport:
     """Answered calls of ``numbers`` between ``start`` and ``end`` (inclusive, to the minute).
 
-    Ranges longer than ``max_days`` are asked for in pieces and merged; calls are
-    deduplicated by call id and sorted by time. With a ``phonebook`` (the contacts from
-    ``client.list_contacts()``) caller and callee are named; without one names are empty.
+    ``zone`` is the PBX's clock (default UK time); aware ``start`` and ``end`` are
+    converted to it and naive ones are taken to be on it. Numbers are normalised to the
+    API's form (extensions verbatim). The range is split only when the server refuses it
+    as too long; calls are deduplicated by call id and sorted by time. With a
+    ``phonebook`` (the contacts from ``client.list_contacts()``) caller and callee are
+    named; without one names are empty.
     """
-    wanted = _clean_numbers(numbers)
-    calls, requests = _fetch(client, wanted, start, end, max_days)
-    directory = NameDirectory(phonebook or ())
+    normaliser = PhoneNormaliser()
+    wanted = _clean_numbers(numbers, normaliser)
+    first, last = floor_minute(in_zone(start, zone)), floor_minute(in_zone(end, zone))
+    if instant(last) < instant(first):
+        raise ConfigError(
+            f"the range ends ({range_text(last, zone)}) before it starts "
+            f"({range_text(first, zone)})"
+        )
+    calls, requests = _fetch(client, wanted, first, last, zone)
+    directory = NameDirectory(phonebook or (), normaliser=normaliser)
     return CallReport(
         numbers=wanted,
-        start=floor_minute(start),
-        end=floor_minute(end),
+        start=first,
+        end=last,
         rows=tuple(directory.row(call) for call in calls),
         requests=requests,
+        zone=zone,
     )
 
 
-_ASTERISK_ID = re.compile(r"(\d{9,11})\.\d+$")
-
-
-def call_time_hint(call_id: str) -> datetime | None:
-    """When a call probably happened, read from its id, or None.
+def call_time_hint(call_id: str, zone: ZoneInfo = API_ZONE) -> datetime | None:
+    """When a call probably happened, read from its id, on ``zone``'s clock, or None.
 
     Sipalto's call ids appear to end in an Asterisk unique id, ``<unix time>.<sequence>``
     (the docs' ``SIPALTO-THE-ANL-ND2-1759926851.58197`` is dated 2025-10-08 13:34:11, which
     is 1759926851 in UK summer time). Only a hint for where to look: nothing documents it.
     """
-    match = _ASTERISK_ID.search(call_id.strip())
-    if match is None:
-        return None
-    try:
-        moment = datetime.fromtimestamp(int(match.group(1)))
-    except (OverflowError, OSError, ValueError):
-        return None
-    return moment if 2000 <= moment.year <= 2100 else None
+    moment = call_id_time(call_id)
+    return None if moment is None else moment.astimezone(zone)
 
 
 def find_call(
@@ -240,20 +332,23 @@ def find_call(
     numbers: Iterable[str] | str,
     *,
     around: datetime | None = None,
+    zone: ZoneInfo = API_ZONE,
 ) -> Call | None:
     """Look a call up in the history of ``numbers``, or None if it is not there.
 
     The API has no "get one call", so this lists the calls from the day before ``around``
-    to the day after (time zones make the id's time uncertain by hours). ``around``
+    to the day after, on ``zone``'s clock (a naive ``around`` is on it already); ``around``
     defaults to :func:`call_time_hint`; without either, :class:`ConfigError`.
     """
-    wanted = _clean_numbers(numbers)
-    moment = around or call_time_hint(call_id)
+    normaliser = PhoneNormaliser()
+    wanted = _clean_numbers(numbers, normaliser)
+    moment = around or call_time_hint(call_id, zone)
     if moment is None:
         raise ConfigError(f"cannot tell when call {call_id} happened: give its date")
-    day = datetime.combine(moment.date(), datetime.min.time())
-    start, end = day - timedelta(days=1), day + timedelta(days=1, hours=23, minutes=59)
-    calls, _ = _fetch(client, wanted, start, end, MAX_RANGE_DAYS)
+    day = in_zone(moment, zone).date()
+    start = wall_time(datetime.combine(day - timedelta(days=1), datetime.min.time()), zone)
+    end = wall_time(datetime.combine(day + timedelta(days=1), datetime.max.time()), zone, end=True)
+    calls, _ = _fetch(client, wanted, floor_minute(start), floor_minute(end), zone)
     return next((call for call in calls if call.call_id == call_id.strip()), None)
 
 

@@ -65,11 +65,26 @@ def check_wav(data: bytes) -> WavInfo:
     raise bad("no audio data chunk" if fmt else "no format chunk")
 
 
+def call_file_stem(call_id: str) -> str:
+    """A safe file name stem for what belongs to a call: the call id, made harmless."""
+    # Whoever typed or sent the id, it must never name a path outside the folder.
+    return re.sub(r"[^A-Za-z0-9._-]", "_", call_id.strip()).lstrip(".") or "call"
+
+
 def default_recording_name(call_id: str) -> str:
     """A safe file name for a call's recording: the call id with ``.wav``."""
-    # Whoever typed or sent the id, it must never name a path outside the folder.
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", call_id.strip()).lstrip(".")
-    return f"{safe or 'recording'}.wav"
+    return f"{call_file_stem(call_id)}.wav"
+
+
+def fetch_recording(client: SipaltoClient, call_id: str) -> bytes:
+    """A call's recording as WAV bytes, checked to be audio (:func:`check_wav`)."""
+    call_id = call_id.strip()
+    if not call_id:
+        raise ConfigError("give a call id")
+    with about_call(call_id, "recording"):
+        audio = client.call_recording(call_id)
+    check_wav(audio)
+    return audio
 
 
 def save_recording(
@@ -81,22 +96,16 @@ def save_recording(
 ) -> Path:
     """Download a call's recording, check it is WAV audio, and save it; return the path.
 
-    ``path`` defaults to :func:`default_recording_name` in the current folder; a folder
-    gets that name inside it. An existing file is replaced only with ``force``, else
+    ``path`` is the file to write, by default :func:`default_recording_name` in the
+    current folder. An existing file is replaced only with ``force``, else
     :class:`ConfigError` naming it (checked before downloading).
     """
-    call_id = call_id.strip()
-    if not call_id:
-        raise ConfigError("give a call id")
     target = Path(path) if path is not None else Path(default_recording_name(call_id))
     if target.is_dir():
-        target = target / default_recording_name(call_id)
+        raise ConfigError(f"{target} is a folder: give the file to write")
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; use --force to overwrite it")
-    with about_call(call_id, "recording"):
-        audio = client.call_recording(call_id)
-    check_wav(audio)
-    _write_bytes(target, audio, replace=force)
+    _write_bytes(target, fetch_recording(client, call_id), replace=force)
     return target
 
 

@@ -10,8 +10,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from connector.api.client import SipaltoClient
+from connector.api.times import API_ZONE
 from connector.calls.history import CallRow, NameDirectory, about_call, find_call
 from connector.errors import ConfigError
 from connector.model import Call, Contact, TranscriptSegment
@@ -180,11 +182,13 @@ def fetch_transcript(
     around: datetime | None = None,
     phonebook: Sequence[Contact] | None = None,
     speaker_names: Mapping[str, str] | None = None,
+    zone: ZoneInfo = API_ZONE,
 ) -> Transcript:
     """A call's transcript, ordered, with the call's details when it can be found.
 
-    With ``numbers`` (a party of the call, e.g. its extension) the call is looked up with
-    :func:`find_call` near ``around`` and named from ``phonebook``. An unknown call id
+    With ``numbers`` (a party of the call, e.g. its extension, in any spelling) the call
+    is looked up with :func:`find_call` near ``around`` on ``zone``'s clock (the PBX's)
+    and named from ``phonebook``. An unknown call id
     raises :class:`~connector.errors.NotFound`; a call with nothing transcribed (a few
     seconds long) :class:`~connector.errors.Rejected`, as the API answers.
     """
@@ -195,7 +199,7 @@ def fetch_transcript(
     with about_call(call_id, "transcript"):
         segments = client.call_transcription(call_id)
     wanted = [numbers] if isinstance(numbers, str) else list(numbers)
-    call = find_call(client, call_id, wanted, around=around) if wanted else None
+    call = find_call(client, call_id, wanted, around=around, zone=zone) if wanted else None
     return transcript_lines(
         segments,
         call=call,

@@ -20,7 +20,8 @@ from typing import Any, TextIO
 import click
 
 from connector import __version__
-from connector.config import ConnectionSettings
+from connector.api.times import zone_named
+from connector.config import ConnectionSettings, parse_timeout
 from connector.errors import SipaltoSyncError
 
 #: Exit codes shared by every command (documented in the README).
@@ -234,10 +235,16 @@ Examples:
 )
 @click.option(
     "--timeout",
-    type=float,
     envvar="SIPALTO_TIMEOUT",
     metavar="SECONDS",
-    help="Per-request timeout [env SIPALTO_TIMEOUT; default 30].",
+    help="Per-request timeout, 0.1 to 3600 [env SIPALTO_TIMEOUT; default 30].",
+)
+@click.option(
+    "--timezone",
+    envvar="SIPALTO_TIMEZONE",
+    metavar="ZONE",
+    help="The PBX's clock, on which call times are read and shown "
+    "[env SIPALTO_TIMEZONE; default Europe/London].",
 )
 @click.option("-v", "--verbose", count=True, help="More detail; -vv for HTTP requests; tracebacks.")
 @click.version_option(__version__, prog_name="sipalto-sync")
@@ -247,17 +254,34 @@ def cli(
     base_url: str | None,
     username: str | None,
     password: str | None,
-    timeout: float | None,
+    timeout: str | None,
+    timezone: str | None,
     verbose: int,
 ) -> None:
     """Keep the Sipalto PBX global phonebook in step with CSV, Excel, vCard and CRM sources."""
     quiet = bool(ctx.meta.get(_QUIET))
     _setup_logging(verbose, quiet)
     with handle_errors(verbose):
+        seconds = None
+        if timeout is not None:
+            seconds = parse_timeout(timeout, _given_as(ctx, "timeout", "SIPALTO_TIMEOUT"))
+        if timezone is not None:
+            zone_named(timezone, option=_given_as(ctx, "timezone", "SIPALTO_TIMEZONE"))
         settings = ConnectionSettings.from_env({}).with_overrides(
-            base_url=base_url, username=username, password=password, timeout=timeout
+            base_url=base_url,
+            username=username,
+            password=password,
+            timeout=seconds,
+            timezone=timezone,
         )
     ctx.obj = AppContext(settings=settings, verbose=verbose, quiet=quiet)
+
+
+def _given_as(ctx: click.Context, name: str, variable: str) -> str:
+    """How the user gave a global option, for messages: ``--timeout`` or its variable."""
+    if ctx.get_parameter_source(name) is click.core.ParameterSource.ENVIRONMENT:
+        return variable
+    return f"--{name}"
 
 
 pass_app = click.make_pass_decorator(AppContext)

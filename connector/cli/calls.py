@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import click
 
 from connector.calls.history import list_calls
 from connector.calls.ranges import parse_range, parse_when
-from connector.calls.recordings import save_recording
+from connector.calls.recordings import call_file_stem, default_recording_name, fetch_recording
 from connector.calls.transcripts import fetch_transcript, parse_speaker_names
 from connector.cli.app import AppContext, cli, pass_app
-from connector.cli.options import format_option, open_output, output_option, to_stdout
+from connector.cli.options import (
+    OutputOption,
+    file_name,
+    format_option,
+    open_output,
+    output_option,
+    output_options,
+    write_output,
+)
 from connector.errors import ConfigError
 from connector.ui.calls_view import CALL_FORMATS, write_calls
 from connector.ui.transcript_view import TRANSCRIPT_FORMATS, write_transcript
@@ -40,8 +47,10 @@ Examples:
 
 \b
 WHEN is YYYY-MM-DD, "YYYY-MM-DD HH:MM", now, today, yesterday, or an age
-such as 30m, 12h, 7d, 2w. A bare date ends at 23:59 when used as --end.
-Ranges longer than the server allows are fetched in several requests.
+such as 30m, 12h, 7d, 2w, on the PBX's clock (UK time unless --timezone
+says otherwise), from 1970 to 2099. A bare date ends at 23:59 when used as
+--end. A number matches in any spelling (+44 7086 202666 = 07086202666).
+A range the server refuses as too long is fetched in several requests.
 """,
 )
 @click.option(
@@ -67,20 +76,22 @@ def calls_list(
     since: str | None,
     end: str | None,
     fmt: str,
-    output: Path | None,
+    output: OutputOption,
     no_names: bool,
 ) -> None:
     """List answered calls in a date range, callers and callees named from the phonebook."""
-    first, last = parse_range(start, end, since, now=datetime.now())
+    target = output.resolve(file_name("calls", fmt))
+    zone = app.settings.zone
+    first, last = parse_range(start, end, since, now=datetime.now(zone), zone=zone)
     with app.settings.client() as api:
         phonebook = None if no_names else api.list_contacts()
-        report = list_calls(api, numbers, first, last, phonebook=phonebook)
-    with open_output(output) as out:
+        report = list_calls(api, numbers, first, last, phonebook=phonebook, zone=zone)
+    with open_output(target) as out:
         write_calls(report, fmt, out, color=app.color(out), terminal=out.isatty())
     if not report.rows and fmt != "table":
         app.say(f"No answered calls for {report.describe()}.")
-    if not to_stdout(output):
-        app.say(f"Wrote {count(len(report.rows), 'call')} to {output}")
+    if target.path is not None:
+        app.say(f"Wrote {count(len(report.rows), 'call')} to {target.path}")
 
 
 @calls.command(
@@ -90,22 +101,23 @@ Examples:
   sipalto-sync calls recording SIPALTO-THE-ANL-ND2-1759926851.58197
   sipalto-sync calls recording SIPALTO-THE-ANL-ND2-1759926851.58197 -o recordings/
   sipalto-sync calls recording SIPALTO-THE-ANL-ND2-1759926851.58197 -o call.wav --force
+  sipalto-sync calls recording SIPALTO-THE-ANL-ND2-1759926851.58197 -o - | aplay
 """,
 )
 @click.argument("call_id")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="File or folder to save to [default: CALL_ID.wav in the current folder].",
+@output_options(
+    help="File to save to; a path ending in '/' is a folder (made if missing) holding "
+    "CALL_ID.wav; '-' is standard output [default: CALL_ID.wav in the current folder]."
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @pass_app
-def calls_recording(app: AppContext, call_id: str, output: Path | None, force: bool) -> None:
+def calls_recording(app: AppContext, call_id: str, output: OutputOption) -> None:
     """Save a call's recording as a WAV file (checked to really be audio)."""
+    target = output.resolve(default_recording_name(call_id), to_file=True)
     with app.settings.client() as api:
-        saved = save_recording(api, call_id, output, force=force)
-    app.say(f"Saved the recording of {call_id} to {saved} ({saved.stat().st_size:,} bytes)")
+        audio = fetch_recording(api, call_id)
+    write_output(target, audio)
+    where = target.path or "standard output"
+    app.say(f"Saved the recording of {call_id} to {where} ({len(audio):,} bytes)")
 
 
 @calls.command(
@@ -159,21 +171,31 @@ def calls_transcript(
     numbers: tuple[str, ...],
     date: str | None,
     no_names: bool,
-    output: Path | None,
+    output: OutputOption,
 ) -> None:
     """Print a call's transcript as a conversation in time order (or JSON, or subtitles)."""
     if date is not None and not numbers:
         raise ConfigError("--date only helps to find the call with --number: give both")
+    target = output.resolve(file_name(call_file_stem(call_id), fmt))
     names = parse_speaker_names(speaker_names)
-    around = parse_when(date, now=datetime.now()) if date is not None else None
+    zone = app.settings.zone
+    around = None
+    if date is not None:
+        around = parse_when(date, now=datetime.now(zone), zone=zone, option="--date")
     with app.settings.client() as api:
         phonebook = api.list_contacts() if numbers and not no_names else None
         transcript = fetch_transcript(
-            api, call_id, numbers=numbers, around=around, phonebook=phonebook, speaker_names=names
+            api,
+            call_id,
+            numbers=numbers,
+            around=around,
+            phonebook=phonebook,
+            speaker_names=names,
+            zone=zone,
         )
     if numbers and transcript.call is None:
         app.say(f"Call {call_id} is not among the calls of {', '.join(numbers)} near its date.")
     if not transcript.lines:
         app.say(f"The transcript of {call_id} has no lines.")
-    with open_output(output) as out:
+    with open_output(target) as out:
         write_transcript(transcript, fmt, out, summary=summary)

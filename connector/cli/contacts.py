@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from connector.cli.app import AppContext, cli, pass_app
-from connector.cli.options import format_option, open_output, output_option, to_stdout
+from connector.cli.options import (
+    OutputOption,
+    file_name,
+    format_option,
+    open_output,
+    output_option,
+)
 from connector.ui.contacts_view import FORMATS, write_contacts
 from connector.ui.words import count
 
@@ -33,11 +37,12 @@ Examples:
 @format_option(FORMATS, help="Output format.")
 @output_option
 @pass_app
-def contacts_list(app: AppContext, fmt: str, output: Path | None) -> None:
+def contacts_list(app: AppContext, fmt: str, output: OutputOption) -> None:
     """List the whole global phonebook (also a backup/export)."""
+    target = output.resolve(file_name("phonebook", fmt))
     with app.settings.client() as api:
         found = api.list_contacts()
-    with open_output(output) as out:
+    with open_output(target) as out:
         write_contacts(found, fmt, out, color=app.color(out), terminal=out.isatty())
-    if not to_stdout(output):
-        app.say(f"Wrote {count(len(found), 'contact')} to {output}")
+    if target.path is not None:
+        app.say(f"Wrote {count(len(found), 'contact')} to {target.path}")

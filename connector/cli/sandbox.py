@@ -60,6 +60,13 @@ Examples:
     help="Seconds an access token stays valid.",
 )
 @click.option(
+    "--max-range-days",
+    type=click.IntRange(1, 36500),
+    metavar="N",
+    help="Refuse call-history ranges longer than N days with a 400, to rehearse a "
+    "server with a limit [default: no limit, as documented].",
+)
+@click.option(
     "--user",
     "users",
     multiple=True,
@@ -78,6 +85,7 @@ def sandbox(
     fail_rate: float,
     lose_rate: float,
     token_ttl: float,
+    max_range_days: int | None,
     users: tuple[str, ...],
 ) -> None:
     """Run a local emulator of the Sipalto API (for trials, demos and tests)."""
@@ -90,7 +98,11 @@ def sandbox(
         lose_rate=lose_rate,
         token_ttl=token_ttl,
     )
-    emulator = Sandbox(build_state(seed=seed, state_path=state, users=users), faults)
+    emulator = Sandbox(
+        build_state(seed=seed, state_path=state, users=users),
+        faults,
+        max_range_days=max_range_days,
+    )
     server = SandboxServer(emulator, host=host, port=port)
     server.start()
     credentials = ", ".join(sorted(emulator.state.users))

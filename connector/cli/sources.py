@@ -9,7 +9,14 @@ import click
 
 from adapters.mapping import list_presets, preset_text
 from connector.cli.app import EXIT_CHANGES, EXIT_ERROR, AppContext, cli, pass_app
-from connector.cli.options import format_option, open_output, output_option, source_options
+from connector.cli.options import (
+    OutputOption,
+    file_name,
+    format_option,
+    open_output,
+    output_option,
+    source_options,
+)
 from connector.reconcile.decisions import load_decisions
 from connector.reconcile.plan import PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
@@ -37,13 +44,14 @@ Examples:
 @output_option
 @pass_app
 def inspect(
-    app: AppContext, source: Path, reading: SourceOptions, fmt: str, output: Path | None
+    app: AppContext, source: Path, reading: SourceOptions, fmt: str, output: OutputOption
 ) -> None:
     """Show the contacts a source file holds, as read, with every rejected record."""
+    target = output.resolve(file_name("records", fmt))
     read = read_source(source, reading)
     for message in read.messages:
         app.say(message)
-    with open_output(output, quiet=app.quiet) as out:
+    with open_output(target, quiet=app.quiet) as out:
         write_records(read.records, fmt, out, color=app.color(out), terminal=out.isatty())
     rejected = rejection_lines(read.records)
     if app.quiet:
@@ -118,10 +126,11 @@ def plan(
     decisions: Path | None,
     out: Path | None,
     fmt: str,
-    output: Path | None,
+    output: OutputOption,
     detailed_exitcode: bool,
 ) -> None:
     """Compare a source with the phonebook and preview the changes (a dry run)."""
+    target = output.resolve(file_name("plan-preview", fmt))
     settings = PlanSettings(region=region, phones=phones, delete=delete)
     pinned = load_decisions(decisions) if decisions else None
     with app.settings.client() as api:
@@ -130,7 +139,7 @@ def plan(
         )
     for message in read.messages:
         app.say(message)
-    with open_output(output, quiet=app.quiet) as preview:
+    with open_output(target, quiet=app.quiet) as preview:
         write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
     if out is not None:
         save_plan(made, out)
@@ -158,9 +167,9 @@ Example:
 """,
 )
 @output_option
-def mappings_list(output: Path | None) -> None:
+def mappings_list(output: OutputOption) -> None:
     """List the mapping presets."""
-    with open_output(output) as out:
+    with open_output(output.resolve("mappings.txt")) as out:
         write_presets(list_presets(), out)
 
 
@@ -174,8 +183,8 @@ Examples:
 )
 @click.argument("name")
 @output_option
-def mappings_show(name: str, output: Path | None) -> None:
+def mappings_show(name: str, output: OutputOption) -> None:
     """Print a preset's YAML."""
     text = preset_text(name)
-    with open_output(output) as out:
+    with open_output(output.resolve(f"{name}.yaml")) as out:
         out.write(text)

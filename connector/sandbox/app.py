@@ -22,6 +22,7 @@ import base64
 import json
 import math
 import random
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connector.api.client import MAX_RANGE_DAYS
 from connector.sandbox.calls import CallHistory, make_wav
 from connector.sandbox.state import Faults, RateWindow, SandboxState, default_seed
 
@@ -63,6 +63,16 @@ def _fake_jwt(username: str, issued: float, ttl: float) -> str:
         }
     )
     return f"{header}.{claims}.{secrets.token_urlsafe(32)}"
+
+
+_RANGE_END = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+
+
+def _range_end(text: str) -> datetime:
+    """A range end exactly as documented, ``YYYY-MM-DD HH:ii`` (a year of four digits)."""
+    if not _RANGE_END.fullmatch(text.strip()):
+        raise ValueError(text)
+    return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
 
 
 class _Answer(Exception):
@@ -115,11 +125,15 @@ class Sandbox:
         *,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_range_days: int | None = None,
     ) -> None:
         self.state = state or SandboxState.from_contacts(default_seed())
         self.faults = faults or Faults()
         self.rng = rng or random.Random()
         self.clock = clock
+        # The API documentation names no longest call-history range; a limit is only
+        # there to rehearse a server that has one.
+        self.max_range_days = max_range_days
         self.calls = CallHistory(self.state)
 
         def route(path: str, handler: Callable[..., Any], method: str) -> Route:
@@ -302,15 +316,16 @@ class Sandbox:
     async def answered_calls(self, request: Request, user: str) -> Response:
         fields = await self._fields(request, ("start", "end", "phone_number"))
         try:
-            start = datetime.strptime(fields["start"].strip(), "%Y-%m-%d %H:%M")
-            end = datetime.strptime(fields["end"].strip(), "%Y-%m-%d %H:%M")
+            start, end = (_range_end(fields[key]) for key in ("start", "end"))
         except ValueError:
             return _error(400, "Dates must be given as YYYY-MM-DD HH:ii")
         if end < start:
             return _error(400, "end is before start")
-        if end - start > timedelta(days=MAX_RANGE_DAYS):
-            return _error(400, f"Date range too long: at most {MAX_RANGE_DAYS} days per request")
+        limit = self.max_range_days
+        if limit is not None and end - start > timedelta(days=limit):
+            return _error(400, f"Date range too long: at most {limit} days per request")
         last = end + timedelta(seconds=59)  # the end minute is inclusive
+        # Wall times compared as wall times, as a PHP service storing them as text does.
         calls = [
             call
             for call in self.calls.for_number(

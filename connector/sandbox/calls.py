@@ -11,9 +11,13 @@ import math
 import random
 import struct
 import wave
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from connector.sandbox.state import DOC_CALLS, SandboxState
+
+#: The service's clock: call times are UK wall times, call ids carry the Unix time.
+SERVICE_ZONE = ZoneInfo("Europe/London")
 
 EXTENSIONS = [f"10{n:02d}" for n in range(1, 13)]
 
@@ -89,7 +93,7 @@ class CallHistory:
             other = rng.choice(externals) if kind != "LOCAL" else rng.choice(EXTENSIONS)
             caller, callee = (other, extension) if kind == "IN" else (extension, other)
             node = rng.choice(["THE-ANL-ND2", "THE-ANL-ND1"])
-            stamp = int(moment.replace(tzinfo=timezone.utc).timestamp())
+            stamp = int(moment.replace(tzinfo=SERVICE_ZONE).timestamp())
             call_id = f"SIPALTO-{node}-{stamp}.{rng.randint(10000, 99999)}"
             entry = _call_entry(
                 call_id,
@@ -130,7 +134,10 @@ class CallHistory:
             stamp = int(call_id.rsplit("-", 1)[-1].split(".")[0])
         except ValueError:
             return None
-        day = datetime.fromtimestamp(stamp, timezone.utc).date()
+        try:
+            day = datetime.fromtimestamp(stamp, SERVICE_ZONE).date()
+        except (OverflowError, OSError, ValueError):
+            return None
         for extension in EXTENSIONS:
             self.for_number(extension, day, day)
         return self._by_id.get(call_id)

@@ -10,7 +10,7 @@ import csv
 import json
 from typing import TextIO
 
-from connector.calls.history import DATE_FORMAT, CallReport
+from connector.calls.history import CallReport, format_call_time
 from connector.errors import ConfigError
 from connector.formulas import escape_formula
 from connector.ui.tables import new_table, print_all
@@ -30,6 +30,7 @@ def format_duration(seconds: float) -> str:
 _CSV_FIELDS = (
     "call_id",
     "date",
+    "timestamp",
     "direction",
     "disposition",
     "caller",
@@ -75,7 +76,7 @@ def _calls_table(report: CallReport, out: TextIO, color: bool, terminal: bool | 
     table.add_column("call id", no_wrap=True)
     for row in report.rows:
         table.add_row(
-            row.call.date.strftime(DATE_FORMAT),
+            format_call_time(row.call.date),
             row.call.direction,
             row.caller_display,
             row.callee_display,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from connector.calls.history import DATE_FORMAT
+from connector.calls.history import format_call_time
 from connector.calls.transcripts import Transcript
 from connector.errors import ConfigError
 from connector.ui.calls_view import format_duration
@@ -59,7 +59,7 @@ def transcript_text(transcript: Transcript, *, summary: bool = False) -> str:
     if row is not None:
         call = row.call
         parts.append(
-            f"Call {call.call_id} on {call.date:{DATE_FORMAT}} "
+            f"Call {call.call_id} on {format_call_time(call.date)} "
             f"({call.direction}, {format_duration(call.duration)})"
         )
         parts.append(f"From {row.caller_display} to {row.callee_display}")
