@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,8 +32,8 @@ SandboxFactory = Callable[..., SandboxServer]
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[SandboxFactory]:
-    """Start sandboxes with chosen contacts, faults and clock (token lifetimes and
-    rate-limit windows run on it); all are stopped after the test."""
+    """Start sandboxes with chosen contacts, faults, clock (token lifetimes and rate-limit
+    windows run on it) and sleep (the latency waits on it); all are stopped after the test."""
     servers: list[SandboxServer] = []
 
     def start(
@@ -41,12 +42,13 @@ def sandbox_factory() -> Iterator[SandboxFactory]:
         faults: Faults | None = None,
         seed: int = 1234,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         **state_options: Any,
     ) -> SandboxServer:
         state = SandboxState.from_contacts(
             [dict(c) for c in (SMALL_BOOK if contacts is None else contacts)], **state_options
         )
-        sandbox = Sandbox(state, faults, rng=random.Random(seed), clock=clock)
+        sandbox = Sandbox(state, faults, rng=random.Random(seed), clock=clock, sleep=sleep)
         server = SandboxServer(sandbox).start()
         servers.append(server)
         return server

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from apply_helpers import add, contact, delete, expected_phonebook, phonebook_rows, plan_doc, update
+from fake_time import FakeTime
 
 from connector.api.client import RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
@@ -24,13 +26,22 @@ BOOK = [
 ]
 
 
-def engine_for(server, tmp_path: Path, **kwargs) -> ApplyEngine:
+def engine_for(server, tmp_path: Path, time: FakeTime | None = None, **kwargs) -> ApplyEngine:
+    """An engine applying to ``server``; its client's pacer and backoff wait on ``time``
+    (on the real clock when none is given)."""
+    waits: dict[str, Any] = {}
+    if time is not None:
+        waits = {
+            "pacer": Pacer(clock=time.clock, sleep=time.sleep, wall=time.wall),
+            "sleep": time.sleep,
+        }
     client = SipaltoClient(
         server.url,
         "demo",
         "demo",
         timeout=5,
         retry=RetryPolicy(attempts=8, backoff=0.005, max_backoff=0.05),
+        **waits,
     )
     journal = Journal(tmp_path / "journal.sqlite")
     return ApplyEngine(client, journal, backup_dir=tmp_path / "backups", **kwargs)
@@ -80,12 +91,16 @@ def test_review_rejected_and_duplicate_items_are_never_applied(sandbox_factory, 
 def test_faults_end_with_exactly_the_planned_phonebook(
     sandbox_factory, tmp_path, faults, seen
 ) -> None:
-    server = sandbox_factory(BOOK, faults=faults, seed=7)
+    # One fake clock for both sides: the latency and the client's waits move it, and it
+    # decides when tokens expire and rate windows end: a token of 0.3 s expires after 30
+    # requests of 10 ms latency, however fast the machine is.
+    time = FakeTime()
+    server = sandbox_factory(BOOK, faults=faults, seed=7, clock=time.clock, sleep=time.sleep_async)
     items = mixed_items(30)
     doc = plan_doc(items)
-    report = engine_for(server, tmp_path, verify_rounds=10).run(read_plan_document(doc))
+    report = engine_for(server, tmp_path, time, verify_rounds=10).run(read_plan_document(doc))
     if not report.ok:  # a second run finishes what the first could not
-        report = engine_for(server, tmp_path, verify_rounds=10).run(read_plan_document(doc))
+        report = engine_for(server, tmp_path, time, verify_rounds=10).run(read_plan_document(doc))
     assert report.ok, [(r.op.label, r.state, r.reason) for r in report.results]
     assert phonebook_rows(server.state.snapshot()) == expected_phonebook(BOOK, items)
     statuses = {status for _, _, status in server.state.requests}
@@ -201,9 +216,9 @@ def test_messages_count_plan_items_from_1(tmp_path: Path) -> None:
 
 
 def test_throttling_is_paced_not_stormed(sandbox_factory, tmp_path) -> None:
-    server = sandbox_factory([], faults=Faults(rate_limit=(20, 1.0)))
-    engine = engine_for(server, tmp_path, concurrency=4)
-    engine.client.pacer = Pacer()
+    time = FakeTime()
+    server = sandbox_factory([], faults=Faults(rate_limit=(20, 1.0)), clock=time.clock)
+    engine = engine_for(server, tmp_path, time, concurrency=4)
     report = engine.run(
         read_plan_document(plan_doc([add(f"P{n}", f"0770090{n:04d}") for n in range(30)]))
     )

@@ -116,7 +116,11 @@ def _endpoint(*, auth: bool = True, write: bool = False) -> Callable[[Handler], 
 
 
 class Sandbox:
-    """The ASGI application emulating the Sipalto API over a :class:`SandboxState`."""
+    """The ASGI application emulating the Sipalto API over a :class:`SandboxState`.
+
+    ``clock`` decides when tokens expire and rate-limit windows end, and ``sleep``
+    waits out the latency; tests inject both to run the sandbox on a fake clock.
+    """
 
     def __init__(
         self,
@@ -126,6 +130,7 @@ class Sandbox:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_range_days: int | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.state = state or SandboxState.from_contacts(default_seed())
         self.faults = faults or Faults()
@@ -134,6 +139,7 @@ class Sandbox:
         # The API documentation names no longest call-history range; a limit is only
         # there to rehearse a server that has one.
         self.max_range_days = max_range_days
+        self.sleep = sleep
         self.calls = CallHistory(self.state)
 
         def route(path: str, handler: Callable[..., Any], method: str) -> Route:
@@ -172,7 +178,7 @@ class Sandbox:
         Returns the user and the headers the answer carries; raises :class:`_Answer`.
         """
         if self.faults.latency:
-            await asyncio.sleep(self.faults.latency)
+            await self.sleep(self.faults.latency)
         content_type = request.headers.get("content-type", "")
         if request.method == "POST" and content_type.startswith("application/json"):
             raise _Answer(_error(406, "Wrong format: send form fields, not JSON"))

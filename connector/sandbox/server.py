@@ -21,7 +21,10 @@ class SandboxServer:
         import uvicorn
 
         self.sandbox = sandbox or Sandbox()
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Say IPPROTO_TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose
+        # protocol says TCP, and with Nagle on every answer after a connection's first
+        # waits about 40 ms for the client's delayed ACK.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
