@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import io
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -134,6 +135,32 @@ source_options = option_group(
         help="Row number of a table's header [default: detected].",
     ),
 )
+
+
+class FiniteFloat(click.ParamType):
+    """A number between ``low`` and ``high`` (inclusive); ``nan`` and ``inf`` are refused.
+
+    The error names the option and the valid range, as every bad option does.
+    """
+
+    name = "number"
+
+    def __init__(self, low: float, high: float, *, unit: str = "") -> None:
+        self.low = low
+        self.high = high
+        self.unit = unit
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            bounds = f"{self.low:g} and {self.high:g}{self.unit}"
+            self.fail(f"{value!r} is not between {bounds}", param, ctx)
+        return number
 
 
 @dataclass(frozen=True)
