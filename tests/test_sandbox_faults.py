@@ -1,7 +1,7 @@
 """The sandbox's rehearsals of a real server: slow writes and dropped connections.
 
-And the options that set them refuse what makes no sense, in one line naming the option
-and the range.
+And the options that set them (and the apply options with a time in them) refuse what
+makes no sense, in one line naming the option and the range.
 """
 
 from __future__ import annotations
@@ -69,6 +69,23 @@ def test_a_dropped_read_is_read_again(sandbox_factory) -> None:
 )
 def test_sandbox_fault_options_refuse_nonsense(run_cli, option, value, message) -> None:
     result = run_cli("sandbox", "--port", "0", option, value)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: Invalid value for '{option}': {message}"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--settle-delay", "-1", "'-1' is not between 0 and 3600 seconds"),
+        ("--settle-delay", "nan", "'nan' is not between 0 and 3600 seconds"),
+        ("--max-time", "0", "'0' is not between 1 and 604800 seconds"),
+        ("--max-time", "1e400", "'1e400' is not between 1 and 604800 seconds"),
+    ],
+)
+def test_apply_time_options_refuse_nonsense(run_cli, tmp_path, option, value, message) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text("{}", encoding="utf-8")
+    result = run_cli("apply", str(plan), "--yes", option, value)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == f"Error: Invalid value for '{option}': {message}"
 

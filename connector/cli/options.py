@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import click
 
 from adapters.registry import format_names
+from connector.apply.engine import DEFAULT_MAX_TIME, DEFAULT_SETTLE_DELAY
 from connector.apply.run import ApplySettings
 from connector.reconcile.workflow import SourceOptions
 
@@ -171,11 +172,15 @@ class ApplyOptions:
     concurrency: int
     rate: float | None
     backup_dir: Path | None
+    settle_delay: float
+    max_time: float
 
     @property
     def settings(self) -> ApplySettings:
         """The library's settings for the run (everything but the confirmation)."""
-        return ApplySettings(self.concurrency, self.rate, self.backup_dir)
+        return ApplySettings(
+            self.concurrency, self.rate, self.backup_dir, self.settle_delay, self.max_time
+        )
 
 
 #: How to apply changes: ``applying``.
@@ -201,5 +206,23 @@ apply_options = option_group(
         type=click.Path(file_okay=False, path_type=Path),
         help="Where to save the phonebook before changing it [default: the data "
         "directory; see SIPALTO_SYNC_HOME].",
+    ),
+    click.option(
+        "--settle-delay",
+        type=FiniteFloat(0, 3600, unit=" seconds"),
+        default=DEFAULT_SETTLE_DELAY,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long the server may take to carry out a write after the client stopped "
+        "waiting: an add whose answer was lost is sent again only if the phonebook still "
+        "lacks it this long after it was sent.",
+    ),
+    click.option(
+        "--max-time",
+        type=FiniteFloat(1, 7 * 86400, unit=" seconds"),
+        default=DEFAULT_MAX_TIME,
+        show_default=True,
+        metavar="SECONDS",
+        help="Stop cleanly after this long, saying what is left (the same command continues).",
     ),
 )
