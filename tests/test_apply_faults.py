@@ -70,13 +70,15 @@ def assert_exactly_planned(server, start, items, seed) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [10])
 def test_the_issues_measured_case_finishes_in_one_run(run_cli, sandbox_factory, tmp_path, seed):
-    # Measured before: stopped after ~100 adds with "HTTP 401 unauthorized", exit 1.
+    # Before: eight threads waiting their turn in the pacer carried tokens that expired
+    # on the way; the run stopped with "HTTP 401 unauthorized" after 41 adds, exit 1.
     faults = Faults(
         fail_rate=0.15, lose_rate=0.15, token_ttl=2.0, rate_limit=(10, 1.0), latency=0.02
     )
     server = sandbox_factory([], faults=faults, seed=seed)
     items = [add(f"Person {n}", f"0770090{n:04d}") for n in range(300)]
-    result = apply_cli(run_cli, server, items, tmp_path, "--settle-delay", "2")
+    options = ("--settle-delay", "2", "--concurrency", "8")
+    result = apply_cli(run_cli, server, items, tmp_path, *options)
     assert result.exit_code == 0, f"seed {seed}:\n{result.stderr[-2000:]}"
     assert_exactly_planned(server, [], items, seed)
     assert "Apply complete. A final read of the phonebook agrees with the plan." in result.stderr
@@ -141,14 +143,15 @@ def test_slow_adds_carried_out_after_the_clients_timeout_are_not_sent_twice(
 def test_a_resent_add_whose_slow_original_lands_too_is_removed_and_reported(
     short_timeout, sandbox_factory, tmp_path
 ):
-    # Seed 1 makes the first add slow and its re-send quick. The settling delay (1 s) is
-    # shorter than the server's delay (2 s): the add is sent again, then both land.
+    # Seed 1 makes the first add slow and its re-send quick. The client gives up after
+    # 0.5 s and the settling delay (1.5 s) is too short for this server (3 s): the add is
+    # sent again at 2 s, the original lands at 3 s, the final read at 3.5 s sees both.
     seed = 1
-    server = sandbox_factory([], faults=Faults(slow_write_rate=0.5, slow_write_delay=2.0),
+    server = sandbox_factory([], faults=Faults(slow_write_rate=0.5, slow_write_delay=3.0),
                              seed=seed)  # fmt: skip
     items = [add("Slow Sam", "07700900123")]
     result = apply_cli(
-        short_timeout, server, items, tmp_path, "--settle-delay", "1", "--concurrency", "1"
+        short_timeout, server, items, tmp_path, "--settle-delay", "1.5", "--concurrency", "1"
     )
     assert result.exit_code == 0, f"seed {seed}:\n{result.stderr}"
     assert [r[1] for r in server.state.requests].count(ADD) == 2, f"seed {seed}: no re-send"

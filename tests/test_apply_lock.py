@@ -75,12 +75,12 @@ def test_a_killed_holder_leaves_no_lock_behind(tmp_path) -> None:
 
 def test_two_applies_of_one_plan_at_once_write_each_contact_once(sandbox_factory, tmp_path):
     # Before the lock, both runs sent every pending add: a 20-add plan gave 34 contacts.
-    server = sandbox_factory([], faults=Faults(latency=0.1))
+    server = sandbox_factory([], faults=Faults(latency=0.2))  # four seconds of writing
     items = [add(f"Person {n}", f"0770090{n:04d}") for n in range(20)]
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(plan_doc(items, server=server.url)), encoding="utf-8")
     home = tmp_path / "home"
-    first = start_apply(plan, server.url, home, "--concurrency", "2")
+    first = start_apply(plan, server.url, home, "--concurrency", "1")
 
     def writing() -> bool:
         return any(path == ADD for _, path, _ in server.state.requests)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 from pathlib import Path
 
 from apply_helpers import add, contact, delete, expected_phonebook, phonebook_rows, plan_doc
@@ -192,3 +193,40 @@ def test_an_identical_contact_someone_else_adds_during_the_run_is_never_removed(
         report = engine.run(target)
     assert report.ok and report.duplicates_removed == []
     assert [c["name"] for c in server.state.snapshot()].count("Twin") == 2
+
+
+OLD_SCHEMA = """
+CREATE TABLE runs (plan_id TEXT NOT NULL, server TEXT NOT NULL, started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL, backup_path TEXT, PRIMARY KEY (plan_id, server));
+CREATE TABLE operations (plan_id TEXT NOT NULL, server TEXT NOT NULL, idx INTEGER NOT NULL,
+    action TEXT NOT NULL, contact_id TEXT, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+    new_id TEXT, baseline TEXT NOT NULL DEFAULT '[]', attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL, PRIMARY KEY (plan_id, server, idx));
+CREATE TABLE owned (server TEXT NOT NULL, contact_id TEXT NOT NULL, plan_id TEXT NOT NULL,
+    source_key TEXT, created_at TEXT NOT NULL, PRIMARY KEY (server, contact_id));
+"""
+
+
+def test_a_run_begun_by_the_previous_version_is_resumed(sandbox_factory, tmp_path) -> None:
+    # Killed mid-request by the previous version: one add done, one sending, no backup.
+    server = sandbox_factory(BOOK)
+    target = read_plan_document(plan_doc([add("Ann", "07700900001"), add("Ben", "07700900002")]))
+    server.state.replace_contacts([*BOOK, {"id": "30005", "name": "Ann", "phone1": "07700900001"}])
+    path = tmp_path / "journal.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SCHEMA)
+        db.execute("INSERT INTO runs VALUES (?, ?, 'then', 'then', NULL)",
+                   (target.plan_id, server.url))  # fmt: skip
+        db.executemany(
+            "INSERT INTO operations (plan_id, server, idx, action, state, attempts, updated_at) "
+            "VALUES (?, ?, ?, 'add', ?, 1, 'then')",
+            [(target.plan_id, server.url, 0, "done"), (target.plan_id, server.url, 1, "sending")],
+        )
+    with SipaltoClient(server.url, "demo", "demo") as client, Journal(path) as journal:
+        engine = ApplyEngine(client, journal, backup_dir=tmp_path / "backups", settle_delay=0)
+        report = engine.run(target)
+    assert report.ok and report.resumed
+    assert report.backup_path and Path(report.backup_path).is_file()  # written now
+    assert [(r.state, r.new_id) for r in report.results] == [(DONE, "30005"), (DONE, "30006")]
+    assert sorted(c["name"] for c in server.state.snapshot())[:2] == ["Alice Archer", "Ann"]
+    assert [c["name"] for c in server.state.snapshot()].count("Ben") == 1

@@ -100,9 +100,9 @@ def test_a_server_refusing_tokens_issued_longer_ago_than_fresh_is_bounded() -> N
 
 
 def test_the_connection_pool_holds_as_many_connections_as_threads_send(sandbox_factory) -> None:
-    # Twelve threads at once, each answered after 0.5 s: with room for twelve connections
+    # Twelve threads at once, each answered after 1 s: with room for twelve connections
     # they are all in flight together; a pool of ten would hold two back for a second turn.
-    server = sandbox_factory(faults=Faults(latency=0.5))
+    server = sandbox_factory(faults=Faults(latency=1.0))
     with SipaltoClient(server.url, "demo", "demo", max_connections=12) as client:
         client.login()
         barrier = threading.Barrier(12)
@@ -118,4 +118,4 @@ def test_the_connection_pool_holds_as_many_connections_as_threads_send(sandbox_f
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-    assert elapsed < 0.95, f"12 reads took {elapsed:.2f}s: some waited for a connection"
+    assert elapsed < 1.8, f"12 reads took {elapsed:.2f}s: some waited for a connection"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from connector.api.client import RetryPolicy, SipaltoClient
-from connector.errors import NetworkError, OutcomeUnknown
+from connector.errors import NetworkError, OutcomeUnknown, RequestNotSent
 from connector.sandbox import Faults
 
 QUICK = RetryPolicy(attempts=10, backoff=0.01, max_backoff=0.02)
@@ -42,8 +42,10 @@ def test_a_dropped_connection_answers_nothing_and_a_write_may_be_done(sandbox_fa
         for n in range(20):
             with pytest.raises(OutcomeUnknown) as info:
                 client.add_contact(f"Person {n}", f"0770090{n:04d}")
+            # "Server disconnected without sending a response", or a reset when the
+            # request's body was still unread: no answer either way.
             assert isinstance(info.value.cause, NetworkError)
-            assert "Server disconnected without sending a response" in str(info.value)
+            assert not isinstance(info.value.cause, RequestNotSent)
     landed = len(server.state.snapshot())
     assert 0 < landed < 20  # some were dropped after the write, some before
     assert [status for *_, status in server.state.requests[1:]] == [0] * 20
@@ -99,7 +101,7 @@ def test_the_sandbox_command_drops_connections_when_asked(tmp_path) -> None:
         assert process.stderr is not None
         url = re.search(r"on (http://127\.0\.0\.1:\d+)", process.stderr.readline())
         assert url, "the sandbox did not say where it listens"
-        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             httpx.post(f"{url[1]}/auth/login", data={"username": "demo", "password": "demo"})
     finally:
         process.send_signal(signal.SIGINT)

@@ -431,7 +431,7 @@ class ApplyEngine:
             due = min(self._due(row) for row in unsettled)
             return (
                 max(due, self._last_read + self._read_interval),
-                f"letting slow writes land before checking {len(unsettled)} again",
+                f"letting slow writes land ({len(unsettled)} not seen yet)",
             )
         if any(row.state == PENDING for row in rows):
             return None
