@@ -11,6 +11,7 @@ parsing messages::
     ├── SourceError                  a source file cannot be read at all (file, line)
     │   └── UnsupportedFormat        wrong or unknown format (.xls, binary junk)
     ├── PlanError                    a plan file is unreadable or was made for another server
+    ├── AlreadyRunning               another process is applying the same plan to the same server
     ├── ApiError                     the Sipalto API answered, and the answer is an error
     │   ├── BadRequest               400
     │   ├── Unauthorized             401 (bad credentials, or a token refused after re-login)
@@ -74,6 +75,19 @@ class UnsupportedFormat(SourceError):
 
 class PlanError(SipaltoSyncError):
     """A plan file is unreadable, of an unknown version, or made for another server."""
+
+
+class AlreadyRunning(SipaltoSyncError):
+    """Another process holds the lock of this plan on this server (see ``apply.lock``).
+
+    ``holder`` says who, as written in the lock file (pid, host, since), or is empty when
+    the holder has not written it yet; ``path`` is the lock file.
+    """
+
+    def __init__(self, message: str, *, path: str | Path, holder: dict[str, str]):
+        self.path = str(path)
+        self.holder = holder
+        super().__init__(message)
 
 
 class ApiError(SipaltoSyncError):

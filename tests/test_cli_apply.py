@@ -118,6 +118,8 @@ def _apply_subprocess(plan: Path, url: str, home: Path) -> subprocess.Popen:
             "--yes",
             "--concurrency",
             "3",
+            "--settle-delay",
+            "0.5",
         ],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -10,7 +10,11 @@ Safety rules this module keeps (see ``connector.errors`` for the classes):
   client's own retries); a 5xx, a timeout after sending or a lost answer raises
   :class:`OutcomeUnknown` and the caller (the apply engine) verifies by reading.
 * A 429 was refused, not processed, so any request may wait (``Retry-After``) and go
-  again; a 401 is answered by logging in once more and repeating the request.
+  again. A 401 is answered by logging in again and repeating the request, as often as
+  a fresh login succeeds: tokens expire at the server's pace, not ours. Only a refused
+  login, or a token refused again a moment after it was issued, is fatal.
+* The token is taken *after* the pacer lets a request go, so it cannot expire while the
+  request waits its turn.
 * The password and the token live only in this object's private attributes: they are
   never logged, never in a repr, never in an exception message.
 
@@ -76,6 +80,11 @@ class RetryPolicy:
     ``attempts`` bounds tries of a safe request on 5xx/network errors; ``throttle_waits``
     bounds how many 429s one request may wait out; backoff is exponential from
     ``backoff`` seconds, capped at ``max_backoff``, with full jitter.
+
+    A 401 is met with a new login. It is fatal only when the request was already refused
+    once and its new token was less than ``fresh_token`` seconds old when sent (the
+    server refuses tokens it just issued: a permission problem, not an expiry), or after
+    ``relogins`` logins for one request.
     """
 
     attempts: int = 5
@@ -83,6 +92,8 @@ class RetryPolicy:
     backoff: float = 0.5
     max_backoff: float = 30.0
     max_retry_after: float = 300.0
+    fresh_token: float = 1.0
+    relogins: int = 10
 
 
 class SipaltoClient:
@@ -91,9 +102,14 @@ class SipaltoClient:
     >>> with SipaltoClient("http://127.0.0.1:8765", "demo", "demo") as api:  # doctest: +SKIP
     ...     contacts = api.list_contacts()
 
-    ``transport`` (an ``httpx`` transport, e.g. ``httpx.MockTransport``), ``sleep``
-    and ``rng`` are injectable for tests; ``pacer`` may be shared across clients that
-    act for the same user.
+    ``transport`` (an ``httpx`` transport, e.g. ``httpx.MockTransport``), ``clock``
+    (monotonic seconds: how old a token is), ``sleep`` and ``rng`` are injectable for
+    tests; ``pacer`` may be shared across clients that act for the same user.
+    ``max_connections`` sizes the connection pool: give it the number of threads that
+    send at once, or they wait in the pool after the pacer let them go.
+
+    ``logins`` and ``retried`` count, for reports, the logins made and the requests this
+    client sent again (after a 5xx or a lost connection on a read, a 429 or a 401).
     """
 
     def __init__(
@@ -107,6 +123,7 @@ class SipaltoClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
+        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         max_connections: int = 10,
@@ -115,11 +132,17 @@ class SipaltoClient:
         self.username = username
         self.__password = password
         self.__token: str | None = None
+        self._token_issued = 0.0
         self._token_lock = threading.Lock()
         self.retry = retry or RetryPolicy()
         self.pacer = pacer or Pacer()
+        self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._count_lock = threading.Lock()
+        self.logins = 0
+        self.retried = 0
+        max_connections = max(1, max_connections)
         if not isinstance(timeout, httpx.Timeout):
             timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._http = httpx.Client(
@@ -127,7 +150,9 @@ class SipaltoClient:
             timeout=timeout,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": f"sipalto-sync/{__version__}"},
-            limits=httpx.Limits(max_connections=max_connections),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
             follow_redirects=False,
         )
 
@@ -172,22 +197,28 @@ class SipaltoClient:
         if not isinstance(token, str) or not token:
             raise BadResponse("login answered without an access_token", status=200, endpoint=LOGIN)
         self.__token = token
+        self._token_issued = self._clock()
+        self.logins += 1  # under the token lock: one login at a time
         log.debug("logged in as %s", self.username)
 
-    def _current_token(self) -> str:
+    def _current_token(self) -> tuple[str, float]:
+        """The token to send now and when it was issued (logging in if there is none)."""
         with self._token_lock:
             if self.__token is None:
                 self._login_locked()
             assert self.__token is not None
-            return self.__token
+            return self.__token, self._token_issued
 
-    def _refresh_token(self, stale: str) -> None:
-        """Log in again, unless another thread already replaced the stale token."""
+    def _drop_token(self, refused: str) -> None:
+        """Forget a refused token (unless another thread already replaced it).
+
+        The next attempt logs in once the pacer lets it go, so the new token is not
+        left to age in the pacer's queue either.
+        """
         with self._token_lock:
-            if self.__token == stale or self.__token is None:
+            if self.__token == refused:
                 log.info("access token refused (expired?); logging in again")
                 self.__token = None
-                self._login_locked()
 
     # -- phonebook -----------------------------------------------------------------
 
@@ -287,11 +318,19 @@ class SipaltoClient:
         """
         failures = 0
         throttled = 0
-        relogged = False
+        refused = 0
+        again = False
         while True:
-            token = self._current_token() if auth else None
-            headers = {"Authorization": f"Bearer {token}"} if token else None
+            if again:
+                with self._count_lock:
+                    self.retried += 1
+            again = True
+            # The token is read once the pacer lets the request go: a token taken before
+            # the wait can expire during it.
             self.pacer.acquire()
+            token, issued = self._current_token() if auth else (None, 0.0)
+            headers = {"Authorization": f"Bearer {token}"} if token else None
+            sent_at = self._clock()
             try:
                 response = self._http.request(method, path, data=data, headers=headers)
             except httpx.TransportError as exc:
@@ -311,10 +350,11 @@ class SipaltoClient:
             status = response.status_code
             if 200 <= status < 300:
                 return response
-            if status == 401 and auth and not relogged:
-                relogged = True
+            if status == 401 and auth:
                 assert token is not None
-                self._refresh_token(token)
+                refused += 1
+                self._check_refusal(response, method, path, refused, sent_at - issued)
+                self._drop_token(token)
                 continue
             if status == 429:
                 throttled += 1
@@ -336,6 +376,26 @@ class SipaltoClient:
                     self._backoff(failures, str(refusal))
                     continue
             raise refusal
+
+    def _check_refusal(
+        self, response: httpx.Response, method: str, path: str, refused: int, age: float
+    ) -> None:
+        """Raise when a 401 is not an expired token: a new login would not help."""
+        fresh = refused > 1 and age < self.retry.fresh_token
+        if not fresh and refused <= self.retry.relogins:
+            return
+        refusal = status_error(response, method, path)
+        why = (
+            f"a token issued {age:.1f}s before was refused right after logging in again"
+            if fresh
+            else f"still refused after logging in {self.retry.relogins} times"
+        )
+        raise Unauthorized(
+            f"{refusal} ({why}): check that user {self.username!r} may use the API",
+            status=401,
+            method=method,
+            endpoint=path,
+        )
 
     def _backoff(self, failures: int, why: str) -> None:
         ceiling = min(self.retry.max_backoff, self.retry.backoff * 2 ** (failures - 1))

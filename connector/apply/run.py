@@ -1,8 +1,8 @@
-"""One call that applies a plan: the client, its pacer, the journal and the engine together.
+"""One call that applies a plan: the lock, the client, its pacer, the journal and the engine.
 
 The command line (``apply``, ``restore``) and any program that embeds sipalto-sync call
 :func:`run_plan` instead of assembling the pieces; the journal lives in the data
-directory (:mod:`connector.paths`) unless another is given.
+directory (:mod:`connector.paths`) unless another is given, and the run's lock beside it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,15 @@ from pathlib import Path
 
 from connector import paths
 from connector.api.pacing import Pacer
-from connector.apply.engine import ApplyEngine, ApplyReport, Progress
+from connector.apply.engine import (
+    DEFAULT_MAX_TIME,
+    DEFAULT_SETTLE_DELAY,
+    ApplyEngine,
+    ApplyObserver,
+    ApplyReport,
+)
 from connector.apply.journal import Journal
+from connector.apply.lock import PlanLock, lock_path
 from connector.apply.target import PlanTarget
 from connector.config import ConnectionSettings
 
@@ -29,6 +36,10 @@ class ApplySettings:
     rate: float | None = None
     #: Where backups go; ``None`` is the data directory's ``backups``.
     backup_dir: Path | None = None
+    #: Seconds a server may take to carry out a write after the client gave up on it.
+    settle_delay: float = DEFAULT_SETTLE_DELAY
+    #: Seconds the whole run may take; then it stops cleanly and says what is left.
+    max_time: float = DEFAULT_MAX_TIME
 
 
 def run_plan(
@@ -36,20 +47,34 @@ def run_plan(
     target: PlanTarget,
     settings: ApplySettings | None = None,
     *,
-    progress: Progress | None = None,
+    observer: ApplyObserver | None = None,
     journal_path: Path | None = None,
 ) -> ApplyReport:
-    """Apply (or resume applying) ``target`` against ``connection``'s server."""
+    """Apply (or resume applying) ``target`` against ``connection``'s server.
+
+    Raises :class:`~connector.errors.AlreadyRunning` when another process is applying
+    the same plan to the same server.
+    """
     settings = settings or ApplySettings()
+    journal_file = journal_path or paths.journal_path()
+    server = connection.base_url.rstrip("/")  # as the client and the journal name it
+    lock = PlanLock(
+        lock_path(journal_file, target.plan_id, server), plan_id=target.plan_id, server=server
+    )
+    # The lock first, so a second run stops before it reads or writes anything; the
+    # client and the journal are closed only once the engine's workers have stopped.
     with (
-        connection.client(pacer=Pacer(settings.rate)) as api,
-        Journal(journal_path or paths.journal_path()) as journal,
+        lock,
+        connection.client(pacer=Pacer(settings.rate), max_connections=settings.concurrency) as api,
+        Journal(journal_file) as journal,
     ):
         engine = ApplyEngine(
             api,
             journal,
             backup_dir=settings.backup_dir or paths.backup_dir(),
             concurrency=settings.concurrency,
-            progress=progress,
+            settle_delay=settings.settle_delay,
+            max_time=settings.max_time,
+            observer=observer,
         )
         return engine.run(target)

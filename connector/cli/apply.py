@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from connector.apply.backup import load_backup
+from connector.apply.engine import INTERRUPTED
 from connector.apply.restore import (
     Deletes,
     check_backup_server,
@@ -17,7 +18,7 @@ from connector.apply.restore import (
 )
 from connector.apply.run import run_plan
 from connector.apply.target import PlanTarget, load_plan_file, plan_target
-from connector.cli.app import EXIT_ERROR, AppContext, cli, pass_app
+from connector.cli.app import EXIT_ERROR, EXIT_INTERRUPTED, AppContext, cli, pass_app
 from connector.cli.options import ApplyOptions, RestoreGuards, apply_options, restore_options
 from connector.errors import ConfigError
 from connector.ui.apply_view import ProgressDisplay, describe_operations, render_apply_report
@@ -31,7 +32,9 @@ Examples:
   sipalto-sync apply plan.json
   sipalto-sync apply plan.json --yes --quiet          # from cron
   sipalto-sync apply plan.json --yes --concurrency 8 --backup-dir /var/backups/sipalto
+  sipalto-sync apply plan.json --yes --settle-delay 60 --max-time 7200
 Run the same command again after an interruption: it resumes from the journal.
+Exit code 0 means a final read found the phonebook exactly as planned.
 """,
 )
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
@@ -121,16 +124,14 @@ def _run_apply(
         app.say("Nothing to apply.")
         return
     _confirm(applying.yes, question)
-    with ProgressDisplay(
-        len(target.operations), terminal=sys.stderr.isatty(), quiet=app.quiet, echo=app.say
-    ) as progress:
-        report = run_plan(app.settings, target, applying.settings, progress=progress)
-    text = render_apply_report(report, verbose=app.verbose > 0)
+    with ProgressDisplay(terminal=sys.stderr.isatty(), quiet=app.quiet, echo=app.say) as display:
+        report = run_plan(app.settings, target, applying.settings, observer=display)
+    text = render_apply_report(report, verbose=app.verbose > 0, start_shown=not app.quiet)
     if report.ok:
         app.say(text)
-    else:
-        click.echo(text, err=True)
-        sys.exit(EXIT_ERROR)
+        return
+    click.echo(text, err=True)
+    sys.exit(EXIT_INTERRUPTED if report.stopped == INTERRUPTED else EXIT_ERROR)
 
 
 def _confirm(yes: bool, question: str) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 import io
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,7 @@ from typing import Any, TextIO
 import click
 
 from adapters.registry import format_names
+from connector.apply.engine import DEFAULT_MAX_TIME, DEFAULT_SETTLE_DELAY
 from connector.apply.restore import MASS_DELETE_COUNT, MASS_DELETE_SHARE
 from connector.apply.run import ApplySettings
 from connector.errors import ConfigError
@@ -260,6 +262,32 @@ source_options = option_group(
 )
 
 
+class FiniteFloat(click.ParamType):
+    """A number between ``low`` and ``high`` (inclusive); ``nan`` and ``inf`` are refused.
+
+    The error names the option and the valid range, as every bad option does.
+    """
+
+    name = "number"
+
+    def __init__(self, low: float, high: float, *, unit: str = "") -> None:
+        self.low = low
+        self.high = high
+        self.unit = unit
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            bounds = f"{self.low:g} and {self.high:g}{self.unit}"
+            self.fail(f"{value!r} is not between {bounds}", param, ctx)
+        return number
+
+
 @dataclass(frozen=True)
 class ApplyOptions:
     """How to carry out changes to the phonebook (``apply`` and ``restore``)."""
@@ -268,11 +296,15 @@ class ApplyOptions:
     concurrency: int
     rate: float | None
     backup_dir: Path | None
+    settle_delay: float
+    max_time: float
 
     @property
     def settings(self) -> ApplySettings:
         """The library's settings for the run (everything but the confirmation)."""
-        return ApplySettings(self.concurrency, self.rate, self.backup_dir)
+        return ApplySettings(
+            self.concurrency, self.rate, self.backup_dir, self.settle_delay, self.max_time
+        )
 
 
 #: How to apply changes: ``applying``.
@@ -298,6 +330,24 @@ apply_options = option_group(
         type=click.Path(file_okay=False, path_type=Path),
         help="Where to save the phonebook before changing it [default: the data "
         "directory; see SIPALTO_SYNC_HOME].",
+    ),
+    click.option(
+        "--settle-delay",
+        type=FiniteFloat(0, 3600, unit=" seconds"),
+        default=DEFAULT_SETTLE_DELAY,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long the server may take to carry out a write after the client stopped "
+        "waiting: an add whose answer was lost is sent again only if the phonebook still "
+        "lacks it this long after it was sent.",
+    ),
+    click.option(
+        "--max-time",
+        type=FiniteFloat(1, 7 * 86400, unit=" seconds"),
+        default=DEFAULT_MAX_TIME,
+        show_default=True,
+        metavar="SECONDS",
+        help="Stop cleanly after this long, saying what is left (the same command continues).",
     ),
 )
 

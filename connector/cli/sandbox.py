@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from connector.cli.app import AppContext, cli, pass_app
+from connector.cli.options import FiniteFloat
 from connector.ui.words import count
 
 
@@ -21,6 +22,7 @@ Examples:
   sipalto-sync sandbox --port 8765
   sipalto-sync sandbox --seed my-phonebook.json --state sandbox-state.json
   sipalto-sync sandbox --latency 0.05 --rate-limit 25/1 --fail-rate 0.05 --token-ttl 60
+  sipalto-sync sandbox --slow-write-rate 0.1 --slow-write-delay 40 --drop-rate 0.05
 """
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -67,6 +69,30 @@ Examples:
     "server with a limit [default: no limit, as documented].",
 )
 @click.option(
+    "--slow-write-rate",
+    type=FiniteFloat(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Probability that a write is carried out only --slow-write-delay seconds after "
+    "it arrived (if the client gave up by then, the write still happens).",
+)
+@click.option(
+    "--slow-write-delay",
+    type=FiniteFloat(0, 3600, unit=" seconds"),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How late a slow write is carried out.",
+)
+@click.option(
+    "--drop-rate",
+    type=FiniteFloat(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Probability that a connection is closed without an answer (for a write, half "
+    "the time after the write was done).",
+)
+@click.option(
     "--user",
     "users",
     multiple=True,
@@ -86,6 +112,9 @@ def sandbox(
     lose_rate: float,
     token_ttl: float,
     max_range_days: int | None,
+    slow_write_rate: float,
+    slow_write_delay: float,
+    drop_rate: float,
     users: tuple[str, ...],
 ) -> None:
     """Run a local emulator of the Sipalto API (for trials, demos and tests)."""
@@ -97,6 +126,9 @@ def sandbox(
         fail_rate=fail_rate,
         lose_rate=lose_rate,
         token_ttl=token_ttl,
+        slow_write_rate=slow_write_rate,
+        slow_write_delay=slow_write_delay,
+        drop_rate=drop_rate,
     )
     emulator = Sandbox(
         build_state(seed=seed, state_path=state, users=users),

@@ -5,8 +5,9 @@ add answering ``"OK"`` with no id, delete as a GET (a POST is 405), answered cal
 an object keyed by call id, a login answer whose ``expires_in`` says a day whatever the
 real token lifetime is. On top of that it can misbehave on purpose, the way a real
 service does: latency, a per-user rate limit with ``429``/``Retry-After``/``X-RateLimit-*``,
-random 500/503 answers, answers lost *after* a write was carried out, and short-lived
-tokens.
+random 500/503 answers, answers lost *after* a write was carried out, short-lived
+tokens, writes carried out long after the client gave up on them, and connections
+closed without an answer.
 
 This module holds the endpoints (:class:`Sandbox`, an ASGI application); the data lives
 in :mod:`connector.sandbox.state`, the call history in :mod:`connector.sandbox.calls`.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import math
 import random
 import re
@@ -75,6 +77,39 @@ def _range_end(text: str) -> datetime:
     return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
 
 
+class ConnectionDropped(Exception):
+    """The sandbox hung up on purpose (``Faults.drop_rate``); not an error of the server."""
+
+
+def _not_a_drop(record: logging.LogRecord) -> bool:
+    # uvicorn logs an app that ends without answering as a crash; a drop is on purpose.
+    return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+class _Dropped(Response):
+    """No answer at all: the connection is closed with nothing sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status_code = 0  # what the request log shows for "no answer"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # ASGI has no way to hang up without answering. A response start the server
+        # cannot encode (a line break in a header) makes uvicorn close the connection at
+        # once with nothing written: what the client of a crashed server sees.
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"x-sandbox", b"hang up\r\n")],
+                }
+            )
+        except Exception as exc:
+            raise ConnectionDropped from exc
+        raise ConnectionDropped
+
+
 class _Answer(Exception):
     """Raised inside a handler to answer at once (an error, mostly)."""
 
@@ -100,8 +135,15 @@ def _endpoint(*, auth: bool = True, write: bool = False) -> Callable[[Handler], 
                 user, headers = await self._prelude(request, auth=auth)
                 if write and user in self.state.read_only_users:
                     raise _Answer(_error(403, "Permission Denied"))
-                response = await handler(self, request, user)
-                if write and response.status_code == 200 and self._lost():
+                drop = self._chance(self.faults.drop_rate)
+                # A write is dropped half the time after it was carried out.
+                dropped_after = drop and write and self.rng.random() < 0.5
+                if drop and not dropped_after:
+                    raise _Answer(_Dropped())
+                response = await self._carry_out(handler, request, user, write=write)
+                if dropped_after:
+                    response = _Dropped()
+                elif write and response.status_code == 200 and self._lost():
                     response = _error(500, "Internal Server Error")
             except _Answer as answer:
                 response = answer.response
@@ -141,6 +183,13 @@ class Sandbox:
         self.max_range_days = max_range_days
         self.sleep = sleep
         self.calls = CallHistory(self.state)
+        # Slow writes still to be carried out (kept so they are not garbage-collected).
+        self._late_writes: set[asyncio.Future[Response]] = set()
+        #: How many writes were made slow (``Faults.slow_write_rate``); tests read it.
+        self.slow_writes = 0
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if _not_a_drop not in uvicorn_errors.filters:
+            uvicorn_errors.addFilter(_not_a_drop)
 
         def route(path: str, handler: Callable[..., Any], method: str) -> Route:
             async def endpoint(request: Request) -> Response:
@@ -237,6 +286,32 @@ class Sandbox:
 
     def _lost(self) -> bool:
         return bool(self.faults.lose_rate) and self.rng.random() < self.faults.lose_rate
+
+    def _chance(self, rate: float) -> bool:
+        return bool(rate) and self.rng.random() < rate
+
+    async def _carry_out(
+        self, handler: Handler, request: Request, user: str, *, write: bool
+    ) -> Response:
+        """Run the handler, at once or (a slow write) ``slow_write_delay`` seconds later.
+
+        A slow write is carried out whatever the client does meanwhile: it runs in a task
+        of its own, so a client that gives up (and a request that is cancelled) cannot
+        stop it, as a real server finishes a write it has started.
+        """
+        if not (write and self._chance(self.faults.slow_write_rate)):
+            return await handler(self, request, user)
+        await request.form()  # read the body now, while the client is still there
+        self.slow_writes += 1
+
+        async def late() -> Response:
+            await asyncio.sleep(self.faults.slow_write_delay)
+            return await handler(self, request, user)
+
+        task = asyncio.ensure_future(late())
+        self._late_writes.add(task)
+        task.add_done_callback(self._late_writes.discard)
+        return await asyncio.shield(task)
 
     @staticmethod
     async def _fields(request: Request, required: tuple[str, ...], *names: str) -> dict[str, str]:

@@ -96,13 +96,23 @@ def parse_rate(text: str) -> tuple[int, float]:
 
 @dataclass
 class Faults:
-    """How the sandbox misbehaves. All default to a well-behaved server."""
+    """How the sandbox misbehaves. All default to a well-behaved server.
+
+    ``slow_write_rate`` is the chance that a write is carried out only
+    ``slow_write_delay`` seconds after it arrived (then answered, if anyone still
+    listens): past the client's timeout, the write happens all the same. ``drop_rate`` is
+    the chance that a connection is closed without an answer; for a write, half the time
+    after the write was done.
+    """
 
     latency: float = 0.0
     rate_limit: tuple[int, float] | None = None
     fail_rate: float = 0.0
     lose_rate: float = 0.0
     token_ttl: float = 3600.0
+    slow_write_rate: float = 0.0
+    slow_write_delay: float = 5.0
+    drop_rate: float = 0.0
 
 
 @dataclass
