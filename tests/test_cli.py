@@ -106,7 +106,7 @@ def test_demo_runs_the_job_against_its_own_sandbox(run_cli) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "  listening on http://127.0.0.1:" in out
-    assert "Plan: 14 to add, 5 to update, 0 to delete, 1 to review, 2 rejected." in out
+    assert "Plan: 14 to add, 4 to update, 0 to delete, 1 to review, 2 rejected." in out
     assert "Apply complete." in out
     # The second plan finds nothing left to do.
     assert "Plan: 0 to add, 0 to update, 0 to delete, 1 to review, 2 rejected." in out

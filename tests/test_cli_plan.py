@@ -18,12 +18,13 @@ def test_text_preview_of_the_sample_shows_each_kind_and_the_summary(run_cli, san
     result = run_cli("plan", SOURCE, server=server)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "  ~ update 30002 Chidi Okafor  (contacts.csv:3)" in out
-    assert '      ~ name:   "Okafor, Chidi" -> "Chidi Okafor"' in out
+    assert "  ~ update 30003 Rajesh Patel  (contacts.csv:4)" in out
+    assert '      + phone3: "01614960803"' in out
     assert "  + add Megan Price  (contacts.csv:12)" in out
     assert "  ? review Siobhan Murphy" in out
     assert "  ! rejected contacts.csv:17: no phone number" in out
-    assert "Plan: 14 to add, 5 to update, 0 to delete, 1 to review, 2 rejected." in out
+    assert "Plan: 14 to add, 4 to update, 0 to delete, 1 to review, 2 rejected." in out
+    assert "Chidi Okafor" not in out  # "Okafor, Chidi" in the phonebook: the same name
     assert "\x1b[" not in out  # no colour when piped
     assert "no mapping given; using columns" in result.stderr
     assert server.state.snapshot() == default_seed()  # a dry run writes nothing
@@ -60,7 +61,33 @@ def test_plan_file_is_the_documented_json(run_cli, sandbox_factory, tmp_path) ->
 def test_json_format_prints_the_plan(run_cli, sandbox_factory) -> None:
     server = sandbox_factory(default_seed())
     data = json.loads(run_cli("plan", SOURCE, "--format", "json", server=server).stdout)
-    assert data["summary"]["update"] == 5
+    assert data["summary"]["update"] == 4
+    assert data["settings"]["names"] == "phonebook"
+
+
+def test_a_name_in_another_form_is_not_written_unless_names_source(
+    run_cli, sandbox_factory, tmp_path
+):
+    book = [{"id": "30001", "name": "Amelia Hartley", "phone1": "07700900001",
+             "phone2": "01632960002", "phone3": ""}]  # fmt: skip
+    server = sandbox_factory(book)
+    source = tmp_path / "c.csv"
+    source.write_text('Name,Mobile,Work\n"Hartley, Amelia",01632 960002,07700 900001\n',
+                      encoding="utf-8")  # fmt: skip
+    home = {"SIPALTO_SYNC_HOME": str(tmp_path / "home")}
+    kept = run_cli("plan", str(source), "--detailed-exitcode", server=server)
+    assert kept.exit_code == 0, kept.output
+    assert "Plan: 0 to add, 0 to update, 0 to delete, 0 to review, 0 rejected." in kept.stdout
+    plan_file = tmp_path / "plan.json"
+    renamed = run_cli("plan", str(source), "--names", "source", "--detailed-exitcode", "--out",
+                      str(plan_file), server=server)  # fmt: skip
+    assert renamed.exit_code == 2, renamed.output
+    lines = renamed.stdout.splitlines()
+    assert '      ~ name:   "Amelia Hartley" -> "Hartley, Amelia"' in lines
+    assert not any("phone" in line for line in lines)  # the numbers stay in their slots
+    assert json.loads(plan_file.read_text(encoding="utf-8"))["settings"]["names"] == "source"
+    assert run_cli("apply", str(plan_file), "--yes", server=server, env=home).exit_code == 0
+    assert server.state.snapshot() == [{**book[0], "name": "Hartley, Amelia"}]
 
 
 def test_csv_review_round_trip_resolves_a_review(run_cli, sandbox_factory, tmp_path) -> None:

@@ -17,6 +17,7 @@ from planning_helpers import CREATED, apply_plan, contact, item_for, plan, recor
 from connector.errors import ConfigError, PlanError
 from connector.model import Contact, ContactFields, SourceRecord
 from connector.reconcile.decisions import Decision, load_decisions
+from connector.reconcile.names import name_key
 from connector.reconcile.plan import ACTIONS, Plan, PlanSettings
 from connector.reconcile.planfile import load_plan, save_plan
 from connector.reconcile.planner import make_plan
@@ -36,6 +37,7 @@ class Case:
     action: str
     id: str | None = None
     phones: str = "merge"
+    names: str = "phonebook"
 
 
 def case(
@@ -45,8 +47,9 @@ def case(
     action: str,
     contact_id: str | None = None,
     phones: str = "merge",
+    names: str = "phonebook",
 ) -> Case:
-    return Case(label, tuple(records), tuple(contacts), action, contact_id, phones)
+    return Case(label, tuple(records), tuple(contacts), action, contact_id, phones, names)
 
 
 JOHN = contact("30001", "John Smith", "07852902011")
@@ -106,14 +109,74 @@ CASES = [
         "unchanged",
         "30001",
     ),
-    # The same contact, changed: update it, never add a second one.
+    # The same name in another form: the phonebook's form is kept, nothing is written...
     case(
-        "reordered name",
+        "reordered name", [record("k", "Smith, John", "07852 902011")], [JOHN], "unchanged", "30001"
+    ),
+    case(
+        "title added", [record("k", "Dr John Smith", "07852902011")], [JOHN], "unchanged", "30001"
+    ),
+    case("case only", [record("k", "john smith", "07852902011")], [JOHN], "unchanged", "30001"),
+    case(
+        "punctuation only",
+        [record("k", "Mary-Jane O'Brien", "07700 900123")],
+        [contact("30001", "Mary Jane OBrien", "07700900123")],
+        "unchanged",
+        "30001",
+    ),
+    case(
+        "accents added",
+        [record("k", "José Álvarez", "07700 900123")],
+        [contact("30001", "Jose Alvarez", "07700900123")],
+        "unchanged",
+        "30001",
+    ),
+    case(
+        "accents dropped",
+        [record("k", "Jose Alvarez", "07700 900123")],
+        [contact("30001", "José Álvarez", "07700900123")],
+        "unchanged",
+        "30001",
+    ),
+    case(
+        "unicode name",
+        [record("k", "Zoë Ó'Súilleabháin", "07852 902011")],
+        [contact("30001", "Zoe O'Suilleabhain", "07852902011")],
+        "unchanged",
+        "30001",
+    ),
+    case(
+        "company suffix spelled out",
+        [record("k", "Acme Ltd", "01491 833000")],
+        [contact("30001", "ACME Limited", "01491833000")],
+        "unchanged",
+        "30001",
+    ),
+    case(
+        "name flipped and numbers swapped",
+        [record("k", "Hartley, Amelia", "01632 960002", "07700 900001")],
+        [contact("30001", "Amelia Hartley", "07700900001", "01632960002")],
+        "unchanged",
+        "30001",
+    ),
+    # ...unless --names source asks for the source's form.
+    case(
+        "reordered name, source form asked for",
         [record("k", "Smith, John", "07852 902011")],
         [JOHN],
         "update",
         "30001",
+        names="source",
     ),
+    case(
+        "accents added, source form asked for",
+        [record("k", "José Álvarez", "07700 900123")],
+        [contact("30001", "Jose Alvarez", "07700900123")],
+        "update",
+        "30001",
+        names="source",
+    ),
+    # The same contact, changed: update it, never add a second one.
     case(
         "title and initial", [record("k", "Dr. J. Smith", "07852902011")], [JOHN], "update", "30001"
     ),
@@ -121,35 +184,6 @@ CASES = [
         "typo with same number",
         [record("k", "Jon Smith", "07852902011")],
         [JOHN],
-        "update",
-        "30001",
-    ),
-    case("case only", [record("k", "john smith", "07852902011")], [JOHN], "update", "30001"),
-    case(
-        "accents added",
-        [record("k", "José Álvarez", "07700 900123")],
-        [contact("30001", "Jose Alvarez", "07700900123")],
-        "update",
-        "30001",
-    ),
-    case(
-        "accents dropped",
-        [record("k", "Jose Alvarez", "07700 900123")],
-        [contact("30001", "José Álvarez", "07700900123")],
-        "update",
-        "30001",
-    ),
-    case(
-        "unicode name",
-        [record("k", "Zoë Ó'Súilleabháin", "07852 902011")],
-        [contact("30001", "Zoe O'Suilleabhain", "07852902011")],
-        "update",
-        "30001",
-    ),
-    case(
-        "company suffix spelled out",
-        [record("k", "Acme Ltd", "01491 833000")],
-        [contact("30001", "ACME Limited", "01491833000")],
         "update",
         "30001",
     ),
@@ -279,7 +313,7 @@ CASES = [
 
 @pytest.mark.parametrize("c", CASES, ids=[c.label for c in CASES])
 def test_labelled_case(c: Case) -> None:
-    result = plan(c.records, c.contacts, phones=c.phones)
+    result = plan(c.records, c.contacts, phones=c.phones, names=c.names)
     item = item_for(result, "k")
     assert (item.action, item.id) == (c.action, c.id), item.reason
     assert item.reason
@@ -289,7 +323,7 @@ def test_labelled_case(c: Case) -> None:
 def test_labelled_cases_never_merge_into_a_contact_of_another_name() -> None:
     """Across the table: an update never renames a contact to a clearly different name."""
     for c in CASES:
-        for item in plan(c.records, c.contacts, phones=c.phones).items:
+        for item in plan(c.records, c.contacts, phones=c.phones, names=c.names).items:
             if item.action == "update":
                 assert item.before and item.after
                 assert item.score is not None and item.score >= 88, (c.label, item)
@@ -316,9 +350,43 @@ def test_update_shows_before_after_and_what_changes() -> None:
     assert item.score == 92.9
 
 
-def test_case_only_change_says_so() -> None:
-    item = item_for(plan([record("k", "john smith", "07852902011")], [JOHN]), "k")
+def test_case_only_change_says_so_when_the_source_form_is_asked_for() -> None:
+    item = item_for(plan([record("k", "john smith", "07852902011")], [JOHN], names="source"), "k")
     assert item.reason.endswith("name case differs")
+
+
+def test_a_name_in_another_form_is_kept_and_said_so() -> None:
+    item = item_for(plan([record("k", "Smith, John", "07852902011")], [JOHN]), "k")
+    assert (item.action, item.after) == ("unchanged", JOHN.fields)
+    assert item.reason == (
+        "same name, same number 07852902011;"
+        ' the phonebook\'s name form kept (the source says "Smith, John")'
+    )
+
+
+def test_an_update_keeps_the_phonebook_name_form_and_writes_only_the_new_number() -> None:
+    book = [contact("30001", "Amelia  Hartley", "07700900001")]
+    item = item_for(
+        plan([record("k", "HARTLEY, Amelia", "07700 900001", "01632 960002")], book), "k"
+    )
+    assert item.action == "update"
+    assert item.after == ContactFields("Amelia  Hartley", "07700900001", "01632960002")
+    assert item.reason.endswith("adds 01632960002")
+
+
+def test_source_names_rename_and_leave_the_numbers_in_their_slots() -> None:
+    book = [contact("30001", "Amelia Hartley", "07700 900001", "01632960002")]
+    records = [record("k", "Hartley, Amelia", "01632 960002", "07700900001")]
+    item = item_for(plan(records, book, names="source"), "k")
+    assert item.action == "update"
+    assert item.after == ContactFields("Hartley, Amelia", "07700 900001", "01632960002")
+    assert item.reason.endswith("name spelling differs")
+
+
+def test_names_policy_is_a_setting() -> None:
+    assert PlanSettings().names == "phonebook"
+    with pytest.raises(ConfigError, match="names policy must be one of phonebook, source"):
+        PlanSettings(names="crm")
 
 
 def test_merge_puts_source_numbers_first_then_kept_ones() -> None:
@@ -673,6 +741,14 @@ def test_plan_json_round_trips() -> None:
     }
 
 
+def test_names_setting_is_in_the_plan_file_and_older_files_load_without_it() -> None:
+    data = plan(SAMPLE_RECORDS, SAMPLE_CONTACTS).to_json()
+    assert data["settings"]["names"] == "phonebook"
+    del data["settings"]["names"]
+    # A plan made before the setting existed wrote the source's form.
+    assert Plan.from_json(data).settings.names == "source"
+
+
 def test_save_and_load_plan(tmp_path: Path) -> None:
     result = plan(SAMPLE_RECORDS, SAMPLE_CONTACTS)
     path = tmp_path / "plan.json"
@@ -742,6 +818,11 @@ NAMES = [
     "Jose Alvarez",
     "Bob Jones",
     "Robert Jones",
+    "JOHN SMITH",
+    "Dr John Smith",
+    "Amelia Hartley",
+    "Hartley, Amelia",
+    "Mrs AMELIA HARTLEY",
     "",
 ]
 
@@ -776,22 +857,24 @@ def worlds(draw: st.DrawFn) -> World:
     return records, contacts
 
 
-@given(worlds(), st.sampled_from(["merge", "replace"]))
+@given(worlds(), st.sampled_from(["merge", "replace"]), st.sampled_from(["phonebook", "source"]))
 @settings(max_examples=150, deadline=None)
-def test_planning_is_deterministic(world: World, phones: str) -> None:
+def test_planning_is_deterministic(world: World, phones: str, names: str) -> None:
     records, contacts = world
-    first = plan(records, contacts, phones=phones)
-    assert plan(records, contacts, phones=phones) == first
-    assert plan(records, list(reversed(contacts)), phones=phones) == first
+    first = plan(records, contacts, phones=phones, names=names)
+    assert plan(records, contacts, phones=phones, names=names) == first
+    assert plan(records, list(reversed(contacts)), phones=phones, names=names) == first
 
 
-@given(worlds(), st.sampled_from(["merge", "replace"]))
+@given(worlds(), st.sampled_from(["merge", "replace"]), st.sampled_from(["phonebook", "source"]))
 @settings(max_examples=200, deadline=None)
-def test_after_applying_a_plan_planning_again_changes_nothing(world: World, phones: str) -> None:
+def test_after_applying_a_plan_planning_again_changes_nothing(
+    world: World, phones: str, names: str
+) -> None:
     records, contacts = world
-    first = plan(records, contacts, phones=phones)
+    first = plan(records, contacts, phones=phones, names=names)
     book = apply_plan(first, contacts)
-    again = plan(records, book, phones=phones)
+    again = plan(records, book, phones=phones, names=names)
     changes = [i for i in again.items if i.action in ("add", "update", "delete")]
     assert changes == [], (first.items, again.items)
 
@@ -807,6 +890,19 @@ def test_every_record_gets_exactly_one_item_and_no_contact_is_written_twice(worl
     for item in result.items:
         if item.after is not None:
             assert len(item.after.phones) <= 3
+
+
+@given(worlds())
+@settings(max_examples=100, deadline=None)
+def test_by_default_no_update_writes_a_name_that_differs_only_in_form(world: World) -> None:
+    records, contacts = world
+    for item in plan(records, contacts).items:
+        if item.action == "update":
+            assert item.before is not None and item.after is not None
+            renamed = item.before.name != item.after.name
+            assert not renamed or name_key(item.before.name) != name_key(item.after.name)
+            if set(item.before.phones) == set(item.after.phones):
+                assert renamed, item  # numbers in another slot order alone are no change
 
 
 def test_dataclass_replace_keeps_plans_frozen() -> None:

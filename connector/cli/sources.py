@@ -18,7 +18,7 @@ from connector.cli.options import (
     source_options,
 )
 from connector.reconcile.decisions import load_decisions
-from connector.reconcile.plan import PHONE_POLICIES, PlanSettings
+from connector.reconcile.plan import NAME_POLICIES, PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
 from connector.reconcile.workflow import SourceOptions, plan_from_source, read_source
 from connector.ui.plan_view import PREVIEW_FORMATS, write_plan
@@ -67,6 +67,7 @@ Examples:
   sipalto-sync plan sample_data/contacts.csv
   sipalto-sync plan contacts.xlsx --out plan.json             # then: sipalto-sync apply plan.json
   sipalto-sync plan google.csv --mapping google-contacts --phones replace
+  sipalto-sync plan crm.csv --names source                    # write the CRM's name forms
   sipalto-sync plan contacts.csv --format csv -o review.csv   # fill in the decision column
   sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
   sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to do, 2: changes
@@ -88,6 +89,14 @@ Examples:
     show_default=True,
     help="merge: keep phonebook numbers the source lacks in free slots; "
     "replace: make the numbers equal to the source's.",
+)
+@click.option(
+    "--names",
+    type=click.Choice(NAME_POLICIES),
+    default="phonebook",
+    show_default=True,
+    help="phonebook: keep a contact's name when the source's differs only in form (case, "
+    "accents, punctuation, word order, a title); source: write the source's form.",
 )
 @click.option(
     "--delete",
@@ -122,6 +131,7 @@ def plan(
     reading: SourceOptions,
     region: str,
     phones: str,
+    names: str,
     delete: str,
     decisions: Path | None,
     out: Path | None,
@@ -131,7 +141,7 @@ def plan(
 ) -> None:
     """Compare a source with the phonebook and preview the changes (a dry run)."""
     target = output.resolve(file_name("plan-preview", fmt))
-    settings = PlanSettings(region=region, phones=phones, delete=delete)
+    settings = PlanSettings(region=region, phones=phones, delete=delete, names=names)
     pinned = load_decisions(decisions) if decisions else None
     with app.settings.client() as api:
         made, read = plan_from_source(

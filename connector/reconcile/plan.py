@@ -36,6 +36,7 @@ __all__ = [
     "ACTIONS",
     "CHANGE_ACTIONS",
     "DELETE_POLICIES",
+    "NAME_POLICIES",
     "PHONE_POLICIES",
     "PLAN_VERSION",
     "Candidate",
@@ -55,6 +56,9 @@ PHONE_POLICIES = ("merge", "replace")
 #: ``never`` deletes nothing; ``owned`` deletes contacts this sync owns (``owned_ids``)
 #: whose record has gone from the source.
 DELETE_POLICIES = ("never", "owned")
+#: ``phonebook`` keeps a contact's name when the source's differs only in form (case,
+#: accents, punctuation, word order, a title); ``source`` writes the source's form.
+NAME_POLICIES = ("phonebook", "source")
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -110,7 +114,7 @@ class PlanSettings:
     ``region`` is the default region for numbers without a country code; ``phones`` is
     the phone policy (:data:`PHONE_POLICIES`); ``delete`` the delete policy
     (:data:`DELETE_POLICIES`); ``match`` the matcher's thresholds; ``decisions`` the
-    reviewers' decisions by source key.
+    reviewers' decisions by source key; ``names`` the name policy (:data:`NAME_POLICIES`).
     """
 
     region: str = "GB"
@@ -118,6 +122,7 @@ class PlanSettings:
     delete: str = "never"
     match: MatchSettings = field(default_factory=MatchSettings)
     decisions: Mapping[str, Decision] = field(default_factory=dict)
+    names: str = "phonebook"
 
     def __post_init__(self) -> None:
         region = self.region.upper()
@@ -128,6 +133,8 @@ class PlanSettings:
             raise ConfigError(f"phones policy must be one of {', '.join(PHONE_POLICIES)}")
         if self.delete not in DELETE_POLICIES:
             raise ConfigError(f"delete policy must be one of {', '.join(DELETE_POLICIES)}")
+        if self.names not in NAME_POLICIES:
+            raise ConfigError(f"names policy must be one of {', '.join(NAME_POLICIES)}")
 
     def to_json(self) -> dict[str, Any]:
         """The settings as a JSON object."""
@@ -135,6 +142,7 @@ class PlanSettings:
             "region": self.region,
             "phones": self.phones,
             "delete": self.delete,
+            "names": self.names,
             "match": self.match.to_json(),
             "decisions": {key: self.decisions[key].to_json() for key in sorted(self.decisions)},
         }
@@ -152,6 +160,8 @@ class PlanSettings:
                 region=_text(mapping, "region"),
                 phones=_text(mapping, "phones"),
                 delete=_text(mapping, "delete"),
+                # Absent from plan files made before the setting: they wrote the source's form.
+                names=_text({"names": "source", **mapping}, "names"),
                 match=MatchSettings.from_json(_mapping(mapping.get("match", {}), "match")),
                 decisions=decisions,
             )

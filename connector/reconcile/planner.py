@@ -168,7 +168,8 @@ class _Planner:
             if party is None:
                 stored = self._stored_numbers(self.contacts[remote])
                 phones, _ = self._after_phones(numbers[source], stored)
-                party = cache[remote] = make_party(prepared[source].name, phones)
+                name = self._after_name(self.remotes[remote].name, prepared[source].name)
+                party = cache[remote] = make_party(name, phones)
             return party
 
         return settled
@@ -286,7 +287,8 @@ class _Planner:
         stored = self._stored_numbers(contact)
         phones, dropped = self._after_phones(numbers, stored)
         before = contact.fields
-        after = ContactFields.make(p.name, phones)
+        old_name = self.remotes[outcome.remote].name
+        name = self._after_name(old_name, p.name)
         warnings = [*p.warnings, *extra, *dropped]
         for other, ev in outcome.duplicates:
             duplicate = self.contacts[other]
@@ -294,7 +296,9 @@ class _Planner:
                 f"phonebook duplicate {duplicate.id} ({duplicate.name}) {ev.reason}; left as is"
             )
         head = f"matched by decision ({evidence.reason})" if pinned else evidence.reason
-        changes = self._changes(self.remotes[outcome.remote].name, p.name, stored, phones)
+        if name != p.name:  # said even on an unchanged item: the source's form was not used
+            head += f'; the phonebook\'s name form kept (the source says "{p.name}")'
+        changes = self._changes(old_name, name, stored, phones)
         if not changes:
             return PlanItem(
                 "unchanged",
@@ -306,6 +310,11 @@ class _Planner:
                 score=evidence.score,
                 warnings=tuple(warnings),
             )
+        if set(phones) == set(stored):
+            # Only the name changes: the numbers stay in their slots, as they are written.
+            after = replace(before, name=name)
+        else:
+            after = ContactFields.make(before.name if name == old_name else name, phones)
         return PlanItem(
             "update",
             id=contact.id,
@@ -316,6 +325,13 @@ class _Planner:
             score=evidence.score,
             warnings=tuple(warnings),
         )
+
+    def _after_name(self, old_name: str, new_name: str) -> str:
+        """The name a matched contact ends up with (display forms in and out): the
+        phonebook's when the two differ only in form, unless the names policy is ``source``."""
+        if self.settings.names == "phonebook" and name_key(old_name) == name_key(new_name):
+            return old_name
+        return new_name
 
     def _stored_numbers(self, contact: Contact) -> tuple[str, ...]:
         """A contact's numbers in Sipalto form, slot order; a slot holding no number
