@@ -39,7 +39,22 @@ def test_detailed_exitcode_is_2_with_changes_and_0_without(run_cli, sandbox_fact
     assert run_cli("apply", str(plan_file), "--yes", server=server, env=home).exit_code == 0
     again = run_cli("plan", SOURCE, "--detailed-exitcode", server=server)
     assert again.exit_code == 0, again.stdout
-    assert "No changes. The phonebook already matches the source." in again.stdout
+    assert "Nothing to apply; 1 record needs review, 2 rejected." in again.stdout.splitlines()
+
+
+def test_reviews_pending_are_not_changes_and_not_no_changes(run_cli, sandbox_factory, tmp_path):
+    book = [{"id": "30001", "name": "John Smith", "phone1": "01491833000", "phone2": "",
+             "phone3": ""}]  # fmt: skip
+    server = sandbox_factory(book)
+    source = tmp_path / "c.csv"
+    source.write_text("Name,Phone\nJane Smith,01491 833000\nJohn Smith,07700 900001\n",
+                      encoding="utf-8")  # fmt: skip
+    result = run_cli("plan", str(source), "--detailed-exitcode", server=server)
+    assert result.exit_code == 0, result.output  # 2 means changes to apply; reviews are not
+    lines = result.stdout.splitlines()
+    assert "Nothing to apply; 2 records need review." in lines
+    assert "Plan: 0 to add, 0 to update, 0 to delete, 2 to review, 0 rejected." in lines
+    assert not any("No changes" in line for line in lines)
 
 
 def test_plan_file_is_the_documented_json(run_cli, sandbox_factory, tmp_path) -> None:

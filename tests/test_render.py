@@ -81,6 +81,22 @@ def test_no_changes_says_so() -> None:
     assert text.splitlines()[0] == "No changes. The phonebook already matches the source."
 
 
+def test_reviews_pending_and_nothing_to_apply_is_not_no_changes() -> None:
+    records = [record("b", "Jane Smith", "01491 833000"), record("f", "John Smith", "07700 900001")]
+    lines = render_plan_text(plan(records, CONTACTS)).splitlines()
+    assert "Nothing to apply; 2 records need review." in lines
+    assert not any("No changes" in line for line in lines)
+
+
+def test_nothing_to_apply_counts_one_review_and_the_rejected() -> None:
+    one = render_plan_text(plan([record("b", "Jane Smith", "01491 833000")], CONTACTS))
+    assert "Nothing to apply; 1 record needs review." in one.splitlines()
+    both = plan([record("b", "Jane Smith", "01491 833000"), record("c", "Nobody", "n/a")], CONTACTS)
+    assert "Nothing to apply; 1 record needs review, 1 rejected." in render_plan_text(both)
+    rejected = render_plan_text(plan([record("c", "Nobody", "n/a")], CONTACTS))
+    assert "Nothing to apply; 1 record rejected." in rejected.splitlines()
+
+
 def test_deletes_and_warnings_are_shown() -> None:
     result = plan(
         [record("e", "Acme Ltd", "01614960000 x12")],

@@ -70,7 +70,7 @@ Examples:
   sipalto-sync plan crm.csv --names source                    # write the CRM's name forms
   sipalto-sync plan contacts.csv --format csv -o review.csv   # fill in the decision column
   sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
-  sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to do, 2: changes
+  sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to apply, 2: changes
 """
 )
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
@@ -122,7 +122,8 @@ Examples:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when there is nothing to change, 2 when there are changes.",
+    help="Exit 0 when there is nothing to apply (reviews and rejected records are not "
+    "changes), 2 when there are changes to apply.",
 )
 @pass_app
 def plan(

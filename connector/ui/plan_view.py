@@ -25,6 +25,7 @@ from connector.errors import ConfigError
 from connector.formulas import escape_formula
 from connector.model import ContactFields
 from connector.reconcile.plan import Plan, PlanItem
+from connector.ui.words import count
 
 __all__ = [
     "CSV_COLUMNS",
@@ -118,9 +119,25 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
         f"Also: {s['unchanged']} unchanged, {s['duplicate']} duplicate, {s['skip']} skipped.",
     ]
     if not plan.has_changes:
-        tail.insert(0, "No changes. The phonebook already matches the source.")
+        tail.insert(0, _nothing_to_apply(plan))
     warnings = [paint(_WARN, f"Warning: {warning}") for warning in plan.warnings]
     return "\n\n".join([*blocks, "\n".join([*warnings, *tail])])
+
+
+def _nothing_to_apply(plan: Plan) -> str:
+    """The first line of a plan with nothing to apply: it matches the source only when no
+    record is waiting for review or was rejected."""
+    review, rejected = plan.summary["review"], plan.summary["rejected"]
+    pending = []
+    if review:
+        pending.append(f"{count(review, 'record')} {'needs' if review == 1 else 'need'} review")
+    if rejected:
+        pending.append(
+            f"{rejected} rejected" if review else f"{count(rejected, 'record')} rejected"
+        )
+    if not pending:
+        return "No changes. The phonebook already matches the source."
+    return f"Nothing to apply; {', '.join(pending)}."
 
 
 def render_plan_json(plan: Plan) -> str:
