@@ -203,3 +203,18 @@ def test_output_is_where_the_preview_goes_and_out_the_plan_file(run_cli, sandbox
     assert json.loads(plan_file.read_text(encoding="utf-8"))["summary"]["add"] == 14
     dash = run_cli("plan", SOURCE, "--format", "csv", "-o", "-", server=server)
     assert dash.stdout == preview.read_text(encoding="utf-8")
+
+
+def test_merge_names_the_dropped_number_on_the_items_line(run_cli, sandbox_factory, tmp_path):
+    book = [{"id": "30001", "name": "Ann Lee", "phone1": "07700900001",
+             "phone2": "01632960001", "phone3": ""}]  # fmt: skip
+    server = sandbox_factory(book)
+    source = tmp_path / "c.csv"
+    source.write_text("Name,Mobile,Work,Home\nAnn Lee,07700 900001,0161 496 0000,0113 496 0000\n",
+                      encoding="utf-8")  # fmt: skip
+    result = run_cli("plan", str(source), server=server)
+    assert result.exit_code == 0, result.output
+    assert (
+        "  ~ update 30001 Ann Lee  (c.csv:2)"
+        "  drops phonebook number 01632960001: no free slot (Sipalto holds 3)"
+    ) in result.stdout.splitlines()

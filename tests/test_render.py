@@ -171,3 +171,33 @@ def test_each_preview_format_writes_what_its_renderer_gives() -> None:
     assert written["text"] == render_plan_text(result) + "\n"
     assert json.loads(written["json"]) == result.to_json()
     assert written["csv"].startswith(",".join(CSV_COLUMNS) + "\r\n")
+
+
+def test_merge_says_on_the_items_own_line_which_phonebook_number_it_drops() -> None:
+    full = [record("k", "John Smith", "07852902011", "01614960000", "01134960000")]
+    book = [contact("30001", "John Smith", "07852902011", "01491 833000")]
+    lines = render_plan_text(plan(full, book)).splitlines()
+    assert lines[:3] == [
+        "  ~ update 30001 John Smith  (contacts.csv:k)"
+        "  drops phonebook number 01491833000: no free slot (Sipalto holds 3)",
+        '      ~ phone2: "01491 833000" -> "01614960000"',
+        '      + phone3: "01134960000"',
+    ]
+    two = [contact("30001", "John Smith", "07852902011", "01491833000", "07700900999")]
+    assert (
+        render_plan_text(plan(full, two))
+        .splitlines()[0]
+        .endswith(
+            "  drops phonebook numbers 01491833000, 07700900999: no free slot (Sipalto holds 3)"
+        )
+    )
+    replaced = render_plan_text(plan(full, book, phones="replace")).splitlines()
+    assert replaced[0] == "  ~ update 30001 John Smith  (contacts.csv:k)"  # asked for, not room
+
+
+def test_merge_with_room_or_another_spelling_drops_nothing() -> None:
+    book = [contact("30001", "John Smith", "+44 7852 902011", "ask reception")]
+    result = plan([record("k", "John Smith", "07852902011", "01614960000")], book)
+    assert (
+        render_plan_text(result).splitlines()[0] == "  ~ update 30001 John Smith  (contacts.csv:k)"
+    )

@@ -33,7 +33,7 @@ from connector.reconcile.plan import (
     SourceRef,
 )
 
-__all__ = ["make_plan"]
+__all__ = ["make_plan", "slot_numbers"]
 
 
 def make_plan(
@@ -334,14 +334,7 @@ class _Planner:
         return new_name
 
     def _stored_numbers(self, contact: Contact) -> tuple[str, ...]:
-        """A contact's numbers in Sipalto form, slot order; a slot holding no number
-        (``ask reception``) counts as its text, so it is kept by merge and seen by replace."""
-        stored: dict[str, None] = {}
-        for value in contact.phones:
-            numbers = self.phones.numbers_of((value,))
-            for number in numbers or ((value.strip(),) if value.strip() else ()):
-                stored[number] = None
-        return tuple(stored)
+        return slot_numbers(self.phones, contact.phones)
 
     def _after_phones(
         self, numbers: Sequence[str], stored: Sequence[str]
@@ -488,6 +481,17 @@ class _Planner:
                 )
             )
         return deletions
+
+
+def slot_numbers(phones: PhoneNormaliser, values: Sequence[str]) -> tuple[str, ...]:
+    """Phone slots' numbers in Sipalto form, slot order, each once; a slot holding no number
+    (``ask reception``) counts as its text, so it is kept by merge and seen by replace."""
+    stored: dict[str, None] = {}
+    for value in values:
+        numbers = phones.numbers_of((value,))
+        for number in numbers or ((value.strip(),) if value.strip() else ()):
+            stored[number] = None
+    return tuple(stored)
 
 
 def _problem(record: SourceRecord, name: str, phones: NormalisedPhones) -> str | None:

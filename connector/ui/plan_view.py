@@ -23,8 +23,10 @@ from typing import TextIO
 
 from connector.errors import ConfigError
 from connector.formulas import escape_formula
-from connector.model import ContactFields
+from connector.model import MAX_PHONES, ContactFields
+from connector.reconcile.phones import PhoneNormaliser
 from connector.reconcile.plan import Plan, PlanItem
+from connector.reconcile.planner import slot_numbers
 from connector.ui.words import count
 
 __all__ = [
@@ -110,8 +112,11 @@ def summary_line(plan: Plan) -> str:
 def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
     """The human preview: changed items (all items with ``verbose``), then the summary."""
     paint = _painter(color)
+    phones = PhoneNormaliser(plan.settings.region)
     blocks = [
-        _item_text(item, paint) for item in plan.items if verbose or item.action not in _QUIET
+        _item_text(item, paint, _merge_dropped(plan, item, phones))
+        for item in plan.items
+        if verbose or item.action not in _QUIET
     ]
     s = plan.summary
     tail = [
@@ -188,7 +193,8 @@ def _painter(color: bool) -> _Paint:
     return paint
 
 
-def _item_text(item: PlanItem, paint: _Paint) -> str:
+def _item_text(item: PlanItem, paint: _Paint, dropped: Sequence[str] = ()) -> str:
+    """One item's block; ``dropped`` are the phonebook numbers a merge has no room for."""
     colour = _COLOURS[item.action]
     if item.action == "rejected" and item.source:  # nothing to show but where and why
         head = paint(colour, f"  ! rejected {item.source.location}: {item.reason}")
@@ -196,6 +202,10 @@ def _item_text(item: PlanItem, paint: _Paint) -> str:
     head = paint(colour, f"  {_SYMBOLS[item.action]} {_title(item)}")
     if item.source:
         head += paint(_DIM, f"  ({item.source.location})")
+    if dropped:
+        what = "number" if len(dropped) == 1 else "numbers"
+        room = f"no free slot (Sipalto holds {MAX_PHONES})"
+        head += paint(_WARN, f"  drops phonebook {what} {', '.join(dropped)}: {room}")
     lines = [head]
     lines.extend(paint(colour, line) for line in _field_lines(item))
     for candidate in item.candidates:
@@ -208,6 +218,17 @@ def _item_text(item: PlanItem, paint: _Paint) -> str:
         lines.append(paint(_DIM, f"      # {item.reason}"))
     lines.extend(paint(_WARN, f"      ! {warning}") for warning in item.warnings)
     return "\n".join(lines)
+
+
+def _merge_dropped(plan: Plan, item: PlanItem, phones: PhoneNormaliser) -> list[str]:
+    """The phonebook numbers an update drops under ``merge``, which drops one only when
+    the source's numbers fill every slot: a loss the item's own line must show."""
+    if plan.settings.phones != "merge" or item.action != "update":
+        return []
+    if item.before is None or item.after is None:
+        return []
+    kept = slot_numbers(phones, item.after.phones)
+    return [n for n in slot_numbers(phones, item.before.phones) if n not in kept]
 
 
 def _title(item: PlanItem) -> str:
