@@ -4,7 +4,8 @@ It follows ``sipalto-api.txt`` including its quirks: form-encoded bodies, string
 add answering ``"OK"`` with no id, delete as a GET (a POST is 405), answered calls as
 an object keyed by call id, a login answer whose ``expires_in`` says a day whatever the
 real token lifetime is. On top of that it can misbehave on purpose, the way a real
-service does: latency, a per-user rate limit with ``429``/``Retry-After``/``X-RateLimit-*``,
+service does: latency and latency spikes, a per-user rate limit with ``429``/``Retry-After``/
+``X-RateLimit-*`` (announced as different servers do, see :mod:`connector.sandbox.limits`),
 random 500/503 answers, answers lost *after* a write was carried out, and short-lived
 tokens.
 
@@ -20,13 +21,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import math
 import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -36,7 +36,8 @@ from starlette.routing import Route
 
 from connector.api.client import MAX_RANGE_DAYS
 from connector.sandbox.calls import CallHistory, make_wav
-from connector.sandbox.state import Faults, RateWindow, SandboxState, default_seed
+from connector.sandbox.limits import RateLimiter
+from connector.sandbox.state import Faults, SandboxState, default_seed
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -96,8 +97,7 @@ def _endpoint(*, auth: bool = True, write: bool = False) -> Callable[[Handler], 
             except _Answer as answer:
                 response = answer.response
             response.headers.update(headers)
-            with self.state.lock:
-                self.state.requests.append((request.method, request.url.path, response.status_code))
+            self._record(request, response.status_code)
             return response
 
         return run
@@ -106,7 +106,12 @@ def _endpoint(*, auth: bool = True, write: bool = False) -> Callable[[Handler], 
 
 
 class Sandbox:
-    """The ASGI application emulating the Sipalto API over a :class:`SandboxState`."""
+    """The ASGI application emulating the Sipalto API over a :class:`SandboxState`.
+
+    ``clock`` (monotonic: token lifetimes and rate windows) and ``wall`` (the Unix time
+    a rate-limit reset is given in) are injectable; ``request_log``, an open text file,
+    gets one JSON line per answered request (``at``, ``method``, ``path``, ``status``).
+    """
 
     def __init__(
         self,
@@ -115,12 +120,18 @@ class Sandbox:
         *,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        request_log: TextIO | None = None,
     ) -> None:
         self.state = state or SandboxState.from_contacts(default_seed())
         self.faults = faults or Faults()
         self.rng = rng or random.Random()
         self.clock = clock
+        self.wall = wall
+        self.request_log = request_log
         self.calls = CallHistory(self.state)
+        rate = self.faults.rate()
+        self.limiter = RateLimiter(rate) if rate is not None else None
 
         def route(path: str, handler: Callable[..., Any], method: str) -> Route:
             async def endpoint(request: Request) -> Response:
@@ -157,8 +168,11 @@ class Sandbox:
 
         Returns the user and the headers the answer carries; raises :class:`_Answer`.
         """
-        if self.faults.latency:
-            await asyncio.sleep(self.faults.latency)
+        delay = self.faults.latency
+        if self.faults.latency_spike_rate and self.rng.random() < self.faults.latency_spike_rate:
+            delay += self.faults.latency_spike
+        if delay:
+            await asyncio.sleep(delay)
         content_type = request.headers.get("content-type", "")
         if request.method == "POST" and content_type.startswith("application/json"):
             raise _Answer(_error(406, "Wrong format: send form fields, not JSON"))
@@ -170,13 +184,14 @@ class Sandbox:
             # Login counts against the user it names: the limit is per user, not per token.
             user = str((await request.form()).get("username") or "")
         headers: dict[str, str] = {}
-        if self.faults.rate_limit is not None:
+        if self.limiter is not None:
             client = request.client.host if request.client else "?"
             headers = self._rate_limit(user or client)
         if self.faults.fail_rate and self.rng.random() < self.faults.fail_rate:
+            # The request was counted: its error carries the rate-limit headers too.
             if self.rng.random() < 0.5:
-                raise _Answer(_error(500, "Internal Server Error"))
-            raise _Answer(_error(503, "Service Unavailable"))
+                raise _Answer(_error(500, "Internal Server Error", headers))
+            raise _Answer(_error(503, "Service Unavailable", headers))
         return user, headers
 
     def _authenticate(self, request: Request) -> str | None:
@@ -192,28 +207,26 @@ class Sandbox:
         return user if self.clock() < expires else None
 
     def _rate_limit(self, key: str) -> dict[str, str]:
-        """Count a request in ``key``'s fixed window; raise a 429 when it is spent."""
-        assert self.faults.rate_limit is not None
-        limit, window = self.faults.rate_limit
-        now = self.clock()
+        """Count a request against ``key``'s limit; raise a 429 when it is spent."""
+        assert self.limiter is not None
+        verdict = self.limiter.hit(key, self.clock(), self.wall())
+        if not verdict.allowed:
+            raise _Answer(_error(429, "Too Many Requests", verdict.headers))
+        return verdict.headers
+
+    def _record(self, request: Request, status: int) -> None:
+        """Remember an answered request (tests read it); log it as a JSON line if asked."""
         with self.state.lock:
-            current = self.state.windows.get(key)
-            if current is None or now - current.start >= window:
-                current = self.state.windows[key] = RateWindow(start=now)
-            reset = max(0.0, current.start + window - now)
-            spent = current.used >= limit
-            if not spent:
-                current.used += 1
-        headers = {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(limit - current.used),
-            # Rounded up: a client that waits for the reset must not arrive early.
-            "X-RateLimit-Reset": f"{math.ceil(reset * 1000) / 1000:.3f}",
-        }
-        if spent:
-            retry = {"Retry-After": str(max(1, math.ceil(reset)))}
-            raise _Answer(_error(429, "Too Many Requests", {**headers, **retry}))
-        return headers
+            self.state.requests.append((request.method, request.url.path, status))
+            if self.request_log is not None:
+                entry = {
+                    "at": round(self.wall(), 4),
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": status,
+                }
+                self.request_log.write(json.dumps(entry) + "\n")
+                self.request_log.flush()
 
     def _lost(self) -> bool:
         return bool(self.faults.lose_rate) and self.rng.random() < self.faults.lose_rate
