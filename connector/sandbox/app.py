@@ -4,7 +4,8 @@ It follows ``sipalto-api.txt`` including its quirks: form-encoded bodies, string
 add answering ``"OK"`` with no id, delete as a GET (a POST is 405), answered calls as
 an object keyed by call id, a login answer whose ``expires_in`` says a day whatever the
 real token lifetime is. On top of that it can misbehave on purpose, the way a real
-service does: latency, a per-user rate limit with ``429``/``Retry-After``/``X-RateLimit-*``,
+service does: latency and latency spikes, a per-user rate limit with ``429``/``Retry-After``/
+``X-RateLimit-*`` (announced as different servers do, see :mod:`connector.sandbox.limits`),
 random 500/503 answers, answers lost *after* a write was carried out, short-lived
 tokens, writes carried out long after the client gave up on them, and connections
 closed without an answer.
@@ -22,14 +23,13 @@ import asyncio
 import base64
 import json
 import logging
-import math
 import random
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -38,7 +38,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connector.sandbox.calls import CallHistory, make_wav
-from connector.sandbox.state import Faults, RateWindow, SandboxState, default_seed
+from connector.sandbox.limits import RateLimiter
+from connector.sandbox.state import Faults, SandboxState, default_seed
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -148,8 +149,7 @@ def _endpoint(*, auth: bool = True, write: bool = False) -> Callable[[Handler], 
             except _Answer as answer:
                 response = answer.response
             response.headers.update(headers)
-            with self.state.lock:
-                self.state.requests.append((request.method, request.url.path, response.status_code))
+            self._record(request, response.status_code)
             return response
 
         return run
@@ -160,8 +160,11 @@ def _endpoint(*, auth: bool = True, write: bool = False) -> Callable[[Handler], 
 class Sandbox:
     """The ASGI application emulating the Sipalto API over a :class:`SandboxState`.
 
-    ``clock`` decides when tokens expire and rate-limit windows end, and ``sleep``
-    waits out the latency; tests inject both to run the sandbox on a fake clock.
+    ``clock`` (monotonic: token lifetimes and rate windows) and ``wall`` (the Unix time
+    a rate-limit reset is given in) are injectable, and ``sleep`` waits out the latency
+    (tests inject all three to run the sandbox on a fake clock); ``request_log``, an open
+    text file, gets one JSON line per answered request (``at``, ``method``, ``path``,
+    ``status``).
     """
 
     def __init__(
@@ -173,6 +176,8 @@ class Sandbox:
         clock: Callable[[], float] = time.monotonic,
         max_range_days: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wall: Callable[[], float] = time.time,
+        request_log: TextIO | None = None,
     ) -> None:
         self.state = state or SandboxState.from_contacts(default_seed())
         self.faults = faults or Faults()
@@ -182,7 +187,11 @@ class Sandbox:
         # there to rehearse a server that has one.
         self.max_range_days = max_range_days
         self.sleep = sleep
+        self.wall = wall
+        self.request_log = request_log
         self.calls = CallHistory(self.state)
+        rate = self.faults.rate()
+        self.limiter = RateLimiter(rate) if rate is not None else None
         # Slow writes still to be carried out (kept so they are not garbage-collected).
         self._late_writes: set[asyncio.Future[Response]] = set()
         #: How many writes were made slow (``Faults.slow_write_rate``); tests read it.
@@ -226,8 +235,11 @@ class Sandbox:
 
         Returns the user and the headers the answer carries; raises :class:`_Answer`.
         """
-        if self.faults.latency:
-            await self.sleep(self.faults.latency)
+        delay = self.faults.latency
+        if self.faults.latency_spike_rate and self.rng.random() < self.faults.latency_spike_rate:
+            delay += self.faults.latency_spike
+        if delay:
+            await self.sleep(delay)
         content_type = request.headers.get("content-type", "")
         if request.method == "POST" and content_type.startswith("application/json"):
             raise _Answer(_error(406, "Wrong format: send form fields, not JSON"))
@@ -239,13 +251,14 @@ class Sandbox:
             # Login counts against the user it names: the limit is per user, not per token.
             user = str((await request.form()).get("username") or "")
         headers: dict[str, str] = {}
-        if self.faults.rate_limit is not None:
+        if self.limiter is not None:
             client = request.client.host if request.client else "?"
             headers = self._rate_limit(user or client)
         if self.faults.fail_rate and self.rng.random() < self.faults.fail_rate:
+            # The request was counted: its error carries the rate-limit headers too.
             if self.rng.random() < 0.5:
-                raise _Answer(_error(500, "Internal Server Error"))
-            raise _Answer(_error(503, "Service Unavailable"))
+                raise _Answer(_error(500, "Internal Server Error", headers))
+            raise _Answer(_error(503, "Service Unavailable", headers))
         return user, headers
 
     def _authenticate(self, request: Request) -> str | None:
@@ -261,28 +274,26 @@ class Sandbox:
         return user if self.clock() < expires else None
 
     def _rate_limit(self, key: str) -> dict[str, str]:
-        """Count a request in ``key``'s fixed window; raise a 429 when it is spent."""
-        assert self.faults.rate_limit is not None
-        limit, window = self.faults.rate_limit
-        now = self.clock()
+        """Count a request against ``key``'s limit; raise a 429 when it is spent."""
+        assert self.limiter is not None
+        verdict = self.limiter.hit(key, self.clock(), self.wall())
+        if not verdict.allowed:
+            raise _Answer(_error(429, "Too Many Requests", verdict.headers))
+        return verdict.headers
+
+    def _record(self, request: Request, status: int) -> None:
+        """Remember an answered request (tests read it); log it as a JSON line if asked."""
         with self.state.lock:
-            current = self.state.windows.get(key)
-            if current is None or now - current.start >= window:
-                current = self.state.windows[key] = RateWindow(start=now)
-            reset = max(0.0, current.start + window - now)
-            spent = current.used >= limit
-            if not spent:
-                current.used += 1
-        headers = {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(limit - current.used),
-            # Rounded up: a client that waits for the reset must not arrive early.
-            "X-RateLimit-Reset": f"{math.ceil(reset * 1000) / 1000:.3f}",
-        }
-        if spent:
-            retry = {"Retry-After": str(max(1, math.ceil(reset)))}
-            raise _Answer(_error(429, "Too Many Requests", {**headers, **retry}))
-        return headers
+            self.state.requests.append((request.method, request.url.path, status))
+            if self.request_log is not None:
+                entry = {
+                    "at": round(self.wall(), 4),
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": status,
+                }
+                self.request_log.write(json.dumps(entry) + "\n")
+                self.request_log.flush()
 
     def _lost(self) -> bool:
         return bool(self.faults.lose_rate) and self.rng.random() < self.faults.lose_rate

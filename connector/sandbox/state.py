@@ -15,6 +15,7 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.files import atomic_write
 from connector.paths import resource_dir
+from connector.sandbox.limits import RateLimit
 
 #: The contacts shown in the API documentation's example answer.
 DOC_CONTACTS = [
@@ -81,23 +82,13 @@ def _clean_contact(data: dict[str, Any]) -> dict[str, str]:
     return {k: text(k) for k in ("id", "name", "phone1", "phone2", "phone3")}
 
 
-def parse_rate(text: str) -> tuple[int, float]:
-    """``"25"``, ``"25/s"``, ``"25/1"``, ``"100/60"`` -> (requests, window seconds)."""
-    count, _, window = text.strip().partition("/")
-    try:
-        requests = int(count)
-        seconds = 1.0 if window.strip() in ("", "s") else float(window.rstrip("s"))
-    except ValueError:
-        raise ConfigError(f"rate limit {text!r}: write N or N/S, e.g. 25/1") from None
-    if requests < 1 or seconds <= 0:
-        raise ConfigError(f"rate limit {text!r}: both numbers must be positive")
-    return requests, seconds
-
-
 @dataclass
 class Faults:
     """How the sandbox misbehaves. All default to a well-behaved server.
 
+    ``rate_limit`` is (requests, window seconds) per user; ``rate_headers`` and
+    ``rate_window`` say how it is announced and counted (see :mod:`connector.sandbox.limits`).
+    With probability ``latency_spike_rate`` an answer takes ``latency_spike`` seconds more.
     ``slow_write_rate`` is the chance that a write is carried out only
     ``slow_write_delay`` seconds after it arrived (then answered, if anyone still
     listens): past the client's timeout, the write happens all the same. ``drop_rate`` is
@@ -107,6 +98,10 @@ class Faults:
 
     latency: float = 0.0
     rate_limit: tuple[int, float] | None = None
+    rate_headers: str = "full"
+    rate_window: str = "fixed"
+    latency_spike_rate: float = 0.0
+    latency_spike: float = 0.0
     fail_rate: float = 0.0
     lose_rate: float = 0.0
     token_ttl: float = 3600.0
@@ -114,13 +109,12 @@ class Faults:
     slow_write_delay: float = 5.0
     drop_rate: float = 0.0
 
-
-@dataclass
-class RateWindow:
-    """One user's fixed rate-limit window: when it began and how many requests it took."""
-
-    start: float
-    used: int = 0
+    def rate(self) -> RateLimit | None:
+        """The rate limit as a :class:`RateLimit` (``None``: no limit)."""
+        if self.rate_limit is None:
+            return None
+        requests, window = self.rate_limit
+        return RateLimit(requests, window, headers=self.rate_headers, kind=self.rate_window)
 
 
 @dataclass
@@ -136,7 +130,6 @@ class SandboxState:
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self.tokens: dict[str, tuple[str, float]] = {}
-        self.windows: dict[str, RateWindow] = {}
         #: Every request seen, as (method, path, status); tests read it.
         self.requests: list[tuple[str, str, int]] = []
 
