@@ -189,6 +189,12 @@ class RecordMaker:
             problems=problems_out,
         )
 
+    def unreadable(self, line: int, problem: str) -> SourceRecord:
+        """A rejected record for a row the reader could not split into cells."""
+        return SourceRecord(
+            key=f"row:{line}", location=self.location(line), name="", problems=(problem,)
+        )
+
 
 def width_problem(layout: Layout, cells: Sequence[str], first: int, last: int) -> str | None:
     """The ragged-row problem for a CSV row spanning lines ``first``..``last``, if any.

@@ -137,6 +137,11 @@ TEXT_CASES = [
          data("export.xls", rows("Name\tMobile", "Ann Able\t07700 900101", "Cara Clay\t",
                                  "Ben Bold\t07700 900102").encode()),
          "export.xls:3", "no phone number", rejected=True, good=("Ann Able", "Ben Bold")),
+    Case("csv-10mb-cell",
+         data("huge-cell.csv", lambda: rows("Name,Mobile", GOOD_ROWS[0]).encode()
+              + b"X" * 10 * 2**20 + b",07700 900109\n" + rows(GOOD_ROWS[1]).encode()),
+         "huge-cell.csv:3", "a field holds more than 131072 characters", rejected=True,
+         good=("Ann Able", "Ben Bold")),
     Case("csv-huge-file-with-one-bad-row",
          data("big.csv", lambda: rows("Name,Mobile", *(f"Person {n},0161 496 {n:04d}"
                                                       for n in range(3000)), "Nobody,")
