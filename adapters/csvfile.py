@@ -10,6 +10,7 @@ its line number rather than read with its columns shifted.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -107,12 +108,13 @@ class CsvSource:
                     yield _Row(first, reader.line_num, [], unreadable=_unreadable_reason(exc))
                     first = reader.line_num + 1
                     continue
-                except UnicodeDecodeError as exc:
+                except UnicodeError as exc:
+                    reason = getattr(exc, "reason", None) or str(exc)
                     raise SourceError(
-                        f"not valid {encoding.description} text ({exc.reason}); "
+                        f"not valid {encoding.description} text ({reason}); "
                         "give the right --encoding",
                         path=self.path,
-                        line=first,
+                        line=_undecodable_line(self.path, encoding.codec),
                     ) from exc
                 if cells is None:
                     return
@@ -141,6 +143,30 @@ def _unreadable_reason(exc: csv.Error) -> str:
             "name or a phone number (is a quote left open?)"
         )
     return f"the row cannot be read as CSV ({exc})"
+
+
+def _undecodable_line(path: Path, codec: str) -> int | None:
+    """The line holding the first byte ``codec`` cannot decode.
+
+    The reader decodes ahead in blocks, so where it stood when decoding failed says
+    nothing about where the bad byte is. Only codecs that write a line break as the
+    single byte ``\\n`` can be split into lines before decoding; for others, no line.
+    """
+    if "\n".encode(codec, "ignore") != b"\n":
+        return None
+    decoder = codecs.getincrementaldecoder(codec)()
+    number = 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeError:
+                return number
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeError:
+        return number
+    return None
 
 
 def _sample_text(prefix: bytes, codec: str) -> str:
