@@ -138,6 +138,12 @@ TEXT_CASES = [
                                       "Ann Able,07700 900102").encode("latin-1")),
          "latin1-auto.csv:3", "no phone number", rejected=True,
          good=("José Müller", "Ann Able")),
+    Case("csv-utf8-with-a-windows-1252-row",
+         data("mixed.csv", rows("Name,Mobile", "Zoë Ünal,07700 900101").encode()
+              + rows("Chloë Brontë,07700 900102", "Søren Sand,", "JOSÉ’S CAFÉ,07700 900103")
+              .encode("cp1252")),
+         "mixed.csv:4", "no phone number", rejected=True,
+         good=("Zoë Ünal", "Chloë Brontë", "JOSÉ’S CAFÉ")),
     Case("csv-unknown-encoding-option", data("enc.csv", rows("Name,Mobile", *GOOD_ROWS).encode(),
                                                 "--encoding", "klingon"),
          "klingon", "unknown text encoding"),
