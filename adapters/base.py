@@ -10,7 +10,8 @@ plan can show it as rejected.
 :func:`build_record` holds the rules that are the same for every format: whitespace
 in names collapsed, a cell holding several numbers split (by the tool's one rule,
 :func:`connector.phonetext.split_numbers`), fax and pager numbers left out with a note,
-the preferred number first, and the ``no name`` / ``no phone number`` problems.
+the preferred number first, the ``no name`` / ``no phone number`` problems, and the
+problem of a value no contact holds (a control character from a damaged file).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ _FLOAT_NUMBER = re.compile(r"^(\+?\d{5,})\.0+$")
 # What Excel writes to CSV for a long number in a General cell: 7.7009E+09. Digits are gone.
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?E\+\d+$", re.IGNORECASE)
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
+# Control characters no name, number or key holds (NUL, escape, DEL...): a damaged field.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 class Source(Protocol):
@@ -71,8 +74,8 @@ class Source(Protocol):
 
 
 def clean_name(name: str) -> str:
-    """``name`` with invisible characters removed and whitespace collapsed and trimmed."""
-    return " ".join(name.translate(_INVISIBLE).split())
+    """``name`` with invisible and control characters removed, whitespace collapsed."""
+    return " ".join(_CONTROL.sub("", name.translate(_INVISIBLE)).split())
 
 
 def is_non_voice(label: str) -> bool:
@@ -97,18 +100,26 @@ def build_record(
     it holds several numbers, values with no digit at all are dropped with a note,
     fax and pager numbers are dropped with a note, and numbers marked preferred move
     to the front (keeping their order). ``no name`` and ``no phone number`` are added
-    to ``problems`` when they apply.
+    to ``problems`` when they apply. A name, number or key no contact could hold (one
+    with a control character: a damaged file) is a problem naming the field.
     """
     notes_out = list(notes)
+    problems_out = list(problems)
+    problems_out.extend(_damage("key", key))
+    problems_out.extend(_damage("name", name))
     kept: list[RawPhone] = []
+    refused = False
     for phone in phones:
-        kept.extend(_expand(phone, notes_out))
+        damage = _damage("phone value", phone.value)
+        problems_out.extend(damage)
+        refused = refused or bool(damage)
+        if not damage:
+            kept.extend(_expand(phone, notes_out))
     kept.sort(key=lambda p: not p.preferred)  # stable: source order within each group
     name = clean_name(name)
-    problems_out = list(problems)
     if not name:
         problems_out.append(NO_NAME)
-    if not kept:
+    if not kept and not refused:
         problems_out.append(NO_PHONE)
     return SourceRecord(
         key=key,
@@ -118,6 +129,15 @@ def build_record(
         problems=tuple(problems_out),
         notes=tuple(notes_out),
     )
+
+
+def _damage(what: str, value: str) -> list[str]:
+    """Why ``value`` cannot be a contact's name, number or key, if it cannot."""
+    control = _CONTROL.search(value)
+    if control:
+        code = f"\\x{ord(control.group()):02x}"
+        return [f"{what} holds the control character {code}: is the file damaged?"]
+    return []
 
 
 def _expand(phone: RawPhone, notes: list[str]) -> list[RawPhone]:

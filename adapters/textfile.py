@@ -87,11 +87,15 @@ def utf16_without_bom(prefix: bytes) -> TextEncoding | None:
 
 
 def looks_binary(prefix: bytes) -> bool:
-    """True for bytes that are not text in any 8-bit encoding (NULs, control codes)."""
-    if b"\x00" in prefix:
-        return True
+    """True for bytes that are not text in any 8-bit encoding (NULs, control codes).
+
+    Binary formats hold NUL and control bytes by the hundred; a text file with a stray
+    one or two (a damaged cell) is still text, and the reader rejects the record that
+    holds them while the others are read.
+    """
+    nuls = prefix.count(0)
     controls = len(_CONTROL.findall(prefix))
-    return controls >= 8 and controls > len(prefix) / 100
+    return nuls > len(prefix) / 100 or (controls >= 8 and controls > len(prefix) / 100)
 
 
 def detect_encoding(prefix: bytes, *, path: Path, forced: str | None = None) -> TextEncoding:
