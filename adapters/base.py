@@ -11,7 +11,8 @@ plan can show it as rejected.
 in names collapsed, a cell holding several numbers split (by the tool's one rule,
 :func:`connector.phonetext.split_numbers`), fax and pager numbers left out with a note,
 the preferred number first, the ``no name`` / ``no phone number`` problems, and the
-problem of a value no contact holds (a control character from a damaged file).
+problem of a value no contact holds (a control character or a huge field from a damaged
+file).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from connector.phonetext import digit_count, split_numbers
 #: Problem texts shared by every adapter (the planner and tests compare them).
 NO_NAME = "no name"
 NO_PHONE = "no phone number"
+#: The longest name, phone value or key read: anything longer is a damaged file (a quote
+#: left open, a photo in the wrong column), and would be slow to match and to show.
+MAX_FIELD_CHARS = 1_000
+# How much of an overlong name a rejected record keeps, to be recognised in a listing.
+_SHOWN_CHARS = 60
 
 # Labels of numbers nobody can call from a desk phone.
 _NON_VOICE_WORDS = frozenset({"fax", "telefax", "facsimile", "pager", "beeper"})
@@ -101,7 +107,8 @@ def build_record(
     fax and pager numbers are dropped with a note, and numbers marked preferred move
     to the front (keeping their order). ``no name`` and ``no phone number`` are added
     to ``problems`` when they apply. A name, number or key no contact could hold (one
-    with a control character: a damaged file) is a problem naming the field.
+    with a control character, or longer than :data:`MAX_FIELD_CHARS`: a damaged file)
+    is a problem naming the field; an overlong name is cut short for display.
     """
     notes_out = list(notes)
     problems_out = list(problems)
@@ -116,6 +123,8 @@ def build_record(
         if not damage:
             kept.extend(_expand(phone, notes_out))
     kept.sort(key=lambda p: not p.preferred)  # stable: source order within each group
+    if len(name) > MAX_FIELD_CHARS:
+        name = name[:_SHOWN_CHARS] + "…"
     name = clean_name(name)
     if not name:
         problems_out.append(NO_NAME)
@@ -133,6 +142,8 @@ def build_record(
 
 def _damage(what: str, value: str) -> list[str]:
     """Why ``value`` cannot be a contact's name, number or key, if it cannot."""
+    if len(value) > MAX_FIELD_CHARS:
+        return [f"{what} is {len(value):,} characters long (at most {MAX_FIELD_CHARS:,})"]
     control = _CONTROL.search(value)
     if control:
         code = f"\\x{ord(control.group()):02x}"

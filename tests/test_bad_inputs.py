@@ -161,6 +161,16 @@ TEXT_CASES = [
               + b"X" * 10 * 2**20 + b",07700 900109\n" + rows(GOOD_ROWS[1]).encode()),
          "huge-cell.csv:3", "a field holds more than 131072 characters", rejected=True,
          good=("Ann Able", "Ben Bold")),
+    Case("csv-100k-character-name",
+         data("long-name.csv", lambda: rows("Name,Mobile", GOOD_ROWS[0], "N" * 100_000
+                                            + ",07700 900109", GOOD_ROWS[1]).encode()),
+         "long-name.csv:3", "name is 100,000 characters long", rejected=True,
+         good=("Ann Able", "Ben Bold")),
+    Case("csv-50k-digit-phone",
+         data("long-phone.csv", lambda: rows("Name,Mobile", GOOD_ROWS[0], "Cara Clay,"
+                                             + "0" * 50_000, GOOD_ROWS[1]).encode()),
+         "long-phone.csv:3", "phone value is 50,000 characters long", rejected=True,
+         good=("Ann Able", "Ben Bold")),
     Case("csv-huge-file-with-one-bad-row",
          data("big.csv", lambda: rows("Name,Mobile", *(f"Person {n},0161 496 {n:04d}"
                                                       for n in range(3000)), "Nobody,")
@@ -217,6 +227,10 @@ EXCEL_CASES = [
          "locked.xlsx", "password-protected"),
     Case("xlsx-empty-workbook", data("blank.xlsx", lambda: workbook()), "blank.xlsx",
          "no data: every sheet is empty"),
+    Case("xlsx-30k-character-cell",
+         data("long.xlsx", lambda: workbook(*GOOD_TABLE, ["Cara Clay", "07700" * 6000])),
+         "Contacts!row 4", "phone value is 30,000 characters long", rejected=True,
+         good=("Ann Able", "Ben Bold")),
     Case("xlsx-row-without-a-phone",
          data("book.xlsx", lambda: workbook(*GOOD_TABLE, ["Cara Clay", None],
                                             ["Dev Dunn", 7700900104])),
