@@ -20,6 +20,7 @@ import copy
 import io
 import json
 import random
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from click.testing import Result
 from conftest import SMALL_BOOK
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+#: The longest one case may take, on a busy machine.
+SECONDS_PER_CASE = 20
 
 Maker = Callable[[Path, dict[str, Any]], list[str]]
 
@@ -241,6 +244,8 @@ EXCEL_CASES = [
 
 # -- vCards --------------------------------------------------------------------------------
 
+CARD_ANN = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Able\r\nTEL:07700 900101\r\nEND:VCARD\r\n"
+
 VCARD_CASES = [
     Case("vcf-no-end", corpus("no-end.vcf"), "no-end.vcf card 2",
          "card has no END:VCARD", rejected=True, good=("Ann Able",)),
@@ -256,6 +261,21 @@ VCARD_CASES = [
          "no phone number", rejected=True, good=("Ann Able", "Cara Clay")),
     Case("vcf-folded-begin", corpus("bad-folding.vcf"), "bad-folding.vcf card 1",
          "no BEGIN:VCARD before line 1", rejected=True, good=("Ben Bold",)),
+    Case("vcf-10mb-name",
+         data("long-name.vcf", lambda: b"BEGIN:VCARD\r\nFN:" + b"N" * 10 * 2**20
+              + b"\r\nTEL:07700 900109\r\nEND:VCARD\r\n" + CARD_ANN),
+         "long-name.vcf card 1", "name is 10,485,760 characters long", rejected=True,
+         good=("Ann Able",)),
+    Case("vcf-number-folded-over-a-million-lines",
+         data("folded.vcf", lambda: b"BEGIN:VCARD\r\nFN:Ben Bold\r\nTEL:0" + b"\r\n 7" * 2**20
+              + b"\r\nEND:VCARD\r\n" + CARD_ANN),
+         "folded.vcf card 1", "phone value is 1,048,577 characters long", rejected=True,
+         good=("Ann Able",)),
+    Case("vcf-quoted-printable-soft-breaks-over-a-million-lines",
+         data("soft.vcf", lambda: b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN;ENCODING=QUOTED-PRINTABLE:B"
+              + b"=\r\nb" * 2**20 + b"\r\nTEL:07700 900102\r\nEND:VCARD\r\n" + CARD_ANN),
+         "soft.vcf card 1", "name is 1,048,577 characters long", rejected=True,
+         good=("Ann Able",)),
     Case("vcf-that-is-csv", corpus("not-a-vcard.vcf"), "not-a-vcard.vcf",
          "no BEGIN:VCARD"),
     Case("vcf-nul-byte-in-a-number",
@@ -474,7 +494,9 @@ def test_bad_input_gives_one_line_naming_the_place(
     case: Case, command: str, run_cli, sandbox, good_plan, tmp_path: Path
 ) -> None:
     args = case.make(tmp_path, good_plan() if command == "apply" else {})
+    start = time.monotonic()
     result, lines, good = run(run_cli, command, args, tmp_path)
+    took = time.monotonic() - start
     assert "Traceback" not in result.output
     assert "Internal error" not in result.output
     assert result.exit_code == case.exit_code(command), result.output
@@ -485,3 +507,6 @@ def test_bad_input_gives_one_line_naming_the_place(
     assert set(case.good) <= good, f"good records lost: {set(case.good) - good}"
     if command == "apply":
         assert sandbox.state.snapshot() == SMALL_BOOK  # a refused plan writes nothing
+    # The largest cases take a second or two; a reader that is quadratic in a line's
+    # length or a field's takes minutes on them.
+    assert took < SECONDS_PER_CASE, f"{command} took {took:.0f}s"
