@@ -33,7 +33,7 @@ from typing import BinaryIO, ClassVar
 
 from adapters.base import build_record, clean_name
 from adapters.mapping import Mapping
-from adapters.textfile import bom_encoding, looks_binary, read_prefix
+from adapters.textfile import bom_encoding, looks_binary, read_prefix, utf16_without_bom
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
 from connector.model import RawPhone, SourceRecord
 
@@ -114,7 +114,7 @@ class VCardSource:
         self.path = Path(path)
         self.charset = _checked_charset(encoding)
         prefix = read_prefix(self.path)
-        self._text_encoding = bom_encoding(prefix)
+        self._text_encoding = bom_encoding(prefix) or utf16_without_bom(prefix)
         if self._text_encoding is not None:
             prefix = prefix.decode(self._text_encoding.codec, "replace").encode("utf-8")
         if not prefix.strip():

@@ -276,6 +276,14 @@ VCARD_CASES = [
               + b"=\r\nb" * 2**20 + b"\r\nTEL:07700 900102\r\nEND:VCARD\r\n" + CARD_ANN),
          "soft.vcf card 1", "name is 1,048,577 characters long", rejected=True,
          good=("Ann Able",)),
+    Case("vcf-utf16-without-bom",
+         data("utf16.vcf", ("BEGIN:VCARD\r\nFN:Zoë Ünal\r\nTEL:07700 900101\r\nEND:VCARD\r\n"
+                            "BEGIN:VCARD\r\nFN:Ōta Ren\r\nEND:VCARD\r\n").encode("utf-16-le")),
+         "utf16.vcf card 2", "no phone number", rejected=True, good=("Zoë Ünal",)),
+    Case("vcf-utf16-without-bom-named-txt",
+         data("phones.txt", ("BEGIN:VCARD\r\nFN:Zoë Ünal\r\nTEL:07700 900101\r\nEND:VCARD\r\n"
+                             "BEGIN:VCARD\r\nFN:Ōta Ren\r\n").encode("utf-16-be")),
+         "phones.txt card 2", "card has no END:VCARD", rejected=True, good=("Zoë Ünal",)),
     Case("vcf-that-is-csv", corpus("not-a-vcard.vcf"), "not-a-vcard.vcf",
          "no BEGIN:VCARD"),
     Case("vcf-nul-byte-in-a-number",
