@@ -211,6 +211,31 @@ def rezipped(original: bytes, change: Callable[[str, bytes], bytes | None]) -> b
     return out.getvalue()
 
 
+FILLER = [[f"Person {n}", f"0161 496 {n:04d}"] for n in range(200)]
+
+
+def cut_part(name: str) -> Callable[[str, bytes], bytes | None]:
+    return lambda part, content: content[: len(content) // 2] if part == name else content
+
+
+def drop_part(name: str) -> Callable[[str, bytes], bytes | None]:
+    return lambda part, content: None if part == name else content
+
+
+def replace_in(name: str, old: bytes, new: bytes) -> Callable[[str, bytes], bytes | None]:
+    return lambda part, content: content.replace(old, new) if part == name else content
+
+
+def corrupt_member(original: bytes, name: str) -> bytes:
+    """The workbook with the middle of one part's compressed bytes overwritten."""
+    info = zipfile.ZipFile(io.BytesIO(original)).getinfo(name)
+    header = 30 + len(info.filename.encode()) + len(info.extra)
+    start = info.header_offset + header + info.compress_size // 3
+    damaged = bytearray(original)
+    damaged[start : start + 64] = b"\xff" * 64
+    return bytes(damaged)
+
+
 def zip_of(**files: str) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -230,6 +255,22 @@ EXCEL_CASES = [
          "locked.xlsx", "password-protected"),
     Case("xlsx-empty-workbook", data("blank.xlsx", lambda: workbook()), "blank.xlsx",
          "no data: every sheet is empty"),
+    Case("xlsx-sheet-xml-cut-short",
+         data("cut-sheet.xlsx", lambda: rezipped(workbook(*GOOD_TABLE, *FILLER),
+                                                 cut_part("xl/worksheets/sheet1.xml"))),
+         "cut-sheet.xlsx", "the workbook is damaged: sheet Contacts cannot be read after row"),
+    Case("xlsx-sheet-data-corrupt",
+         data("corrupt.xlsx", lambda: corrupt_member(workbook(*GOOD_TABLE, *FILLER),
+                                                     "xl/worksheets/sheet1.xml")),
+         "corrupt.xlsx", "the workbook is damaged and cannot be opened (Bad CRC-32"),
+    Case("xlsx-bad-cell-reference",
+         data("badref.xlsx", lambda: rezipped(workbook(*GOOD_TABLE), replace_in(
+             "xl/worksheets/sheet1.xml", b'r="A2"', b'r="/2"'))),
+         "badref.xlsx", "the workbook is damaged: sheet Contacts cannot be read after row 1"),
+    Case("xlsx-workbook-part-missing",
+         data("noparts.xlsx", lambda: rezipped(workbook(*GOOD_TABLE), drop_part(
+             "xl/workbook.xml"))),
+         "noparts.xlsx", "the workbook is damaged and cannot be opened"),
     Case("xlsx-30k-character-cell",
          data("long.xlsx", lambda: workbook(*GOOD_TABLE, ["Cara Clay", "07700" * 6000])),
          "Contacts!row 4", "phone value is 30,000 characters long", rejected=True,
@@ -507,6 +548,7 @@ def test_bad_input_gives_one_line_naming_the_place(
     took = time.monotonic() - start
     assert "Traceback" not in result.output
     assert "Internal error" not in result.output
+    assert "Warning: " not in result.output  # a library's warning is not a message
     assert result.exit_code == case.exit_code(command), result.output
     errors = [line for line in lines if line.startswith("Error:")]
     assert len(errors) <= 1, errors
