@@ -211,6 +211,9 @@ def _column_letter(index: int) -> str:
 
 
 def _unreadable_reason(path: Path, exc: Exception) -> str:
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == 0:
+            return "the file is empty"
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
