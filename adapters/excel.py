@@ -106,7 +106,8 @@ class ExcelSource:
 
     def records(self) -> Iterator[SourceRecord]:
         """Stream one record per non-empty row below the header."""
-        maker = RecordMaker(self.layout, location=lambda row: f"{self.sheet_name}!row {row}")
+        where = f"{self.path.name} {self.sheet_name}"
+        maker = RecordMaker(self.layout, location=lambda row: f"{where}!row {row}")
         width = len(self.layout.headers)
         with self._open() as workbook:
             for row, cells in self._rows(workbook):

@@ -277,12 +277,12 @@ EXCEL_CASES = [
          "noparts.xlsx", "the workbook is damaged and cannot be opened"),
     Case("xlsx-30k-character-cell",
          data("long.xlsx", lambda: workbook(*GOOD_TABLE, ["Cara Clay", "07700" * 6000])),
-         "Contacts!row 4", "phone value is 30,000 characters long", rejected=True,
+         "long.xlsx Contacts!row 4", "phone value is 30,000 characters long", rejected=True,
          good=("Ann Able", "Ben Bold")),
     Case("xlsx-row-without-a-phone",
          data("book.xlsx", lambda: workbook(*GOOD_TABLE, ["Cara Clay", None],
                                             ["Dev Dunn", 7700900104])),
-         "Contacts!row 4", "no phone number", rejected=True,
+         "book.xlsx Contacts!row 4", "no phone number", rejected=True,
          good=("Ann Able", "Ben Bold", "Dev Dunn")),
 ]  # fmt: skip
 
