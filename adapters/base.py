@@ -12,7 +12,7 @@ in names collapsed, a cell holding several numbers split (by the tool's one rule
 :func:`connector.phonetext.split_numbers`), fax and pager numbers left out with a note,
 the preferred number first, the ``no name`` / ``no phone number`` problems, and the
 problem of a value no contact holds (a control character or a huge field from a damaged
-file).
+file, a spreadsheet formula).
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?E\+\d+$", re.IGNORECASE)
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
 # Control characters no name, number or key holds (NUL, escape, DEL...): a damaged field.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# What a spreadsheet runs when the cell is opened: "=...", or "+", "-" or "@" then a
+# function or a DDE command ("+SUM(", "@HYPERLINK(", "-cmd|"). Written into the phonebook,
+# it would run in every spreadsheet an export of it is opened in.
+_FORMULA = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
 
 
 class Source(Protocol):
@@ -107,8 +111,9 @@ def build_record(
     fax and pager numbers are dropped with a note, and numbers marked preferred move
     to the front (keeping their order). ``no name`` and ``no phone number`` are added
     to ``problems`` when they apply. A name, number or key no contact could hold (one
-    with a control character, or longer than :data:`MAX_FIELD_CHARS`: a damaged file)
-    is a problem naming the field; an overlong name is cut short for display.
+    with a control character, or longer than :data:`MAX_FIELD_CHARS`: a damaged file;
+    a spreadsheet formula) is a problem naming the field; an overlong name is cut short
+    for display.
     """
     notes_out = list(notes)
     problems_out = list(problems)
@@ -148,6 +153,10 @@ def _damage(what: str, value: str) -> list[str]:
     if control:
         code = f"\\x{ord(control.group()):02x}"
         return [f"{what} holds the control character {code}: is the file damaged?"]
+    if _FORMULA.match(value):
+        shown = value.strip()
+        shown = shown if len(shown) <= _SHOWN_CHARS else shown[:_SHOWN_CHARS] + "…"
+        return [f"{what} {shown!r} is a spreadsheet formula"]
     return []
 
 
