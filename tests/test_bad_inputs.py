@@ -182,6 +182,11 @@ TEXT_CASES = [
                                              + "0" * 50_000, GOOD_ROWS[1]).encode()),
          "long-phone.csv:3", "phone value is 50,000 characters long", rejected=True,
          good=("Ann Able", "Ben Bold")),
+    Case("csv-phone-cell-of-many-short-groups",
+         data("groups.csv", rows("Name,Mobile", GOOD_ROWS[0], "Cara Clay," + "0770 " * 24,
+                                 GOOD_ROWS[1]).encode()),
+         "groups.csv:3", "not a possible phone number (too long)", commands=("plan",),
+         rejected=True, good=("Ann Able", "Ben Bold")),
     Case("csv-huge-file-with-one-bad-row",
          data("big.csv", lambda: rows("Name,Mobile", *(f"Person {n},0161 496 {n:04d}"
                                                       for n in range(3000)), "Nobody,")
