@@ -458,6 +458,17 @@ def removing(path: tuple[Any, ...]) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def twice(index: int) -> Callable[[dict[str, Any]], None]:
+    """The item at ``index`` once more at the end, the summary counting it."""
+
+    def change(plan: dict[str, Any]) -> None:
+        item = plan["items"][index]
+        plan["items"].append(copy.deepcopy(item))
+        plan["summary"][item["action"]] += 1
+
+    return change
+
+
 def plan_case(id: str, change: Callable[[dict[str, Any]], Any], where: str, message: str) -> Case:
     return Case(id, edited(change), where, message, commands=("apply",))
 
@@ -474,7 +485,19 @@ PLAN_CASES = [
     plan_case("plan-version-as-text", setting(("version",), "1"), "plan.json",
               "version '1' is not supported"),
     plan_case("plan-summary-mismatch", setting(("summary", "add"), 7), "plan.json",
-              "summary does not match the items"),
+              "summary does not match the items (add: 7 in the summary, 2 in the items"),
+    plan_case("plan-version-missing", removing(("version",)), "plan.json", "no version"),
+    plan_case("plan-huge-integer",
+              lambda p: json.dumps(p).replace('"version": 1', '"version": 1' + "0" * 5000),
+              "plan.json", "not a plan file (Exceeds the limit"),
+    plan_case("plan-nested-too-deeply", lambda p: "[" * 100_000 + "]" * 100_000, "plan.json",
+              "not a plan file (nested too deeply)"),
+    plan_case("plan-id-on-an-add", setting(("items", 0, "id"), "11111"), "plan.json",
+              "plan item 1 is an add with id '11111'"),
+    plan_case("plan-unknown-contact-field", setting(("items", 1, "after", "phone4"), "1009"),
+              "plan.json", "plan item 2 after has unknown field 'phone4'"),
+    plan_case("plan-two-writes-to-one-contact", twice(2), "plan.json",
+              "plan item 4 writes contact 22222 again (plan item 3 already does)"),
     plan_case("plan-items-missing", removing(("items",)), "plan.json", "items must be a list"),
     plan_case("plan-item-not-an-object", setting(("items", 1), "add"), "plan.json",
               "plan item 2 must be an object"),
