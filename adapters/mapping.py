@@ -21,13 +21,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
-
-import yaml
+from typing import NoReturn
 
 from connector.errors import ConfigError, SourceError
 from connector.model import RawPhone
 from connector.paths import resource_dir
+from connector.yamlfile import load_yaml
 
 #: Google marks a contact's primary value by starting its label with this ("* Mobile").
 PRIMARY_LABEL_MARK = "*"
@@ -567,14 +566,7 @@ def _load_file(path: Path) -> Mapping:
 
 
 def _parse(text: str, *, name: str, origin: str) -> Mapping:
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
-    return Mapping.from_dict(data, name=name, origin=origin)
+    return Mapping.from_dict(load_yaml(text, origin=origin), name=name, origin=origin)
 
 
 def _preset_dir() -> Path:

@@ -32,6 +32,9 @@ import pytest
 from click.testing import Result
 from conftest import SMALL_BOOK
 
+from connector.errors import ConfigError
+from connector.yamlfile import load_yaml
+
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 #: The longest one case may take, on a busy machine.
 SECONDS_PER_CASE = 20
@@ -368,6 +371,17 @@ VCARD_CASES = [
 # -- mappings ------------------------------------------------------------------------------
 
 
+def beside(source: str, option: str, name: str, content: bytes) -> Maker:
+    """A corpus source with ``option`` naming a file made here."""
+
+    def make(folder: Path, _plan: dict[str, Any]) -> list[str]:
+        path = folder / name
+        path.write_bytes(content)
+        return [str(CORPUS / source), option, str(path)]
+
+    return make
+
+
 def mapped(mapping: str) -> Maker:
     return corpus("mapped.csv", "--mapping", mapping)
 
@@ -379,6 +393,11 @@ MAPPING_CASES = [
          "names column 'Ful Name' not in the header"),
     Case("mapping-yaml-syntax-error", mapped("syntax-error.yaml"), "syntax-error.yaml:3",
          "not valid YAML"),
+    Case("mapping-setting-given-twice", mapped("duplicate-setting.yaml"),
+         "duplicate-setting.yaml:4", "'phones' is given twice (first on line 2)"),
+    Case("mapping-nested-too-deeply",
+         beside("mapped.csv", "--mapping", "deep.yaml", b"name: " + b"[" * 50_000 + b"]" * 50_000),
+         "deep.yaml", "not valid YAML: nested too deeply"),
     Case("mapping-list-where-a-dict-belongs", mapped("list-not-dict.yaml"),
          "list-not-dict.yaml", "a mapping must be a YAML mapping of settings"),
     Case("mapping-tab-indentation", mapped("tab-indent.yaml"), "tab-indent.yaml:3",
@@ -399,12 +418,27 @@ def decided(decisions: str) -> Maker:
     return corpus("decided.csv", "--decisions", decisions)
 
 
+def decided_data(name: str, content: bytes) -> Maker:
+    return beside("decided.csv", "--decisions", name, content)
+
+
 DECISION_CASES = [
     Case("decisions-unknown-action", decided("decision-unknown-action.yaml"),
          "decision-unknown-action.yaml", "decision for C2: expected add, skip or match",
          commands=("plan",)),
     Case("decisions-match-without-id", decided("decision-match-without-id.yaml"),
          "decision-match-without-id.yaml", "got 'match'", commands=("plan",)),
+    Case("decisions-yaml-syntax-error", decided("decision-syntax-error.yaml"),
+         "decision-syntax-error.yaml:2", "not valid YAML", commands=("plan",)),
+    Case("decisions-key-given-twice", decided("decision-duplicate-key.yaml"),
+         "decision-duplicate-key.yaml:3", "'C1' is given twice (first on line 1)",
+         commands=("plan",)),
+    Case("decisions-match-id-a-list", decided("decision-match-id-a-list.yaml"),
+         "decision-match-id-a-list.yaml", "decision for C1: expected {match: <contact id>}",
+         commands=("plan",)),
+    Case("decisions-nested-too-deeply",
+         decided_data("deep.yaml", b"C1: " + b"[" * 50_000 + b"]" * 50_000),
+         "deep.yaml", "not valid YAML: nested too deeply", commands=("plan",)),
     Case("decisions-list-where-a-dict-belongs", decided("decision-list.yaml"),
          "decision-list.yaml", "expected a mapping of source key to decision",
          commands=("plan",)),
@@ -605,3 +639,27 @@ def test_bad_input_gives_one_line_naming_the_place(
     # The largest cases take a second or two; a reader that is quadratic in a line's
     # length or a field's takes minutes on them.
     assert took < SECONDS_PER_CASE, f"{command} took {took:.0f}s"
+
+
+# -- the one reader of hand-written YAML -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\nb: {c: 1, c: 2}\n", r"m\.yaml:2: not valid YAML: 'c' is given twice"),
+        ("- {x: 1}\n- x: 1\n  x: 2\n", r"m\.yaml:3: not valid YAML: 'x' is given twice"),
+        ("a: [1\n", r"m\.yaml:2: not valid YAML: expected ',' or '\]'"),
+        ("a: !!python/name:os.system\n", r"m\.yaml:1: not valid YAML: could not determine"),
+        ("a: " + "{b: " * 20_000, r"m\.yaml: not valid YAML: nested too deeply"),
+    ],
+)
+def test_yaml_mistakes_are_one_line_with_the_place(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_yaml(text, origin="m.yaml")
+    assert "\n" not in str(caught.value)
+
+
+def test_yaml_merge_keys_may_still_be_overridden() -> None:
+    text = "base: &base {label: work, preferred: false}\nphone: {<<: *base, label: home}\n"
+    assert load_yaml(text, origin="m.yaml")["phone"] == {"label": "home", "preferred": False}

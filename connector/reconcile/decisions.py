@@ -33,10 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError
+from connector.yamlfile import load_yaml
 
 __all__ = ["DECISION_ACTIONS", "Decision", "escape_cell", "load_decisions", "parse_decision"]
 
@@ -80,9 +79,10 @@ def parse_decision(value: object) -> Decision:
     raises ``ValueError`` with a readable message otherwise.
     """
     if isinstance(value, Mapping):
-        if set(value) != {"match"} or value["match"] in (None, ""):
+        contact_id = value.get("match")
+        if set(value) != {"match"} or not _is_id(contact_id):
             raise ValueError(f"expected {{match: <contact id>}}, got {dict(value)!r}")
-        return Decision("match", str(value["match"]).strip())
+        return Decision("match", str(contact_id).strip())
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"expected add, skip or match <contact id>, got {value!r}")
     text = str(value).strip()
@@ -99,6 +99,14 @@ def parse_decision(value: object) -> Decision:
     raise ValueError(f"expected add, skip or match <contact id>, got {text!r}")
 
 
+def _is_id(value: object) -> bool:
+    """A contact id as YAML or JSON may give one: text, or a whole number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return False
+    text = str(value).strip()
+    return bool(text) and len(text.split()) == 1
+
+
 def load_decisions(path: str | Path) -> dict[str, Decision]:
     """Read a decisions file (YAML or the filled-in CSV preview); ``ConfigError`` if bad."""
     path = Path(path)
@@ -112,10 +120,7 @@ def load_decisions(path: str | Path) -> dict[str, Decision]:
 
 
 def _from_yaml(text: str, path: Path) -> dict[str, Decision]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    data = load_yaml(text, origin=str(path))
     if data is None:
         return {}
     if not isinstance(data, Mapping):
