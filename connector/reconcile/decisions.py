@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError
@@ -139,18 +140,22 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
     skipped = 0
     if has_sep_line:
         text, skipped = text.partition("\n")[2], 1
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
+    # strict: a quote left open or a stray one is an error, not half the file in one cell.
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        fieldnames = reader.fieldnames or ()
+    except csv.Error as exc:
+        raise ConfigError(f"{path}:{1 + skipped}: cannot read CSV: {exc}") from exc
+    columns = {(name or "").strip().lower(): name for name in fieldnames}
     key_column = columns.get("source_key") or columns.get("key")
     decision_column = columns.get("decision")
     if key_column is None or decision_column is None:
         raise ConfigError(f"{path}: needs a source_key column and a decision column")
     decisions: dict[str, Decision] = {}
-    for row in reader:
+    for line, row in _csv_rows(reader, path, skipped):
         cell = (row.get(decision_column) or "").strip()
         if not cell:
             continue
-        line = reader.line_num + skipped
         key = _unescape(row.get(key_column) or "").strip()
         if not key:
             raise ConfigError(f"{path}:{line}: a decision without a source key")
@@ -159,6 +164,29 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
         except ValueError as exc:
             raise ConfigError(f"{path}:{line}: {exc}") from exc
     return decisions
+
+
+def _csv_rows(
+    reader: csv.DictReader[str], path: Path, skipped: int
+) -> Iterator[tuple[int, dict[Any, Any]]]:
+    """``(line, row)`` for each row; a row that cannot be read or does not line up with
+    the header is an error at its line (a shifted row would put a name in the decision)."""
+    while True:
+        start = reader.line_num + 1 + skipped  # where the next row begins
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise ConfigError(f"{path}:{start}: cannot read CSV: {exc}") from exc
+        if row is None:
+            return
+        line = reader.line_num + skipped
+        extra = [cell for cell in row.get(None) or () if cell.strip()]
+        if extra:
+            width = len(reader.fieldnames or ())
+            raise ConfigError(
+                f"{path}:{line}: row has {width + len(row[None])} fields, the header has {width}"
+            )
+        yield line, row
 
 
 def escape_cell(text: str) -> str:
