@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from connector.errors import ConfigError, SourceError
 from connector.model import RawPhone
@@ -93,14 +93,18 @@ class Mapping:
         key = data.get("key")
         if key is not None and not _is_text(key):
             raise ConfigError(f"{origin}: 'key' must be a column name or a template")
+        key = _template_setting("key", key, origin) if key not in (None, "") else None
+        description = data.get("description") or ""
+        if not isinstance(description, str):
+            raise ConfigError(f"{origin}: 'description' must be text, not {description!r}")
         return cls(
             name=name,
             names=_names_setting(data["name"], origin),
             phones=_phones_setting(data["phones"], origin),
-            key=_as_template(str(key)) if key not in (None, "") else None,
-            description=str(data.get("description") or ""),
+            key=key,
+            description=description,
             detect=_detect_setting(data.get("detect"), origin),
-            allow_missing_columns=bool(data.get("allow_missing_columns", False)),
+            allow_missing_columns=_flag(data, "allow_missing_columns", origin),
             origin=origin,
         )
 
@@ -516,7 +520,26 @@ def _names_setting(value: object, origin: str) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(_is_text(item) and str(item).strip() for item in items):
         raise ConfigError(f"{origin}: 'name' must be a column, a template, or a list of them")
-    return tuple(_as_template(str(item)) for item in items)
+    return tuple(_template_setting("name", item, origin) for item in items)
+
+
+def _template_setting(setting: str, value: object, origin: str) -> str:
+    """A column or template as a template; one naming no column (``"{Full Name"``) would
+    give every record the same text, so it is refused."""
+    template = _as_template(str(value))
+    if not any(match.group(1) for match in _TEMPLATE_FIELD.finditer(template)):
+        raise ConfigError(
+            f"{origin}: {setting!r} template {str(value)!r} names no column "
+            "(write a column as {Column Name}; {{ and }} are literal braces)"
+        )
+    return template
+
+
+def _flag(data: dict[Any, Any], setting: str, origin: str) -> bool:
+    value = data.get(setting, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{origin}: {setting!r} must be true or false, not {value!r}")
+    return value
 
 
 def _phones_setting(value: object, origin: str) -> tuple[PhoneColumn, ...]:
@@ -537,20 +560,27 @@ def _phone_setting(item: object, origin: str) -> PhoneColumn:
     unknown = sorted(str(k) for k in item if k not in _PHONE_SETTINGS)
     if unknown:
         raise ConfigError(f"{origin}: unknown phone setting {', '.join(unknown)} in {item!r}")
+    if not str(item["column"]).strip():
+        raise ConfigError(f"{origin}: a 'phones' entry has an empty column name: {item!r}")
+    for setting in ("label", "label_column"):
+        if item.get(setting) is not None and not _is_text(item[setting]):
+            raise ConfigError(f"{origin}: {setting!r} must be text, not {item[setting]!r}")
     label = item.get("label")
     label_column = item.get("label_column")
     return PhoneColumn(
         column=str(item["column"]).strip(),
         label=None if label is None else str(label),
         label_column=None if label_column is None else str(label_column),
-        preferred=bool(item.get("preferred", False)),
+        preferred=_flag(item, "preferred", origin),
     )
 
 
 def _detect_setting(value: object, origin: str) -> tuple[tuple[str, ...], ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, list) and v for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, list) and v and all(_is_text(col) for col in v) for v in value
+    ):
         raise ConfigError(f"{origin}: 'detect' must be a list of header lists")
     return tuple(tuple(str(col) for col in cols) for cols in value)
 
