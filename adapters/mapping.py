@@ -37,6 +37,9 @@ _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 _NUMBERED = "{n}"
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+# How many header cells, and how much of each, a message shows.
+_LISTED_HEADERS = 20
+_SHOWN_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ class Mapping:
         """Build a mapping from parsed YAML; ``origin`` names the file in error messages."""
         if not isinstance(data, dict):
             raise ConfigError(f"{origin}: a mapping must be a YAML mapping of settings")
-        unknown = sorted(str(k) for k in data if k not in _SETTINGS)
+        unknown = sorted(one_line(str(k)) for k in data if k not in _SETTINGS)
         if unknown:
             raise ConfigError(
                 f"{origin}: unknown setting {', '.join(unknown)} "
@@ -464,7 +467,7 @@ class _Binder:
         else:
             plural = "s" if len(set(missing)) > 1 else ""
             problem = f"mapping {origin} names column{plural} {listed} not in the header"
-        headers = ", ".join(h for h in self.headers if h.strip()) or "(none)"
+        headers = describe_headers(self.headers)
         raise SourceError(
             f"{problem}; the header row has: {headers}", path=self.path, line=self.line
         )
@@ -486,6 +489,23 @@ class _Binder:
         if key is not None:
             text += f"; {template_text(key)} -> key"
         return text
+
+
+def describe_headers(headers: Sequence[str]) -> str:
+    """A header row's non-blank cells for a one-line message, the first few of them."""
+    named = [one_line(h) for h in headers if h.strip()]
+    if len(named) > _LISTED_HEADERS:
+        named = [*named[:_LISTED_HEADERS], f"... and {len(named) - _LISTED_HEADERS} more"]
+    return ", ".join(named) or "(none)"
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a one-line message: whitespace collapsed, cut short if long, and
+    quoted with escapes if it holds control characters."""
+    text = " ".join(text.split())
+    if len(text) > _SHOWN_CHARS:
+        text = text[:_SHOWN_CHARS] + "…"
+    return text if text.isprintable() else repr(text)
 
 
 def _parse_label(text: str) -> tuple[str, bool]:
@@ -557,7 +577,7 @@ def _phone_setting(item: object, origin: str) -> PhoneColumn:
             f"{origin}: each 'phones' entry must be a column name or "
             f"{{column: NAME, label: LABEL}}, not {item!r}"
         )
-    unknown = sorted(str(k) for k in item if k not in _PHONE_SETTINGS)
+    unknown = sorted(one_line(str(k)) for k in item if k not in _PHONE_SETTINGS)
     if unknown:
         raise ConfigError(f"{origin}: unknown phone setting {', '.join(unknown)} in {item!r}")
     if not str(item["column"]).strip():

@@ -16,6 +16,7 @@ from adapters.base import build_record
 from adapters.mapping import (
     BoundMapping,
     Mapping,
+    describe_headers,
     detect_preset,
     guess_mapping,
     non_voice_columns,
@@ -77,10 +78,9 @@ def find_layout(
         if layout is not None:
             return layout
     line, cells = _likely_header(candidates)
-    shown = ", ".join(c.strip() for c in cells if c.strip())
     raise SourceError(
         "cannot tell which columns hold names and phone numbers "
-        f"(the header row has: {shown}); give --mapping NAME|FILE "
+        f"(the header row has: {describe_headers(cells)}); give --mapping NAME|FILE "
         "(see `sipalto-sync mappings list`)",
         path=path,
         line=line,
