@@ -469,6 +469,9 @@ DECISION_CASES = [
          decided_data("huge.csv", rows("source_key,decision", "C1,add").encode()
                       + b"C2," + b"s" * 10 * 2**20 + b"\n"),
          "huge.csv:3", "cannot read CSV: field larger than field limit", commands=("plan",)),
+    Case("decisions-key-with-a-line-break",
+         decided_data("break.yaml", b'"C\\n1": merge\n'), "break.yaml",
+         "decision for 'C\\n1': expected add, skip or match", commands=("plan",)),
     Case("decisions-list-where-a-dict-belongs", decided("decision-list.yaml"),
          "decision-list.yaml", "expected a mapping of source key to decision",
          commands=("plan",)),
@@ -585,6 +588,9 @@ PLAN_CASES = [
               "unknown region 'XX'"),
     plan_case("plan-bad-decision", setting(("settings", "decisions"), {"C1": "nuke"}),
               "plan.json", "bad settings"),
+    plan_case("plan-infinite-match-setting",
+              lambda p: json.dumps(p).replace('"max_candidates": 5', '"max_candidates": Infinity'),
+              "plan.json", "match setting max_candidates must be a finite number"),
     plan_case("plan-for-another-server", setting(("server",), "http://127.0.0.1:9"),
               "plan.json", "was made against http://127.0.0.1:9"),
 ]  # fmt: skip

@@ -131,7 +131,7 @@ def _from_yaml(text: str, path: Path) -> dict[str, Decision]:
         try:
             decisions[str(key)] = parse_decision(value)
         except ValueError as exc:
-            raise ConfigError(f"{path}: decision for {key}: {exc}") from exc
+            raise ConfigError(f"{path}: decision for {_shown(key)}: {exc}") from exc
     return decisions
 
 
@@ -164,6 +164,12 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
         except ValueError as exc:
             raise ConfigError(f"{path}:{line}: {exc}") from exc
     return decisions
+
+
+def _shown(key: object) -> str:
+    """A key for a one-line message: as written, or quoted if it holds a line break."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)
 
 
 def _csv_rows(
