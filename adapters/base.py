@@ -10,7 +10,9 @@ plan can show it as rejected.
 :func:`build_record` holds the rules that are the same for every format: whitespace
 in names collapsed, a cell holding several numbers split (by the tool's one rule,
 :func:`connector.phonetext.split_numbers`), fax and pager numbers left out with a note,
-the preferred number first, and the ``no name`` / ``no phone number`` problems.
+the preferred number first, the ``no name`` / ``no phone number`` problems, and the
+problem of a value no contact holds (a control character or a huge field from a damaged
+file, a spreadsheet formula).
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ from connector.phonetext import digit_count, split_numbers
 #: Problem texts shared by every adapter (the planner and tests compare them).
 NO_NAME = "no name"
 NO_PHONE = "no phone number"
+#: The longest name, phone value or key read: anything longer is a damaged file (a quote
+#: left open, a photo in the wrong column), and would be slow to match and to show.
+MAX_FIELD_CHARS = 1_000
+# How much of an overlong name a rejected record keeps, to be recognised in a listing.
+_SHOWN_CHARS = 60
 
 # Labels of numbers nobody can call from a desk phone.
 _NON_VOICE_WORDS = frozenset({"fax", "telefax", "facsimile", "pager", "beeper"})
@@ -35,6 +42,12 @@ _FLOAT_NUMBER = re.compile(r"^(\+?\d{5,})\.0+$")
 # What Excel writes to CSV for a long number in a General cell: 7.7009E+09. Digits are gone.
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?E\+\d+$", re.IGNORECASE)
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
+# Control characters no name, number or key holds (NUL, escape, DEL...): a damaged field.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# What a spreadsheet runs when the cell is opened: "=...", or "+", "-" or "@" then a
+# function or a DDE command ("+SUM(", "@HYPERLINK(", "-cmd|"). Written into the phonebook,
+# it would run in every spreadsheet an export of it is opened in.
+_FORMULA = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
 
 
 class Source(Protocol):
@@ -71,8 +84,8 @@ class Source(Protocol):
 
 
 def clean_name(name: str) -> str:
-    """``name`` with invisible characters removed and whitespace collapsed and trimmed."""
-    return " ".join(name.translate(_INVISIBLE).split())
+    """``name`` with invisible and control characters removed, whitespace collapsed."""
+    return " ".join(_CONTROL.sub("", name.translate(_INVISIBLE)).split())
 
 
 def is_non_voice(label: str) -> bool:
@@ -90,6 +103,7 @@ def build_record(
     phones: Iterable[RawPhone],
     notes: Iterable[str] = (),
     problems: Iterable[str] = (),
+    formulas_are_text: bool = False,
 ) -> SourceRecord:
     """A :class:`SourceRecord` with the rules every source shares applied.
 
@@ -97,18 +111,32 @@ def build_record(
     it holds several numbers, values with no digit at all are dropped with a note,
     fax and pager numbers are dropped with a note, and numbers marked preferred move
     to the front (keeping their order). ``no name`` and ``no phone number`` are added
-    to ``problems`` when they apply.
+    to ``problems`` when they apply. A name, number or key no contact could hold (one
+    with a control character, or longer than :data:`MAX_FIELD_CHARS`: a damaged file;
+    a spreadsheet formula) is a problem naming the field; an overlong name is cut short
+    for display. ``formulas_are_text`` is for sources whose formula-like cells were
+    escaped as text on the way out (sipalto-sync's own export, read with the ``sipalto``
+    preset): there ``=HYPERLINK(...)`` is somebody's literal name, kept as it is.
     """
     notes_out = list(notes)
-    kept: list[RawPhone] = []
-    for phone in phones:
-        kept.extend(_expand(phone, notes_out))
-    kept.sort(key=lambda p: not p.preferred)  # stable: source order within each group
-    name = clean_name(name)
     problems_out = list(problems)
+    problems_out.extend(_damage("key", key, formulas_are_text))
+    problems_out.extend(_damage("name", name, formulas_are_text))
+    kept: list[RawPhone] = []
+    refused = False
+    for phone in phones:
+        damage = _damage("phone value", phone.value, formulas_are_text)
+        problems_out.extend(damage)
+        refused = refused or bool(damage)
+        if not damage:
+            kept.extend(_expand(phone, notes_out))
+    kept.sort(key=lambda p: not p.preferred)  # stable: source order within each group
+    if len(name) > MAX_FIELD_CHARS:
+        name = name[:_SHOWN_CHARS] + "…"
+    name = clean_name(name)
     if not name:
         problems_out.append(NO_NAME)
-    if not kept:
+    if not kept and not refused:
         problems_out.append(NO_PHONE)
     return SourceRecord(
         key=key,
@@ -118,6 +146,21 @@ def build_record(
         problems=tuple(problems_out),
         notes=tuple(notes_out),
     )
+
+
+def _damage(what: str, value: str, formulas_are_text: bool = False) -> list[str]:
+    """Why ``value`` cannot be a contact's name, number or key, if it cannot."""
+    if len(value) > MAX_FIELD_CHARS:
+        return [f"{what} is {len(value):,} characters long (at most {MAX_FIELD_CHARS:,})"]
+    control = _CONTROL.search(value)
+    if control:
+        code = f"\\x{ord(control.group()):02x}"
+        return [f"{what} holds the control character {code}: is the file damaged?"]
+    if not formulas_are_text and _FORMULA.match(value):
+        shown = value.strip()
+        shown = shown if len(shown) <= _SHOWN_CHARS else shown[:_SHOWN_CHARS] + "…"
+        return [f"{what} {shown!r} is a spreadsheet formula"]
+    return []
 
 
 def _expand(phone: RawPhone, notes: list[str]) -> list[RawPhone]:

@@ -10,10 +10,12 @@ its line number rather than read with its columns shifted.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -53,7 +55,7 @@ class CsvSource:
             raise SourceError("the file is empty", path=self.path)
         self._skip_sep_line, self.delimiter = sniff_delimiter(sample)
         self.layout = find_layout(
-            ((first, cells) for first, _, cells, _ in self._rows()),
+            ((row.first, row.cells) for row in self._rows()),
             path=self.path,
             where=self.path.name,
             mapping=load_mapping(mapping) if mapping is not None else None,
@@ -68,19 +70,24 @@ class CsvSource:
     def records(self) -> Iterator[SourceRecord]:
         """Stream one record per non-blank row after the header."""
         maker = RecordMaker(self.layout, location=lambda line: f"{self.path.name}:{line}")
-        for first, last, cells, repaired in self._rows():
-            if first <= self.layout.line or is_blank(cells):
+        for row in self._rows():
+            if row.first <= self.layout.line:
                 continue
-            problem = width_problem(self.layout, cells, first, last)
+            if row.unreadable is not None:
+                yield maker.unreadable(row.first, row.unreadable)
+                continue
+            if is_blank(row.cells):
+                continue
+            problem = width_problem(self.layout, row.cells, row.first, row.last)
             yield maker.record(
-                first,
-                cells,
+                row.first,
+                row.cells,
                 problems=[problem] if problem else [],
-                notes=[_REPAIRED_NOTE] if repaired else [],
+                notes=[_REPAIRED_NOTE] if row.repaired else [],
             )
 
-    def _rows(self) -> Iterator[tuple[int, int, list[str], bool]]:
-        """``(first line, last line, cells, repaired)`` for every row, blank ones too."""
+    def _rows(self) -> Iterator[_Row]:
+        """Every row, blank ones too; a row the csv module cannot read says why."""
         encoding = self.encoding
         with self.path.open("rb") as raw:
             text = io.TextIOWrapper(
@@ -88,21 +95,78 @@ class CsvSource:
             )
             reader = csv.reader(text, delimiter=self.delimiter)
             first = 1
+            while True:
+                try:
+                    cells = next(reader, None)
+                except csv.Error as exc:
+                    if reader.line_num < first:  # nothing was consumed: it would fail again
+                        raise SourceError(
+                            f"cannot read CSV: {exc}", path=self.path, line=first
+                        ) from exc
+                    # The reader starts afresh on the next line, so one bad row (a field
+                    # over the csv module's size limit) does not cost the rest of the file.
+                    yield _Row(first, reader.line_num, [], unreadable=_unreadable_reason(exc))
+                    first = reader.line_num + 1
+                    continue
+                except UnicodeError as exc:
+                    reason = getattr(exc, "reason", None) or str(exc)
+                    raise SourceError(
+                        f"not valid {encoding.description} text ({reason}); "
+                        "give the right --encoding",
+                        path=self.path,
+                        line=_undecodable_line(self.path, encoding.codec),
+                    ) from exc
+                if cells is None:
+                    return
+                last = reader.line_num
+                if not (self._skip_sep_line and first == 1):
+                    cleaned, repaired = _clean(cells, encoding.repairs)
+                    yield _Row(first, last, cleaned, repaired=repaired)
+                first = last + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A row as read: where it is, its cells, and why it could not be read, if so."""
+
+    first: int
+    last: int
+    cells: list[str]
+    repaired: bool = False
+    unreadable: str | None = None
+
+
+def _unreadable_reason(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return (
+            f"a field holds more than {csv.field_size_limit()} characters, far more than a "
+            "name or a phone number (is a quote left open?)"
+        )
+    return f"the row cannot be read as CSV ({exc})"
+
+
+def _undecodable_line(path: Path, codec: str) -> int | None:
+    """The line holding the first byte ``codec`` cannot decode.
+
+    The reader decodes ahead in blocks, so where it stood when decoding failed says
+    nothing about where the bad byte is. Only codecs that write a line break as the
+    single byte ``\\n`` can be split into lines before decoding; for others, no line.
+    """
+    if "\n".encode(codec, "ignore") != b"\n":
+        return None
+    decoder = codecs.getincrementaldecoder(codec)()
+    number = 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
             try:
-                for cells in reader:
-                    last = reader.line_num
-                    if not (self._skip_sep_line and first == 1):
-                        yield first, last, *_clean(cells, encoding.repairs)
-                    first = last + 1
-            except csv.Error as exc:
-                raise SourceError(f"cannot read CSV: {exc}", path=self.path, line=first) from exc
-            except UnicodeDecodeError as exc:
-                raise SourceError(
-                    f"not valid {encoding.description} text ({exc.reason}); "
-                    "give the right --encoding",
-                    path=self.path,
-                    line=first,
-                ) from exc
+                decoder.decode(line)
+            except UnicodeError:
+                return number
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeError:
+        return number
+    return None
 
 
 def _sample_text(prefix: bytes, codec: str) -> str:

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import re
+import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,6 +31,23 @@ from connector.model import SourceRecord
 
 # A number format of only zeros pads the number to that many digits on screen.
 _ZERO_PADDED = re.compile(r"^0+$")
+# What openpyxl lets through, from one layer down, when a workbook's zip or XML is
+# damaged: zip and inflate errors, XML syntax errors (SyntaxError covers both
+# ElementTree's and lxml's), a missing part, a bad cell reference.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    SyntaxError,
+    EOFError,
+    NotImplementedError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OSError,
+)
+_log = logging.getLogger(__name__)
 
 
 def cell_text(value: object, number_format: str | None = None) -> str:
@@ -64,7 +84,13 @@ class ExcelSource:
             raise ConfigError("--encoding applies to text files, not to Excel workbooks")
         self.path = Path(path)
         with self._open() as workbook:
-            self.sheet_name = _pick_sheet(workbook, sheet, self.path)
+            try:
+                self.sheet_name = _pick_sheet(workbook, sheet, self.path)
+            except _DAMAGED as exc:
+                raise UnsupportedFormat(
+                    f"the workbook is damaged: its sheets cannot be read ({_reason(exc)})",
+                    path=self.path,
+                ) from exc
             where = f"{self.path.name} sheet {self.sheet_name}"
             self.layout = find_layout(
                 self._rows(workbook),
@@ -80,7 +106,8 @@ class ExcelSource:
 
     def records(self) -> Iterator[SourceRecord]:
         """Stream one record per non-empty row below the header."""
-        maker = RecordMaker(self.layout, location=lambda row: f"{self.sheet_name}!row {row}")
+        where = f"{self.path.name} {self.sheet_name}"
+        maker = RecordMaker(self.layout, location=lambda row: f"{where}!row {row}")
         width = len(self.layout.headers)
         with self._open() as workbook:
             for row, cells in self._rows(workbook):
@@ -108,28 +135,42 @@ class ExcelSource:
         # and --format xlsx must work whatever the file is called.
         with handle:
             try:
-                workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-            except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-                raise UnsupportedFormat(_unreadable_reason(self.path), path=self.path) from exc
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            except (InvalidFileException, *_DAMAGED) as exc:
+                raise UnsupportedFormat(_unreadable_reason(self.path, exc), path=self.path) from exc
+            # openpyxl warns about parts it skips (an unknown extension, a bad defined
+            # name): nothing a phonebook needs, so a detail for -v, not a line for everyone.
+            for warning in caught:
+                _log.info("%s: %s", self.path.name, warning.message)
             try:
                 yield workbook
             finally:
                 workbook.close()
 
     def _rows(self, workbook: Any) -> Iterator[tuple[int, list[str]]]:
-        sheet = workbook[self.sheet_name]
-        # Some writers store a wrong <dimension>; read-only mode would trust it and stop early.
-        sheet.reset_dimensions()
         number = 0
-        for row in sheet.iter_rows():
-            number += 1
-            cells = []
-            for cell in row:
-                number = getattr(cell, "row", None) or number
-                cells.append(cell_text(cell.value, getattr(cell, "number_format", None)))
-            while cells and not cells[-1].strip():
-                cells.pop()
-            yield number, cells
+        try:
+            sheet = workbook[self.sheet_name]
+            # Some writers store a wrong <dimension>; read-only mode would trust it and
+            # stop early.
+            sheet.reset_dimensions()
+            for row in sheet.iter_rows():
+                number += 1
+                cells = []
+                for cell in row:
+                    number = getattr(cell, "row", None) or number
+                    cells.append(cell_text(cell.value, getattr(cell, "number_format", None)))
+                while cells and not cells[-1].strip():
+                    cells.pop()
+                yield number, cells
+        except _DAMAGED as exc:
+            raise UnsupportedFormat(
+                f"the workbook is damaged: sheet {self.sheet_name} cannot be read after row "
+                f"{number} ({_reason(exc)})",
+                path=self.path,
+            ) from exc
 
 
 def _pick_sheet(workbook: Any, sheet: str | int | None, path: Path) -> str:
@@ -170,16 +211,29 @@ def _column_letter(index: int) -> str:
     return str(get_column_letter(index + 1))
 
 
-def _unreadable_reason(path: Path) -> str:
+def _unreadable_reason(path: Path, exc: Exception) -> str:
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == 0:
+            return "the file is empty"
     try:
         with zipfile.ZipFile(path) as archive:
-            if "mimetype" in archive.namelist():
+            names = archive.namelist()
+            if "mimetype" in names:
                 kind = archive.read("mimetype").decode("ascii", "replace").strip()
                 if "opendocument" in kind:
                     return (
                         "an OpenDocument file, not an Excel .xlsx workbook; "
                         "save it as .xlsx or CSV from LibreOffice"
                     )
-    except (zipfile.BadZipFile, OSError, KeyError):
+    except _DAMAGED:
         return "not a valid Excel .xlsx workbook (the file is damaged or not a workbook)"
+    if any(name.startswith("xl/") for name in names):
+        return f"the workbook is damaged and cannot be opened ({_reason(exc)})"
     return "not an Excel .xlsx workbook (a zip archive without a workbook inside)"
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason for a message: the exception's first line, or its kind."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text or type(exc).__name__
+    return text if len(text) <= 100 else text[:97] + "..."

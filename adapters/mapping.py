@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from connector.errors import ConfigError, SourceError
 from connector.model import RawPhone
 from connector.paths import resource_dir
+from connector.yamlfile import load_yaml
 
 #: Google marks a contact's primary value by starting its label with this ("* Mobile").
 PRIMARY_LABEL_MARK = "*"
@@ -40,6 +39,9 @@ _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 _NUMBERED = "{n}"
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+# How many header cells, and how much of each, a message shows.
+_LISTED_HEADERS = 20
+_SHOWN_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ class Mapping:
         """Build a mapping from parsed YAML; ``origin`` names the file in error messages."""
         if not isinstance(data, dict):
             raise ConfigError(f"{origin}: a mapping must be a YAML mapping of settings")
-        unknown = sorted(str(k) for k in data if k not in _SETTINGS)
+        unknown = sorted(one_line(str(k)) for k in data if k not in _SETTINGS)
         if unknown:
             raise ConfigError(
                 f"{origin}: unknown setting {', '.join(unknown)} "
@@ -99,15 +101,19 @@ class Mapping:
         key = data.get("key")
         if key is not None and not _is_text(key):
             raise ConfigError(f"{origin}: 'key' must be a column name or a template")
+        key = _template_setting("key", key, origin) if key not in (None, "") else None
+        description = data.get("description") or ""
+        if not isinstance(description, str):
+            raise ConfigError(f"{origin}: 'description' must be text, not {description!r}")
         return cls(
             name=name,
             names=_names_setting(data["name"], origin),
             phones=_phones_setting(data["phones"], origin),
-            key=as_template(str(key)) if key not in (None, "") else None,
-            description=str(data.get("description") or ""),
+            key=key,
+            description=description,
             detect=_detect_setting(data.get("detect"), origin),
-            allow_missing_columns=bool(data.get("allow_missing_columns", False)),
-            unescape_formulas=bool(data.get("unescape_formulas", False)),
+            allow_missing_columns=_flag(data, "allow_missing_columns", origin),
+            unescape_formulas=_flag(data, "unescape_formulas", origin),
             origin=origin,
         )
 
@@ -353,7 +359,7 @@ class _Binder:
         else:
             plural = "s" if len(set(missing)) > 1 else ""
             problem = f"mapping {origin} names column{plural} {listed} not in the header"
-        headers = ", ".join(h for h in self.headers if h.strip()) or "(none)"
+        headers = describe_headers(self.headers)
         raise SourceError(
             f"{problem}; the header row has: {headers}", path=self.path, line=self.line
         )
@@ -375,6 +381,23 @@ class _Binder:
         if key is not None:
             text += f"; {template_text(key)} -> key"
         return text
+
+
+def describe_headers(headers: Sequence[str]) -> str:
+    """A header row's non-blank cells for a one-line message, the first few of them."""
+    named = [one_line(h) for h in headers if h.strip()]
+    if len(named) > _LISTED_HEADERS:
+        named = [*named[:_LISTED_HEADERS], f"... and {len(named) - _LISTED_HEADERS} more"]
+    return ", ".join(named) or "(none)"
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a one-line message: whitespace collapsed, cut short if long, and
+    quoted with escapes if it holds control characters."""
+    text = " ".join(text.split())
+    if len(text) > _SHOWN_CHARS:
+        text = text[:_SHOWN_CHARS] + "…"
+    return text if text.isprintable() else repr(text)
 
 
 def _parse_label(text: str) -> tuple[str, bool]:
@@ -409,7 +432,26 @@ def _names_setting(value: object, origin: str) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(_is_text(item) and str(item).strip() for item in items):
         raise ConfigError(f"{origin}: 'name' must be a column, a template, or a list of them")
-    return tuple(as_template(str(item)) for item in items)
+    return tuple(_template_setting("name", item, origin) for item in items)
+
+
+def _template_setting(setting: str, value: object, origin: str) -> str:
+    """A column or template as a template; one naming no column (``"{Full Name"``) would
+    give every record the same text, so it is refused."""
+    template = as_template(str(value))
+    if not any(match.group(1) for match in _TEMPLATE_FIELD.finditer(template)):
+        raise ConfigError(
+            f"{origin}: {setting!r} template {str(value)!r} names no column "
+            "(write a column as {Column Name}; {{ and }} are literal braces)"
+        )
+    return template
+
+
+def _flag(data: dict[Any, Any], setting: str, origin: str) -> bool:
+    value = data.get(setting, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{origin}: {setting!r} must be true or false, not {value!r}")
+    return value
 
 
 def _phones_setting(value: object, origin: str) -> tuple[PhoneColumn, ...]:
@@ -427,23 +469,30 @@ def _phone_setting(item: object, origin: str) -> PhoneColumn:
             f"{origin}: each 'phones' entry must be a column name or "
             f"{{column: NAME, label: LABEL}}, not {item!r}"
         )
-    unknown = sorted(str(k) for k in item if k not in _PHONE_SETTINGS)
+    unknown = sorted(one_line(str(k)) for k in item if k not in _PHONE_SETTINGS)
     if unknown:
         raise ConfigError(f"{origin}: unknown phone setting {', '.join(unknown)} in {item!r}")
+    if not str(item["column"]).strip():
+        raise ConfigError(f"{origin}: a 'phones' entry has an empty column name: {item!r}")
+    for setting in ("label", "label_column"):
+        if item.get(setting) is not None and not _is_text(item[setting]):
+            raise ConfigError(f"{origin}: {setting!r} must be text, not {item[setting]!r}")
     label = item.get("label")
     label_column = item.get("label_column")
     return PhoneColumn(
         column=str(item["column"]).strip(),
         label=None if label is None else str(label),
         label_column=None if label_column is None else str(label_column),
-        preferred=bool(item.get("preferred", False)),
+        preferred=_flag(item, "preferred", origin),
     )
 
 
 def _detect_setting(value: object, origin: str) -> tuple[tuple[str, ...], ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, list) and v for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, list) and v and all(_is_text(col) for col in v) for v in value
+    ):
         raise ConfigError(f"{origin}: 'detect' must be a list of header lists")
     return tuple(tuple(str(col) for col in cols) for cols in value)
 
@@ -459,14 +508,7 @@ def _load_file(path: Path) -> Mapping:
 
 
 def _parse(text: str, *, name: str, origin: str) -> Mapping:
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
-    return Mapping.from_dict(data, name=name, origin=origin)
+    return Mapping.from_dict(load_yaml(text, origin=origin), name=name, origin=origin)
 
 
 def _preset_dir() -> Path:

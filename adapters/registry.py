@@ -16,7 +16,7 @@ from adapters.base import Source
 from adapters.csvfile import CsvSource
 from adapters.excel import ExcelSource
 from adapters.mapping import Mapping
-from adapters.textfile import bom_encoding, read_prefix
+from adapters.textfile import bom_encoding, looks_binary, read_prefix, utf16_without_bom
 from adapters.vcard import VCardSource
 from connector.errors import ConfigError, UnsupportedFormat
 
@@ -110,6 +110,8 @@ def detect_format(path: Path, prefix: bytes) -> tuple[str, str | None]:
     if by_content is None:
         if suffix in UNSUPPORTED and prefix:
             by_content = "csv"  # an "Excel export" that is really delimited text
+        elif by_name == "xlsx" and prefix.strip() and not looks_binary(prefix):
+            by_content = "csv"  # a CSV renamed .xlsx: text cannot be a workbook
         else:
             return by_name or "csv", None
     if by_name in (None, by_content):
@@ -142,7 +144,7 @@ def _content_format(path: Path, prefix: bytes) -> str | None:
         if path.suffix.lower() in (".ods", ".numbers", ".xlsb"):
             raise UnsupportedFormat(UNSUPPORTED[path.suffix.lower()], path=path)
         return "xlsx"
-    encoding = bom_encoding(prefix)
+    encoding = bom_encoding(prefix) or utf16_without_bom(prefix)
     text = prefix[:4096].decode(encoding.codec if encoding else "latin-1", "replace")
     text = text.lstrip("\ufeff")
     if _VCARD.match(text):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from adapters.base import build_record
 from adapters.guessing import guess_mapping, non_voice_columns
-from adapters.mapping import BoundMapping, Mapping, detect_preset
+from adapters.mapping import BoundMapping, Mapping, describe_headers, detect_preset
 from connector.errors import SourceError
 from connector.formulas import unescape_formula
 from connector.model import SourceRecord
@@ -73,10 +73,9 @@ def find_layout(
         if layout is not None:
             return layout
     line, cells = _likely_header(candidates)
-    shown = ", ".join(c.strip() for c in cells if c.strip())
     raise SourceError(
         "cannot tell which columns hold names and phone numbers "
-        f"(the header row has: {shown}); give --mapping NAME|FILE "
+        f"(the header row has: {describe_headers(cells)}); give --mapping NAME|FILE "
         "(see `sipalto-sync mappings list`)",
         path=path,
         line=line,
@@ -185,6 +184,13 @@ class RecordMaker:
             phones=bound.phones_of(cells),
             notes=notes_out,
             problems=problems_out,
+            formulas_are_text=bound.mapping.unescape_formulas,
+        )
+
+    def unreadable(self, line: int, problem: str) -> SourceRecord:
+        """A rejected record for a row the reader could not split into cells."""
+        return SourceRecord(
+            key=f"row:{line}", location=self.location(line), name="", problems=(problem,)
         )
 
 

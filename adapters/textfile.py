@@ -4,8 +4,9 @@ Encoding detection is a plain heuristic on a prefix of the file (no extra depend
 a byte-order mark wins; then UTF-16 without a BOM shows itself by NUL bytes in every
 other position; then text that decodes as UTF-8 is UTF-8 (pure ASCII included); and
 anything else is Windows-1252, the "ANSI" code page of Western European Windows and
-Excel (Latin-1 where even that fails). A UTF-8 file that turns out to hold stray
-Windows-1252 bytes further down is read with those bytes repaired one field at a time
+Excel (Latin-1 where even that fails), unless it also holds UTF-8 letters. A UTF-8 file
+holding stray Windows-1252 bytes (rows pasted in from another file, near the top or
+further down) is read with those bytes repaired one field at a time
 (:func:`repair_text`), so one bad cell does not stop or garble the whole file.
 """
 
@@ -86,11 +87,15 @@ def utf16_without_bom(prefix: bytes) -> TextEncoding | None:
 
 
 def looks_binary(prefix: bytes) -> bool:
-    """True for bytes that are not text in any 8-bit encoding (NULs, control codes)."""
-    if b"\x00" in prefix:
-        return True
+    """True for bytes that are not text in any 8-bit encoding (NULs, control codes).
+
+    Binary formats hold NUL and control bytes by the hundred; a text file with a stray
+    one or two (a damaged cell) is still text, and the reader rejects the record that
+    holds them while the others are read.
+    """
+    nuls = prefix.count(0)
     controls = len(_CONTROL.findall(prefix))
-    return controls >= 8 and controls > len(prefix) / 100
+    return nuls > len(prefix) / 100 or (controls >= 8 and controls > len(prefix) / 100)
 
 
 def detect_encoding(prefix: bytes, *, path: Path, forced: str | None = None) -> TextEncoding:
@@ -121,6 +126,11 @@ def detect_encoding(prefix: bytes, *, path: Path, forced: str | None = None) -> 
     else:
         # surrogateescape keeps any later non-UTF-8 byte for repair_text to fix.
         return TextEncoding("utf-8", "UTF-8", "surrogateescape")
+    if _has_utf8_lines(prefix):
+        # UTF-8 lines and lines that are not: rows pasted in from a Windows-1252 file.
+        # Reading it all as Windows-1252 would garble every UTF-8 letter; UTF-8 with the
+        # stray bytes repaired field by field reads both kinds right.
+        return TextEncoding("utf-8", "UTF-8 (with some Windows-1252 text)", "surrogateescape")
     try:
         prefix.decode("cp1252")
     except UnicodeDecodeError:
@@ -129,9 +139,22 @@ def detect_encoding(prefix: bytes, *, path: Path, forced: str | None = None) -> 
 
 
 def repair_text(text: str) -> str:
-    """Text decoded as UTF-8 with ``surrogateescape``: stray bytes read as Windows-1252."""
+    """Text decoded as UTF-8 with ``surrogateescape``: a field holding stray bytes was
+    written in Windows-1252, so the whole field is read again as Windows-1252."""
     if not _ESCAPED.search(text):
         return text
-    return _ESCAPED.sub(
-        lambda m: m.group().encode("utf-8", "surrogateescape").decode("cp1252", "replace"), text
-    )
+    # The whole field, not just the stray bytes: a Windows-1252 letter next to one of its
+    # punctuation marks ("É’") can look like a UTF-8 character on its own.
+    return text.encode("utf-8", "surrogateescape").decode("cp1252", "replace")
+
+
+def _has_utf8_lines(prefix: bytes) -> bool:
+    """True when a line beyond ASCII decodes as UTF-8 (so the file is not all Windows-1252)."""
+    for line in prefix.splitlines():
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if not text.isascii():
+            return True
+    return False

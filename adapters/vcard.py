@@ -33,7 +33,7 @@ from typing import BinaryIO, ClassVar
 
 from adapters.base import build_record, clean_name
 from adapters.mapping import Mapping
-from adapters.textfile import bom_encoding, looks_binary, read_prefix
+from adapters.textfile import bom_encoding, looks_binary, read_prefix, utf16_without_bom
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
 from connector.model import RawPhone, SourceRecord
 
@@ -114,7 +114,7 @@ class VCardSource:
         self.path = Path(path)
         self.charset = _checked_charset(encoding)
         prefix = read_prefix(self.path)
-        self._text_encoding = bom_encoding(prefix)
+        self._text_encoding = bom_encoding(prefix) or utf16_without_bom(prefix)
         if self._text_encoding is not None:
             prefix = prefix.decode(self._text_encoding.codec, "replace").encode("utf-8")
         if not prefix.strip():
@@ -298,19 +298,28 @@ def _checked_charset(encoding: str | None) -> str | None:
 
 
 def _split_lines(handle: BinaryIO, chunk_size: int = _CHUNK) -> Iterator[tuple[int, bytes]]:
-    """``(line number, line)`` for each physical line, read in chunks, terminators removed."""
+    """``(line number, line)`` for each physical line, read in chunks, terminators removed.
+
+    Only new bytes are scanned and a long line is kept as a list of pieces, so a line of
+    many megabytes costs its length once, not once per chunk.
+    """
     number = 0
-    buffer = b""
+    pieces: list[bytes] = []  # the current line so far
+    withheld = b""
     while chunk := handle.read(chunk_size):
-        buffer += chunk
+        buffer = withheld + chunk
         # Trailing CRs wait for the next chunk: they may be the start of CR CR LF.
         end = len(buffer.rstrip(b"\r"))
         start = 0
         for match in _EOL.finditer(buffer, 0, end):
             number += 1
-            yield number, buffer[start : match.start()]
+            pieces.append(buffer[start : match.start()])
+            yield number, b"".join(pieces)
+            pieces = []
             start = match.end()
-        buffer = buffer[start:]
+        pieces.append(buffer[start:end])
+        withheld = buffer[end:]
+    buffer = b"".join(pieces) + withheld
     start = 0
     for match in _EOL.finditer(buffer):
         number += 1
@@ -328,28 +337,41 @@ def _recoded_lines(handle: BinaryIO, codec: str) -> Iterator[tuple[int, bytes]]:
 
 
 def _logical_lines(physical: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
-    """Join folded lines and quoted-printable soft line breaks into logical lines."""
-    pending: bytes | None = None
+    """Join folded lines and quoted-printable soft line breaks into logical lines.
+
+    The line being joined grows in place, and whether it is quoted-printable is decided
+    once its name and parameters are complete, so a value folded over a million lines
+    costs its length, not its length squared.
+    """
+    pending: bytearray | None = None
     pending_line = 0
-    soft_break = False  # the pending QP value ended with "=": the next line continues it
+    head_done = False  # the pending line's name and parameters are complete (":" seen)
+    qp = False  # ... and they say QUOTED-PRINTABLE
     version = b""
     for number, line in physical:
-        if pending is not None and soft_break and not (_END.match(line) or _BEGIN.match(line)):
-            pending = pending[:-1] + line
-            soft_break = pending.endswith(b"=")
+        if pending is not None and qp and pending.endswith(b"=") and not _ends_card(line):
+            del pending[-1]  # a soft line break: the value goes on in the next line
+            pending += line
             continue
         if pending is not None and line[:1] in (b" ", b"\t"):
             # vCard 2.1 unfolding keeps the whitespace; 3.0 and 4.0 drop one character.
             pending += line if version == b"2.1" else line[1:]
-            soft_break = _is_quoted_printable(pending) and pending.endswith(b"=")
+            if not head_done and b":" in line:
+                head_done, qp = True, _is_quoted_printable(pending)
             continue
         if pending is not None:
-            version = _track_version(pending, version)
-            yield pending_line, pending
-        pending, pending_line = line, number
-        soft_break = _is_quoted_printable(line) and line.endswith(b"=")
+            done = bytes(pending)
+            version = _track_version(done, version)
+            yield pending_line, done
+        pending, pending_line = bytearray(line), number
+        head_done = b":" in line
+        qp = head_done and _is_quoted_printable(line)
     if pending is not None:
-        yield pending_line, pending
+        yield pending_line, bytes(pending)
+
+
+def _ends_card(line: bytes) -> bool:
+    return bool(_END.match(line) or _BEGIN.match(line))
 
 
 def _track_version(line: bytes, version: bytes) -> bytes:
@@ -361,7 +383,7 @@ def _track_version(line: bytes, version: bytes) -> bytes:
     return version
 
 
-def _is_quoted_printable(line: bytes) -> bool:
+def _is_quoted_printable(line: bytes | bytearray) -> bool:
     # An X-CUSTOM label may be quoted-printable while the value is not.
     head = _CUSTOM_LABEL.sub(b"", line.split(b":", 1)[0]).upper()
     return b"QUOTED-PRINTABLE" in head

@@ -12,10 +12,12 @@ fields: counting on one line alone is fooled by a header or a name holding comma
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 __all__ = ["DELIMITERS", "DELIMITER_NAMES", "sniff_delimiter"]
 
@@ -41,7 +43,7 @@ def sniff_delimiter(sample: str) -> tuple[bool, str]:
     text = "\n".join(lines[:_SNIFF_LINES])
     best, best_score = DELIMITERS[0], (0, 0)
     for delimiter in DELIMITERS:
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = _readable(csv.reader(io.StringIO(text), delimiter=delimiter))
         widths = Counter(len(row) for row in rows if len(row) > 1)
         if not widths:
             continue
@@ -49,3 +51,10 @@ def sniff_delimiter(sample: str) -> tuple[bool, str]:
         if (count, width) > best_score:
             best, best_score = delimiter, (count, width)
     return False, best
+
+
+def _readable(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The rows up to the first the csv module cannot read (a huge field): enough to
+    judge a delimiter by, and the reader reports that row in its place."""
+    with contextlib.suppress(csv.Error):
+        yield from rows

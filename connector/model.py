@@ -136,7 +136,7 @@ class SourceRecord:
 
     ``key`` identifies the record across runs (the mapping's key field, else a
     deterministic one such as ``row:17``); ``location`` is for messages
-    (``contacts.csv:17``, ``Sheet1!row 17``, ``phones.vcf card 3``). ``phones`` keeps
+    (``contacts.csv:17``, ``book.xlsx Sheet1!row 17``, ``phones.vcf card 3``). ``phones`` keeps
     the source's priority order. ``problems`` lists why the record cannot be used
     as it stands (no name, no number); a record with problems is still yielded so
     the plan can report it as rejected, never dropped silently. ``notes`` are

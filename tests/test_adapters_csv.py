@@ -330,12 +330,11 @@ NAME_TEXT = st.text(
     st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn"), blacklist_characters="\x00"),
     max_size=30,
 )
-# Windows-1252 cannot be told from UTF-8 by every byte sequence ("Ã©" is both), so the
-# cp1252 case draws names from letters, which can always be told apart.
+# Windows-1252 cannot be told from UTF-8 by every byte sequence ("Ã©" is both, and so is
+# "ÉŒ": a letter from À to ß then one of Œ œ Š š Ž ž), so the cp1252 case draws names from
+# letters that never pair up like that.
 CP1252_NAME_TEXT = st.text(
-    st.sampled_from(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ÀÉÎÕÜàçéèëïñöøüÿßŒœŠšŽž'-"
-    ),
+    st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ÀÉÎÕÜàçéèëïñöøüÿß'-"),
     max_size=30,
 )
 PHONE_TEXT = st.from_regex(r"\+?[0-9][0-9 ()\-]{5,16}[0-9]", fullmatch=True)

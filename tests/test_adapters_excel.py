@@ -104,7 +104,7 @@ def test_the_sample_workbook_reads_as_documented() -> None:
     assert [p.value for p in by_name["Rhys Jenkins"].phones] == ["07700 900305", "07700 900306"]
     assert by_name["Samuel Okoro"].problems == ("no phone number",)
     assert "Kestrel Logistics" in by_name
-    assert records[0].location == "Contacts!row 5"
+    assert records[0].location == "contacts.xlsx Contacts!row 5"
 
 
 # --- sheets --------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_a_sheet_is_picked_by_name_or_number(tmp_path: Path, sheet: str | int) -
     path = write_xlsx(tmp_path / "b.xlsx", *TWO_SHEETS)
     (record,) = open_source(path, sheet=sheet).records()
     assert record.name == "Penrose Print Ltd"
-    assert record.location == "Suppliers!row 2"
+    assert record.location == "b.xlsx Suppliers!row 2"
 
 
 def test_an_unknown_sheet_lists_the_sheets(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_a_workbook_with_only_empty_sheets_is_an_error(tmp_path: Path) -> None:
 def test_the_header_is_found_below_a_title_or_given(tmp_path: Path) -> None:
     rows = [["Phone list"], [], ["Name", "Mobile"], ["Amelia", 7700900101], ["Name", "Phone"]]
     path = write_xlsx(tmp_path / "b.xlsx", ("S", rows))
-    assert [r.location for r in open_source(path).records()] == ["S!row 4", "S!row 5"]
+    assert [r.location for r in open_source(path).records()] == ["b.xlsx S!row 4", "b.xlsx S!row 5"]
     given = open_source(path, header_row=5)
     assert list(given.records()) == []
     assert "header on row 5" in given.messages[0]
@@ -167,8 +167,8 @@ def test_empty_rows_and_styled_empty_columns_are_ignored(tmp_path: Path) -> None
     book.save(book_path)
     records = list(open_source(book_path).records())
     assert [(r.location, r.problems, r.notes) for r in records] == [
-        ("Sheet!row 3", (), ()),
-        ("Sheet!row 5", (), ()),
+        ("styled.xlsx Sheet!row 3", (), ()),
+        ("styled.xlsx Sheet!row 5", (), ()),
     ]
     assert [r.name for r in open_source(path).records()] == ["Amelia"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ADAPTERS = Path(__file__).resolve().parent.parent / "adapters"
-#: The connector modules adapters may use: shared values, errors, text rules, and where
-#: the shipped files are.
+#: The connector modules adapters may use: shared values, errors, text rules, where the
+#: shipped files are, and the one reader of hand-written YAML.
 CORE = {
     "connector.model",
     "connector.errors",
@@ -19,6 +19,7 @@ CORE = {
     "connector.formulas",
     "connector.phonetext",
     "connector.paths",
+    "connector.yamlfile",
 }
 
 

@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError
 from connector.formulas import unescape_formula
+from connector.yamlfile import load_yaml
 
 __all__ = ["DECISION_ACTIONS", "Decision", "load_decisions", "parse_decision"]
 
@@ -77,9 +77,10 @@ def parse_decision(value: object) -> Decision:
     raises ``ValueError`` with a readable message otherwise.
     """
     if isinstance(value, Mapping):
-        if set(value) != {"match"} or value["match"] in (None, ""):
+        contact_id = value.get("match")
+        if set(value) != {"match"} or not _is_id(contact_id):
             raise ValueError(f"expected {{match: <contact id>}}, got {dict(value)!r}")
-        return Decision("match", str(value["match"]).strip())
+        return Decision("match", str(contact_id).strip())
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"expected add, skip or match <contact id>, got {value!r}")
     text = str(value).strip()
@@ -96,6 +97,14 @@ def parse_decision(value: object) -> Decision:
     raise ValueError(f"expected add, skip or match <contact id>, got {text!r}")
 
 
+def _is_id(value: object) -> bool:
+    """A contact id as YAML or JSON may give one: text, or a whole number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return False
+    text = str(value).strip()
+    return bool(text) and len(text.split()) == 1
+
+
 def load_decisions(path: str | Path) -> dict[str, Decision]:
     """Read a decisions file (YAML or the filled-in CSV preview); ``ConfigError`` if bad."""
     path = Path(path)
@@ -109,10 +118,7 @@ def load_decisions(path: str | Path) -> dict[str, Decision]:
 
 
 def _from_yaml(text: str, path: Path) -> dict[str, Decision]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    data = load_yaml(text, origin=str(path))
     if data is None:
         return {}
     if not isinstance(data, Mapping):
@@ -122,7 +128,7 @@ def _from_yaml(text: str, path: Path) -> dict[str, Decision]:
         try:
             decisions[str(key)] = parse_decision(value)
         except ValueError as exc:
-            raise ConfigError(f"{path}: decision for {key}: {exc}") from exc
+            raise ConfigError(f"{path}: decision for {_shown(key)}: {exc}") from exc
     return decisions
 
 
@@ -131,18 +137,22 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
     skipped = 0
     if has_sep_line:
         text, skipped = text.partition("\n")[2], 1
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
+    # strict: a quote left open or a stray one is an error, not half the file in one cell.
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        fieldnames = reader.fieldnames or ()
+    except csv.Error as exc:
+        raise ConfigError(f"{path}:{1 + skipped}: cannot read CSV: {exc}") from exc
+    columns = {(name or "").strip().lower(): name for name in fieldnames}
     key_column = columns.get("source_key") or columns.get("key")
     decision_column = columns.get("decision")
     if key_column is None or decision_column is None:
         raise ConfigError(f"{path}: needs a source_key column and a decision column")
     decisions: dict[str, Decision] = {}
-    for row in reader:
+    for line, row in _csv_rows(reader, path, skipped):
         cell = (row.get(decision_column) or "").strip()
         if not cell:
             continue
-        line = reader.line_num + skipped
         # The preview defused formula-like cells (connector.formulas); undo it.
         key = unescape_formula(row.get(key_column) or "").strip()
         if not key:
@@ -152,3 +162,32 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
         except ValueError as exc:
             raise ConfigError(f"{path}:{line}: {exc}") from exc
     return decisions
+
+
+def _shown(key: object) -> str:
+    """A key for a one-line message: as written, or quoted if it holds a line break."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)
+
+
+def _csv_rows(
+    reader: csv.DictReader[str], path: Path, skipped: int
+) -> Iterator[tuple[int, dict[Any, Any]]]:
+    """``(line, row)`` for each row; a row that cannot be read or does not line up with
+    the header is an error at its line (a shifted row would put a name in the decision)."""
+    while True:
+        start = reader.line_num + 1 + skipped  # where the next row begins
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise ConfigError(f"{path}:{start}: cannot read CSV: {exc}") from exc
+        if row is None:
+            return
+        line = reader.line_num + skipped
+        extra = [cell for cell in row.get(None) or () if cell.strip()]
+        if extra:
+            width = len(reader.fieldnames or ())
+            raise ConfigError(
+                f"{path}:{line}: row has {width + len(row[None])} fields, the header has {width}"
+            )
+        yield line, row

@@ -17,6 +17,7 @@ decides for a whole source.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
@@ -105,11 +106,13 @@ class MatchSettings:
         known = {f.name: f.type for f in fields(cls)}
         unknown = set(data) - set(known)
         if unknown:
-            raise ValueError(f"unknown match settings: {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown match settings: {', '.join(map(repr, sorted(unknown)))}")
         values: dict[str, float | int] = {}
         for key, value in data.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"match setting {key} must be a number")
+            if not math.isfinite(value):
+                raise ValueError(f"match setting {key} must be a finite number")
             values[key] = int(value) if known[key] == "int" else float(value)
         return cls(**values)  # type: ignore[arg-type]
 

@@ -271,7 +271,7 @@ class PhoneNormaliser:
             results.extend(self._parse_piece(piece))
         return results
 
-    def _parse_piece(self, piece: str) -> list[PhoneResult]:
+    def _parse_piece(self, piece: str, *, split: bool = True) -> list[PhoneResult]:
         warnings: list[str] = []
         body = piece
         extension = _EXTENSION.search(body)
@@ -292,18 +292,31 @@ class PhoneNormaliser:
             return []
         plus = body.find("+")
         international = plus != -1 and plus < body.find(digits[0])
-        if len(digits) > _MAX_DIGITS and not extension:
+        if len(digits) > _MAX_DIGITS and not extension and split:
             halves = self._split_run(body)
             if halves:
                 return halves
         return [self._result(piece, digits, international, tuple(warnings))]
 
     def _split_run(self, body: str) -> list[PhoneResult] | None:
-        """Two numbers separated only by spaces: the first split where both are possible."""
+        """Two numbers separated only by spaces: the first split where both are possible.
+
+        Each half is one number or nothing, so a half is never split again (that made a
+        run of short groups cost exponential time), and only cuts leaving both halves
+        short enough to be a number are tried.
+        """
         groups = body.split()
+        digits = [len(_NON_DIGIT.sub("", group)) for group in groups]
+        total = sum(digits)
+        left_digits = 0
         for cut in range(1, len(groups)):
+            left_digits += digits[cut - 1]
+            if left_digits > _MAX_DIGITS:
+                break
+            if total - left_digits > _MAX_DIGITS:
+                continue
             left, right = " ".join(groups[:cut]), " ".join(groups[cut:])
-            results = self._parse_piece(left) + self._parse_piece(right)
+            results = self._parse_piece(left, split=False) + self._parse_piece(right, split=False)
             if len(results) == 2 and all(r.usable for r in results):
                 return results
         return None

@@ -216,6 +216,10 @@ class Plan:
         """A plan from its JSON object; ``PlanError`` on an unknown version or bad shape."""
         mapping = _mapping(data, "plan")
         version = mapping.get("version")
+        if "version" not in mapping:
+            raise PlanError(
+                "plan file: no version: not a plan file written by `sipalto-sync plan --out`"
+            )
         if version != PLAN_VERSION:
             raise PlanError(
                 f"plan file: version {version!r} is not supported (expected {PLAN_VERSION});"
@@ -240,12 +244,51 @@ class Plan:
             items=tuple(_item_from_json(item, n) for n, item in enumerate(items, start=1)),
             warnings=tuple(warnings),
         )
-        if "summary" in mapping and mapping["summary"] != plan.summary:
-            raise PlanError("plan file: summary does not match the items (edited by hand?)")
+        if "summary" in mapping:
+            _check_summary(mapping["summary"], plan.summary)
+        _check_writes(plan.items)
         return plan
 
 
 # -- JSON ------------------------------------------------------------------------------------
+
+_FIELDS = ("name", "phone1", "phone2", "phone3")
+_CANDIDATE_KEYS = frozenset({"id", "score", "reason"})
+
+
+def _check_summary(summary: object, counted: dict[str, int]) -> None:
+    """The stored summary must agree with the items: a plan edited by hand disagrees."""
+    if summary == counted:
+        return
+    if not isinstance(summary, Mapping):
+        raise PlanError("plan file: summary does not match the items (it is not an object)")
+    for action in sorted({*summary, *counted}, key=lambda a: (a not in ACTIONS, a)):
+        stored, actual = summary.get(action), counted.get(action)
+        if stored != actual:
+            raise PlanError(
+                f"plan file: summary does not match the items ({action}: {stored!r} in the"
+                f" summary, {actual or 0} in the items; edited by hand?)"
+            )
+
+
+def _check_writes(items: tuple[PlanItem, ...]) -> None:
+    """An add has no id (the server gives one), and no contact is written twice."""
+    written: dict[str, int] = {}
+    for number, item in enumerate(items, start=1):
+        if item.action == "add" and item.id is not None:
+            raise PlanError(
+                f"plan file: plan item {number} is an add with id {item.id!r}: an add makes a"
+                " new contact, so it has no id (an item changing contact"
+                f" {item.id} is an update)"
+            )
+        if item.action not in CHANGE_ACTIONS or item.id is None:
+            continue
+        first = written.setdefault(item.id, number)
+        if first != number:
+            raise PlanError(
+                f"plan file: plan item {number} writes contact {item.id} again"
+                f" (plan item {first} already does)"
+            )
 
 
 def _item_to_json(item: PlanItem) -> dict[str, Any]:
@@ -305,17 +348,31 @@ def _candidate_from_json(data: object, where: str) -> Candidate:
     score = _score(mapping.get("score"), where)
     return Candidate(
         id=_text(mapping, "id", where),
-        fields=_fields_from_json(mapping, where),
+        fields=_fields_from_json(mapping, where, extra=_CANDIDATE_KEYS),
         score=0.0 if score is None else score,
         reason=_text(mapping, "reason", where),
     )
 
 
-def _fields_from_json(data: object, where: str) -> ContactFields:
+def _fields_from_json(
+    data: object, where: str, *, extra: frozenset[str] = frozenset()
+) -> ContactFields:
+    """Contact fields; ``extra`` are the other keys the object may hold (a candidate's)."""
     mapping = _mapping(data, where)
-    values = [mapping.get(key, "") for key in ("name", "phone1", "phone2", "phone3")]
-    if not all(isinstance(value, str) for value in values):
-        raise PlanError(f"plan file: {where}: contact fields must be strings, got {data!r}")
+    unknown = sorted(str(key) for key in mapping if key not in _FIELDS and key not in extra)
+    if unknown:
+        raise PlanError(
+            f"plan file: {where} has unknown field {', '.join(map(repr, unknown))}"
+            f" (contact fields are {', '.join(_FIELDS)})"
+        )
+    values = []
+    for key in _FIELDS:
+        value = mapping.get(key, "")
+        if not isinstance(value, str):
+            raise PlanError(
+                f"plan file: {where}: contact fields must be strings ({key} is {value!r})"
+            )
+        values.append(value)
     return ContactFields(*values)
 
 

@@ -25,4 +25,8 @@ def load_plan(path: str | Path) -> Plan:
         raise PlanError(f"{path}: cannot read plan file ({exc})") from exc
     except json.JSONDecodeError as exc:
         raise PlanError(f"{path}: not a plan file (invalid JSON: {exc})") from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise PlanError(f"{path}: not a plan file ({exc})") from exc
+    except RecursionError as exc:
+        raise PlanError(f"{path}: not a plan file (nested too deeply)") from exc
     return Plan.from_json(data)
