@@ -51,7 +51,8 @@ def test_a_window_that_is_no_round_number_is_paced_from_its_bounds() -> None:
     run = simulate(RateLimit(30, 1.5, "laravel-bare", "sliding"), requests=450, threads=4)
     assert run.share >= 0.9
     assert run.most_refusals_in_a_window() <= 1
-    assert run.pacer.window is not None and 1.5 <= run.pacer.window <= 1.6
+    # 1.5 s to within the jitter of the clocks (far less than the margin the pace keeps).
+    assert run.pacer.window is not None and 1.48 <= run.pacer.window <= 1.6
 
 
 def test_the_first_request_goes_alone_so_an_unknown_limit_is_not_overrun() -> None:

@@ -53,7 +53,7 @@ MAX_PAUSE = 300.0
 
 #: The share of ``limit / window`` the pacer aims at: room for jitter between the two
 #: clocks (a request let go on time can reach the server a little early or late).
-MARGIN = 0.96
+MARGIN = 0.97
 #: After each 429 the pacer did not expect, it aims this much lower, down to MIN_MARGIN.
 MARGIN_STEP = 0.98
 MIN_MARGIN = 0.8
@@ -613,7 +613,7 @@ class Pacer:
             # A little over one token: a thread that wakes a little late (a loaded
             # machine) may catch up instead of losing the time, but never so much that
             # a window could see more than the limit.
-            self._burst = 1.0 + min(0.5, self._limit * (1 - self._margin) / 2)
+            self._burst = 1.0 + min(0.25, self._limit * (1 - self._margin) / 2)
 
     def _estimate(self) -> tuple[float, bool]:
         """The window's length, and whether it is known for sure.
