@@ -262,30 +262,24 @@ source_options = option_group(
 )
 
 
-class FiniteFloat(click.ParamType):
-    """A number between ``low`` and ``high`` (inclusive); ``nan`` and ``inf`` are refused.
+class FiniteRange(click.FloatRange):
+    """A number in a range; NaN and infinity are refused (``FloatRange`` lets NaN by).
 
-    The error names the option and the valid range, as every bad option does.
+    The one number type of every option with bounds: the error names the option and the
+    valid range, as every bad option does.
     """
 
-    name = "number"
-
-    def __init__(self, low: float, high: float, *, unit: str = "") -> None:
-        self.low = low
-        self.high = high
-        self.unit = unit
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not math.isfinite(number) or not self.low <= number <= self.high:
-            bounds = f"{self.low:g} and {self.high:g}{self.unit}"
-            self.fail(f"{value!r} is not between {bounds}", param, ctx)
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a number in the range {self.range_text()}.", param, ctx)
         return number
+
+    def range_text(self) -> str:
+        """The range as click writes it, e.g. ``0<=x<=600``."""
+        low = "" if self.min is None else f"{self.min:.15g}{'<' if self.min_open else '<='}"
+        high = "" if self.max is None else f"{'<' if self.max_open else '<='}{self.max:.15g}"
+        return f"{low}x{high}"
 
 
 @dataclass(frozen=True)
@@ -333,7 +327,7 @@ apply_options = option_group(
     ),
     click.option(
         "--settle-delay",
-        type=FiniteFloat(0, 3600, unit=" seconds"),
+        type=FiniteRange(0, 3600),
         default=DEFAULT_SETTLE_DELAY,
         show_default=True,
         metavar="SECONDS",
@@ -343,7 +337,7 @@ apply_options = option_group(
     ),
     click.option(
         "--max-time",
-        type=FiniteFloat(1, 7 * 86400, unit=" seconds"),
+        type=FiniteRange(1, 7 * 86400),
         default=DEFAULT_MAX_TIME,
         show_default=True,
         metavar="SECONDS",

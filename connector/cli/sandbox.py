@@ -6,7 +6,6 @@ uvicorn) that no other command needs to start.
 
 from __future__ import annotations
 
-import math
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import click
 
 from connector.cli.app import AppContext, cli, pass_app
-from connector.cli.options import FiniteFloat
+from connector.cli.options import FiniteRange
 from connector.errors import ConfigError
 from connector.ui.words import count
 
@@ -27,22 +26,6 @@ MAX_TOKEN_TTL = 365 * 86400.0
 #: starting the command line does not load the emulator (a test keeps them equal).
 HEADER_STYLES = ("full", "laravel", "laravel-bare")
 WINDOW_KINDS = ("fixed", "sliding")
-
-
-class FiniteRange(click.FloatRange):
-    """A number in a range; NaN and infinity are refused (``FloatRange`` lets NaN by)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a number in the range {self.range_text()}.", param, ctx)
-        return number
-
-    def range_text(self) -> str:
-        """The range as click writes it, e.g. ``0<=x<=600``."""
-        low = "" if self.min is None else f"{self.min:.15g}{'<' if self.min_open else '<='}"
-        high = "" if self.max is None else f"{'<' if self.max_open else '<='}{self.max:.15g}"
-        return f"{low}x{high}"
 
 
 class RateLimitType(click.ParamType):
@@ -168,7 +151,7 @@ Examples:
 )
 @click.option(
     "--slow-write-rate",
-    type=FiniteFloat(0, 1),
+    type=FiniteRange(0, 1),
     default=0.0,
     metavar="P",
     help="Probability that a write is carried out only --slow-write-delay seconds after "
@@ -176,7 +159,7 @@ Examples:
 )
 @click.option(
     "--slow-write-delay",
-    type=FiniteFloat(0, 3600, unit=" seconds"),
+    type=FiniteRange(0, 3600),
     default=5.0,
     show_default=True,
     metavar="SECONDS",
@@ -184,7 +167,7 @@ Examples:
 )
 @click.option(
     "--drop-rate",
-    type=FiniteFloat(0, 1),
+    type=FiniteRange(0, 1),
     default=0.0,
     metavar="P",
     help="Probability that a connection is closed without an answer (for a write, half "
