@@ -12,8 +12,9 @@ from apply_helpers import add, contact, delete, expected_phonebook, phonebook_ro
 from cli_process import start_apply, wait_for
 
 from connector.api.client import SipaltoClient
-from connector.apply.engine import ApplyEngine, ApplyObserver, OpResult, Tally
+from connector.apply.engine import ApplyEngine
 from connector.apply.journal import DONE, SENDING, Journal
+from connector.apply.report import ApplyObserver, OpResult, Tally
 from connector.apply.target import read_plan_document
 from connector.model import Contact, phonebook_fingerprint
 from connector.sandbox import Faults

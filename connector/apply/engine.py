@@ -27,6 +27,10 @@ What it guarantees (each point is a test in ``tests/test_apply*.py``):
   when a slow original and its re-send both landed;
 * Ctrl-C stops handing out work and waits for the requests in flight before returning,
   so nothing writes to the journal or the client once the caller closes them.
+
+The module is longer than the project's usual bound: the engine is one state machine
+(rounds, settling, sending, waiting) over one journal, and its parts share that state.
+What a run reports lives in :mod:`connector.apply.report`; settling is the next seam.
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from connector.api.client import SipaltoClient
@@ -54,6 +57,7 @@ from connector.apply.journal import (
     OpRow,
     RunInfo,
 )
+from connector.apply.report import ENDED, ApplyObserver, ApplyReport, OpResult, RunStart, Tally
 from connector.apply.target import Operation, PlanTarget
 from connector.errors import (
     ApiError,
@@ -81,7 +85,6 @@ OUT_OF_TIME = "out of time"
 STOPPED_EARLY = "stopped early"
 
 #: States in which an operation needs nothing more from this run.
-_ENDED = FINAL | {FAILED}
 #: Errors that say a request was not carried out and may simply go again later.
 _NOT_SENT = (NetworkError, RateLimited)
 
@@ -97,114 +100,6 @@ def _same(a: ContactFields | None, b: ContactFields | None) -> bool:
     if a is None or b is None:
         return a is b
     return _norm(a) == _norm(b)
-
-
-# -- what a run tells its caller --------------------------------------------------------
-
-
-@dataclass
-class OpResult:
-    """How one operation ended (so far)."""
-
-    op: Operation
-    state: str
-    reason: str = ""
-    new_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Tally:
-    """How many of a run's operations are in each state."""
-
-    total: int
-    states: Mapping[str, int]
-
-    @property
-    def finished(self) -> int:
-        """Operations this run has nothing more to do for: done, skipped or failed."""
-        return sum(self.states.get(state, 0) for state in _ENDED)
-
-
-@dataclass(frozen=True)
-class RunStart:
-    """A run has read the phonebook and recorded itself; nothing is written yet."""
-
-    plan_id: str
-    server: str
-    resumed: bool
-    backup_path: str | None
-    tally: Tally
-
-
-class ApplyObserver:
-    """What a run reports while it goes. Every method does nothing; override some."""
-
-    def started(self, start: RunStart) -> None:
-        """The run is recorded and its backup written (``start.backup_path``)."""
-
-    def changed(self, tally: Tally, result: OpResult) -> None:
-        """An operation changed state; ``tally`` counts every operation of the plan."""
-
-    def waiting(self, seconds: float, why: str) -> None:
-        """The run is about to wait ``seconds`` (letting slow writes land, backing off)."""
-
-    def stopping(self, in_flight: int) -> None:
-        """Ctrl-C: no new request goes out; ``in_flight`` requests are being waited for."""
-
-
-@dataclass
-class ApplyReport:
-    """The end of an apply: per-operation results and what the run noticed."""
-
-    plan_id: str
-    server: str
-    results: list[OpResult]
-    backup_path: str | None = None
-    resumed: bool = False
-    phonebook_changed: bool = False
-    #: Why the run stopped before its end (``INTERRUPTED``, ``OUT_OF_TIME``, ``STOPPED_EARLY``).
-    stopped: str | None = None
-    #: When the plan was completed by an earlier run (it was not applied again).
-    applied_at: str | None = None
-    #: For a plan completed earlier: its changes that are no longer in the phonebook.
-    undone: list[str] = field(default_factory=list)
-    requests_retried: int = 0
-    requests_throttled: int = 0
-    logins: int = 0
-    #: Operations sent again because a read showed they had not been carried out.
-    resent: int = 0
-    #: Second copies of adds (a slow original and its re-send both landed), removed.
-    duplicates_removed: list[str] = field(default_factory=list)
-    #: What keeps the phonebook from being as planned besides failed operations.
-    unresolved: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        """``{action: {state: count}}``."""
-        table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for result in self.results:
-            table[result.op.action][result.state] += 1
-        return {action: dict(states) for action, states in table.items()}
-
-    @property
-    def ok(self) -> bool:
-        """True when the phonebook is as planned: every operation done or deliberately
-        skipped, and a final read agreeing (or, for a plan applied before, its changes
-        still in place)."""
-        if self.applied_at is not None:
-            return not self.undone
-        if self.stopped is not None or self.unresolved:
-            return False
-        return all(r.state in FINAL for r in self.results)
-
-    @property
-    def created(self) -> list[tuple[str, str | None]]:
-        """(new contact id, source key) of every add that is done and identified."""
-        return [
-            (r.new_id, r.op.source_key)
-            for r in self.results
-            if r.op.action == "add" and r.state == DONE and r.new_id
-        ]
 
 
 # -- the engine --------------------------------------------------------------------------
@@ -462,7 +357,7 @@ class ApplyEngine:
         return max(times)
 
     def _all_ended(self) -> bool:
-        return all(row.state in _ENDED for row in self._rows.values())
+        return all(row.state in ENDED for row in self._rows.values())
 
     def _read(self) -> tuple[list[Contact], float] | None:
         """Read the phonebook, trying again while the failure may pass; None if it must stop."""

@@ -12,15 +12,10 @@ from pathlib import Path
 
 from connector import paths
 from connector.api.pacing import Pacer
-from connector.apply.engine import (
-    DEFAULT_MAX_TIME,
-    DEFAULT_SETTLE_DELAY,
-    ApplyEngine,
-    ApplyObserver,
-    ApplyReport,
-)
+from connector.apply.engine import DEFAULT_MAX_TIME, DEFAULT_SETTLE_DELAY, ApplyEngine
 from connector.apply.journal import Journal
 from connector.apply.lock import PlanLock, lock_path
+from connector.apply.report import ApplyObserver, ApplyReport
 from connector.apply.target import PlanTarget
 from connector.config import ConnectionSettings
 

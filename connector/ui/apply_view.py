@@ -7,16 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from connector.apply.engine import (
-    INTERRUPTED,
-    OUT_OF_TIME,
-    ApplyObserver,
-    ApplyReport,
-    OpResult,
-    RunStart,
-    Tally,
-)
+from connector.apply.engine import INTERRUPTED, OUT_OF_TIME
 from connector.apply.journal import DONE, FAILED, PENDING, SENDING, SKIPPED, UNKNOWN
+from connector.apply.report import ApplyObserver, ApplyReport, OpResult, RunStart, Tally
 from connector.apply.target import PlanTarget
 from connector.ui.words import count
 
