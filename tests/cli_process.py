@@ -6,16 +6,26 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 
-def start_apply(plan: Path, url: str, home: Path, *options: str) -> subprocess.Popen[str]:
-    """``sipalto-sync apply PLAN --yes OPTIONS`` against ``url``, its data in ``home``."""
+def start_apply(
+    plan: Path,
+    url: str,
+    home: Path,
+    *options: str,
+    env: Mapping[str, str] | None = None,
+    quiet: bool = False,
+) -> subprocess.Popen[str]:
+    """``sipalto-sync [-q] apply PLAN --yes OPTIONS`` against ``url``, its data in ``home``;
+    ``env`` adds to (or overrides) the environment, e.g. ``SIPALTO_TIMEOUT``."""
     env = {**os.environ, "SIPALTO_BASE_URL": url, "SIPALTO_USERNAME": "demo",
-           "SIPALTO_PASSWORD": "demo", "SIPALTO_SYNC_HOME": str(home), "NO_COLOR": "1"}  # fmt: skip
+           "SIPALTO_PASSWORD": "demo", "SIPALTO_SYNC_HOME": str(home), "NO_COLOR": "1",
+           **(env or {})}  # fmt: skip
+    quieter = ["-q"] if quiet else []
     return subprocess.Popen(
-        [sys.executable, "-m", "connector", "apply", str(plan), "--yes", *options],
+        [sys.executable, "-m", "connector", *quieter, "apply", str(plan), "--yes", *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import math
-import os
 import random
 import signal
-import subprocess
-import sys
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from apply_helpers import add, contact, delete, expected_phonebook, phonebook_rows, plan_doc, update
+from cli_process import start_apply
+from stall import Stall, reaches
 
 from connector.sandbox import Faults
 
@@ -104,89 +99,8 @@ def test_failed_operations_give_exit_1_and_stay_retryable(run_cli, sandbox_facto
     assert [c["name"] for c in server.state.snapshot()].count("Dan Dyer") == 1
 
 
-def _apply_subprocess(plan: Path, url: str, home: Path) -> subprocess.Popen:
-    env = {**os.environ, "SIPALTO_BASE_URL": url, "SIPALTO_USERNAME": "demo",
-           "SIPALTO_PASSWORD": "demo", "SIPALTO_SYNC_HOME": str(home), "NO_COLOR": "1"}  # fmt: skip
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "connector",
-            "-q",
-            "apply",
-            str(plan),
-            "--yes",
-            "--concurrency",
-            "3",
-            "--settle-delay",
-            "0.5",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-class Stall:
-    """The sandbox's latency, with a stop: requests wait out the latency as usual until the
-    armed one arrives, and from then on every request is held until :meth:`release`.
-
-    A CLI whose requests are held is mid-apply for as long as the test likes, however
-    fast the sandbox answers, so killing it then is killing it mid-apply. Released after
-    the kill, a held delete is carried out with nobody to hear the answer, while a held
-    form post finds its client gone before its body is read (Starlette raises
-    ``ClientDisconnect``, which uvicorn logs) and changes nothing.
-    """
-
-    def __init__(self) -> None:
-        self.arrived = 0
-        self.stalled = threading.Event()
-        self._stall_at = math.inf
-        self._held: list[asyncio.Task] = []
-        self._go: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def arm(self, after: int) -> None:
-        """Hold the request that arrives ``after`` requests from now, and all that follow."""
-        self._stall_at = self.arrived + after
-
-    async def sleep(self, seconds: float) -> None:
-        """The sandbox's ``sleep``."""
-        self.arrived += 1
-        if self.arrived < self._stall_at:
-            await asyncio.sleep(seconds)
-            return
-        if self._go is None:
-            self._go, self._loop = asyncio.Event(), asyncio.get_running_loop()
-        self._held.append(asyncio.current_task())
-        self.stalled.set()
-        await self._go.wait()
-
-    def release(self) -> None:
-        """Disarm, let the held requests go on without their client, and wait until they
-        have ended: only then may the next run start (a late write would race it)."""
-        self._stall_at = math.inf
-        self.stalled.clear()
-        if self._go is None or self._loop is None:
-            return
-
-        async def drain(go: asyncio.Event, held: list[asyncio.Task]) -> None:
-            go.set()
-            await asyncio.wait(held)
-
-        done = asyncio.run_coroutine_threadsafe(drain(self._go, self._held), self._loop)
-        done.result(timeout=10)
-        self._go, self._held = None, []
-
-
-def _reaches(stall: Stall, process: subprocess.Popen) -> bool:
-    """Wait until ``process`` has a request held by ``stall`` (True) or has ended (False)."""
-    deadline = time.monotonic() + 30
-    while process.poll() is None:
-        if stall.stalled.wait(timeout=0.01):
-            return True
-        assert time.monotonic() < deadline, "the apply neither ended nor reached the stall"
-    return False
+#: The killed runs' options: three requests in flight, a short wait for slow writes.
+OPTIONS = ("--concurrency", "3", "--settle-delay", "0.5")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -208,15 +122,15 @@ def test_apply_killed_at_random_points_resumes_to_the_exact_phonebook(
         # A random point counted in requests, not seconds: the first run sends a login, a
         # read of the phonebook and then a write per item, so the first kill always lands.
         stall.arm(after=rng.randint(1, len(items)))
-        process = _apply_subprocess(plan, server.url, home)
-        if _reaches(stall, process):
+        process = start_apply(plan, server.url, home, *OPTIONS, quiet=True)
+        if reaches(stall, process):
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait(timeout=30)
         stall.release()
-    final = _apply_subprocess(plan, server.url, home)
+    final = start_apply(plan, server.url, home, *OPTIONS, quiet=True)
     _, err = final.communicate(timeout=60)
-    assert final.returncode == 0, err.decode()
+    assert final.returncode == 0, err
     assert kills >= 1
     names = Counter(c["name"] for c in server.state.snapshot())
     assert max(names.values()) == 1  # no duplicates
