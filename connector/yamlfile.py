@@ -46,7 +46,12 @@ class _Loader(yaml.SafeLoader):
 def load_yaml(text: str, *, origin: str) -> Any:
     """The data in ``text``; :class:`ConfigError` naming ``origin`` and the line if bad."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)  # the whole text is checked here for control characters
+    except yaml.reader.ReaderError as exc:
+        where = f"{origin}:{text.count(chr(10), 0, exc.position) + 1}"
+        raise ConfigError(f"{where}: not valid YAML: {str(exc).splitlines()[0]}") from exc
+    try:
+        return loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}" if mark is not None else origin
@@ -54,3 +59,10 @@ def load_yaml(text: str, *, origin: str) -> Any:
         raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{origin}: not valid YAML: nested too deeply") from exc
+    except (ValueError, OverflowError) as exc:
+        # PyYAML's scanner lets these through for an escape naming no character
+        # ("\U00110000" in a double-quoted string); where it stopped is the place.
+        where = f"{origin}:{loader.get_mark().line + 1}"
+        raise ConfigError(f"{where}: not valid YAML: a bad escape in a quoted string") from exc
+    finally:
+        loader.dispose()
