@@ -125,6 +125,19 @@ MIXES: tuple[FaultMix, ...] = (
         saw(429, writes_only=True),
         neighbour=(7, 100),
     ),
+    # The same, announced as Laravel's throttle does: Limit and Remaining only, and
+    # Retry-After (whole seconds) with a Unix-time reset on the 429; a sliding window.
+    FaultMix(
+        "throttled-laravel",
+        {
+            "rate_limit": (5, 1.0),
+            "latency": 0.001,
+            "rate_headers": "laravel",
+            "rate_window": "sliding",
+        },
+        saw(429, writes_only=True),
+        neighbour=(7, 100),
+    ),
     # Tokens that live 2 s, as in the issue's measured case, and 100 ms a request on the
     # fake clock: a token serves about twenty requests. Not shorter: the client takes a
     # token refused less than RetryPolicy.fresh_token (1 s) after it was issued, on a
@@ -132,9 +145,13 @@ MIXES: tuple[FaultMix, ...] = (
     # than a request can wait between leaving the client and being checked (on the fake
     # clock every request's latency adds up: eight in flight wait 0.8 s).
     FaultMix("token-expiry", {"token_ttl": 2.0, "latency": 0.1}, saw(401)),
-    # Plain latency on the real clock (latency spikes past the client's timeout, once the
-    # sandbox has them, are a row of their own and a place in "everything").
+    # Plain latency on the real clock, and now and then an answer held up far longer.
     FaultMix("latency", {"latency": 0.02}, real_time=True),
+    FaultMix(
+        "latency-spikes",
+        {"latency": 0.005, "latency_spike_rate": 0.1, "latency_spike": 0.3},
+        real_time=True,
+    ),
     # Connections closed without an answer, half of the writes' after the write was done.
     FaultMix("drops", {"drop_rate": 0.2}, saw(0, writes_only=True)),
     FaultMix(
