@@ -41,7 +41,7 @@ from connector.reconcile.plan import Candidate, Plan, PlanItem, PlanSettings, So
 from connector.reconcile.workflow import SourceOptions, read_source
 
 #: Examples per property in the ordinary run, and in the ``slow`` run.
-QUICK, LONG = 100, 2_000
+QUICK, LONG = 100, 1_000
 #: The longest one example may take (they take milliseconds): more is a blow-up that real
 #: files, larger than these, would turn into minutes.
 EXAMPLE_SECONDS = 5.0
