@@ -7,6 +7,7 @@ uvicorn) that no other command needs to start.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ MAX_TOKEN_TTL = 365 * 86400.0
 #: starting the command line does not load the emulator (a test keeps them equal).
 HEADER_STYLES = ("full", "laravel", "laravel-bare")
 WINDOW_KINDS = ("fixed", "sliding")
+
+
+def probability_option(name: str, help: str) -> Callable[[Any], Any]:
+    """A fault's chance, ``0`` to ``1`` (default ``0``: the fault never happens)."""
+    return click.option(name, type=FiniteRange(0, 1), default=0.0, metavar="P", help=help)
 
 
 class RateLimitType(click.ParamType):
@@ -87,12 +93,9 @@ Examples:
     metavar="SECONDS",
     help="Seconds added to every answer.",
 )
-@click.option(
+@probability_option(
     "--latency-spike-rate",
-    type=FiniteRange(0, 1),
-    default=0.0,
-    metavar="P",
-    help="Probability that an answer is held up by --latency-spike more.",
+    "Probability that an answer is held up by --latency-spike more.",
 )
 @click.option(
     "--latency-spike",
@@ -120,19 +123,13 @@ Examples:
     help="How requests are counted: a 'fixed' window that starts with the first request, "
     "or a 'sliding' one over the last S seconds [default: fixed].",
 )
-@click.option(
+@probability_option(
     "--fail-rate",
-    type=FiniteRange(0, 1),
-    default=0.0,
-    metavar="P",
-    help="Probability of a random 500/503 before doing anything.",
+    "Probability of a random 500/503 before doing anything.",
 )
-@click.option(
+@probability_option(
     "--lose-rate",
-    type=FiniteRange(0, 1),
-    default=0.0,
-    metavar="P",
-    help="Probability that a write is done but its answer is a 500.",
+    "Probability that a write is done but its answer is a 500.",
 )
 @click.option(
     "--token-ttl",
@@ -149,12 +146,9 @@ Examples:
     help="Refuse call-history ranges longer than N days with a 400, to rehearse a "
     "server with a limit [default: no limit, as documented].",
 )
-@click.option(
+@probability_option(
     "--slow-write-rate",
-    type=FiniteRange(0, 1),
-    default=0.0,
-    metavar="P",
-    help="Probability that a write is carried out only --slow-write-delay seconds after "
+    "Probability that a write is carried out only --slow-write-delay seconds after "
     "it arrived (if the client gave up by then, the write still happens).",
 )
 @click.option(
@@ -165,12 +159,9 @@ Examples:
     metavar="SECONDS",
     help="How late a slow write is carried out.",
 )
-@click.option(
+@probability_option(
     "--drop-rate",
-    type=FiniteRange(0, 1),
-    default=0.0,
-    metavar="P",
-    help="Probability that a connection is closed without an answer (for a write, half "
+    "Probability that a connection is closed without an answer (for a write, half "
     "the time after the write was done).",
 )
 @click.option(
