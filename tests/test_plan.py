@@ -16,7 +16,7 @@ from planning_helpers import CREATED, apply_plan, contact, item_for, plan, recor
 
 from connector.errors import ConfigError, PlanError
 from connector.model import Contact, ContactFields, SourceRecord
-from connector.reconcile.decisions import Decision, load_decisions
+from connector.reconcile.decisions import Decision, Snapshot, load_decisions
 from connector.reconcile.names import name_key
 from connector.reconcile.plan import ACTIONS, Plan, PlanSettings
 from connector.reconcile.planfile import load_plan, save_plan
@@ -530,7 +530,9 @@ def test_decision_match_resolves_a_review() -> None:
     result = plan(records, contacts, decisions={"k": Decision("match", "30001")})
     item = item_for(result, "k")
     assert (item.action, item.id) == ("update", "30001")
-    assert item.reason.startswith("matched by decision (shares number 07911123456")
+    assert item.reason.startswith(
+        "matched by decision, though the names differ (name score 72.2); same number 07911123456"
+    )
     assert result.settings.decisions == {"k": Decision("match", "30001")}
 
 
@@ -607,7 +609,15 @@ def test_preview_csv_filled_in_feeds_back_as_decisions(tmp_path: Path) -> None:
     lines[1] = lines[1] + "match 30001"  # the decision column is last
     path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
     decisions = load_decisions(path)
-    assert decisions == {"=k": Decision("match", "30001")}
+    # The row is what the decision was made about: the record, and the chosen candidate.
+    assert decisions == {
+        "=k": Decision(
+            "match",
+            "30001",
+            record=Snapshot("Bob Jones", ("07911123456",)),
+            contact=Snapshot("Robert Jones", ("07911123456",)),
+        )
+    }
     second = plan(records, contacts, decisions=decisions)
     assert item_for(second, "=k").action == "update"
 

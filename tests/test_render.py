@@ -126,7 +126,12 @@ def test_csv_has_one_row_per_item_and_an_empty_decision_column() -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [r["action"] for r in rows] == ["update", "review", "rejected", "add", "unchanged"]
     assert all(r["decision"] == "" for r in rows)
-    assert rows[1]["candidates"] == "30002 John Smith 01491833000 (75)"
+    assert rows[1]["candidates"] == "30002 John Smith [01491833000] (75)"
+    assert (rows[1]["source_name"], rows[1]["source_phones"]) == ("Jane Smith", "01491833000")
+    assert (rows[0]["source_name"], rows[0]["source_phones"]) == (
+        "Jon Smith",
+        "07852902011, 07730885627",
+    )
     assert rows[0]["name_before"] == "John Smith" and rows[0]["name_after"] == "Jon Smith"
 
 
@@ -145,7 +150,8 @@ def test_csv_escapes_cells_a_spreadsheet_would_run() -> None:
     assert "'@key" in cells
     assert "'-Minus" in cells
     assert not any(cell.startswith(("=", "-", "@")) for cell in cells)
-    assert [cell for cell in cells if cell.startswith("+")] == ["+35312345678"]
+    # phone1_after and source_phones
+    assert [cell for cell in cells if cell.startswith("+")] == ["+35312345678"] * 2
 
 
 def test_csv_remembers_decisions_already_made() -> None:

@@ -212,7 +212,7 @@ def file_name(stem: str, fmt: str) -> str:
     return f"{stem}.{_EXTENSIONS.get(fmt, fmt)}"
 
 
-_EXTENSIONS = {"table": "txt", "text": "txt"}
+_EXTENSIONS = {"table": "txt", "text": "txt", "decisions": "yaml"}
 
 
 def _reading(

@@ -70,6 +70,7 @@ Examples:
   sipalto-sync plan crm.csv --names source                    # write the CRM's name forms
   sipalto-sync plan contacts.csv --format csv -o review.csv   # fill in the decision column
   sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
+  sipalto-sync plan contacts.csv --format decisions -o decisions.yaml   # decide in YAML
   sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to apply, 2: changes
 """
 )

@@ -66,10 +66,14 @@ NAME_POLICIES = ("phonebook", "source")
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """Which source record an item is about: its key, and where it is for messages."""
+    """Which source record an item is about: its key, where it is for messages, and the
+    record as read (``name``, and ``phones`` in Sipalto's form), so a reviewer's decision
+    can say what it was made about. Plan files made before those two lack them (empty)."""
 
     key: str
     location: str
+    name: str = ""
+    phones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,9 +301,7 @@ def _item_to_json(item: PlanItem) -> dict[str, Any]:
         "id": item.id,
         "before": item.before.to_json() if item.before else None,
         "after": item.after.to_json() if item.after else None,
-        "source": {"key": item.source.key, "location": item.source.location}
-        if item.source
-        else None,
+        "source": _source_to_json(item.source) if item.source else None,
         "reason": item.reason,
         "score": item.score,
         "warnings": list(item.warnings),
@@ -338,9 +340,26 @@ def _item_from_json(data: object, number: int) -> PlanItem:
     )
 
 
+def _source_to_json(source: SourceRef) -> dict[str, Any]:
+    return {
+        "key": source.key,
+        "location": source.location,
+        "name": source.name,
+        "phones": list(source.phones),
+    }
+
+
 def _source_from_json(data: object, where: str) -> SourceRef:
     mapping = _mapping(data, where)
-    return SourceRef(_text(mapping, "key", where), _text(mapping, "location", where))
+    phones = mapping.get("phones", [])  # name and phones: absent from older plan files
+    if not isinstance(phones, list) or not all(isinstance(p, str) for p in phones):
+        raise PlanError(f"plan file: {where} phones must be a list of strings")
+    return SourceRef(
+        _text(mapping, "key", where),
+        _text(mapping, "location", where),
+        _text({"name": "", **mapping}, "name", where),
+        tuple(phones),
+    )
 
 
 def _candidate_from_json(data: object, where: str) -> Candidate:

@@ -20,8 +20,16 @@ from connector.model import (
     SourceRecord,
     phonebook_fingerprint,
 )
-from connector.reconcile.decisions import Decision
-from connector.reconcile.evidence import MATCH, REVIEW, Evidence, Party, make_party
+from connector.reconcile.decisions import Decision, positional_keys_warning
+from connector.reconcile.evidence import MATCH, REVIEW, Evidence, Party, compare, make_party
+from connector.reconcile.fit import (
+    contact_problem,
+    decided_reason,
+    displaced_reason,
+    hand_written_problem,
+    missing_contact_problem,
+    record_problem,
+)
 from connector.reconcile.matching import Outcome, find_duplicates, match_all
 from connector.reconcile.names import display_name, name_key, name_tokens
 from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
@@ -85,7 +93,7 @@ class _Prepared:
 
     @property
     def ref(self) -> SourceRef:
-        return SourceRef(self.record.key, self.record.location)
+        return SourceRef(self.record.key, self.record.location, self.name, self.phones.numbers)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -129,7 +137,9 @@ class _Planner:
         for i, outcome in enumerate(outcomes):
             if outcome is not None:
                 extra = merge_warnings.get(i, ())
-                items[i] = self._decided(prepared, i, numbers[i], outcome, i in pinned, extra)
+                items[i] = self._displaced(
+                    prepared, i, numbers[i], parties[i], outcome, pinned, extra
+                ) or self._decided(prepared, i, numbers[i], outcome, i in pinned, extra)
         for i, (root, evidence) in repeats.items():
             items[i] = self._repeat(prepared[i], prepared[root], items[root], evidence)
         source_items = [item for item in items if item is not None]
@@ -177,7 +187,9 @@ class _Planner:
     def _apply_decisions(
         self, prepared: Sequence[_Prepared], items: list[PlanItem | None]
     ) -> tuple[dict[int, int], list[str]]:
-        """Turn reviewers' decisions into items (add, skip) and pins (match)."""
+        """Turn reviewers' decisions into items (add, skip) and pins (match); a decision
+        that no longer fits its record or contact (:mod:`connector.reconcile.fit`) makes
+        its record a review item instead."""
         decisions = self.settings.decisions
         pinned: dict[int, int] = {}
         pinned_by: dict[int, str] = {}
@@ -189,27 +201,45 @@ class _Planner:
             used.add(p.record.key)
             if items[i] is not None:
                 continue  # a rejected record stays rejected whatever was decided
-            if decision.action == "skip":
+            remote = self.remote_index.get(decision.remote_id or "")
+            problem = record_problem(decision, p.name, p.phones.numbers, self.phones)
+            if problem is None and decision.action == "match":
+                problem = self._match_problem(p, decision, remote, pinned_by)
+            if problem:
+                items[i] = self._review(p, p.phones.numbers, problem, None, ())
+            elif decision.action == "skip":
                 items[i] = PlanItem("skip", source=p.ref, reason="skipped by decision")
             elif decision.action == "add":
                 items[i] = self._add(p, p.phones.numbers, "added by decision")
             else:
-                remote = self.remote_index.get(decision.remote_id or "")
-                problem = None
-                if remote is None:
-                    problem = f"the phonebook has no contact {decision.remote_id}"
-                elif remote in pinned_by:
-                    problem = f"{decision.remote_id} is already decided for {pinned_by[remote]}"
-                if problem:
-                    reason = f"decision 'match {decision.remote_id}' cannot be used: {problem}"
-                    items[i] = self._review(p, p.phones.numbers, reason, None, ())
-                else:
-                    assert remote is not None
-                    pinned[i] = remote
-                    pinned_by[remote] = p.record.key
+                assert remote is not None
+                pinned[i] = remote
+                pinned_by[remote] = p.record.key
         unknown = sorted(set(decisions) - used)
         warnings = [f"decision for {key} ignored: no such source record" for key in unknown]
+        positional = positional_keys_warning(decisions)
+        if positional:
+            warnings.append(positional)
         return pinned, warnings
+
+    def _match_problem(
+        self, p: _Prepared, decision: Decision, remote: int | None, pinned_by: Mapping[int, str]
+    ) -> str | None:
+        """Why a match decision cannot be used for ``p``, or None."""
+        if remote is None:
+            return missing_contact_problem(decision)
+        if remote in pinned_by:
+            return (
+                f"decision '{decision}' cannot be used: {decision.remote_id} is already"
+                f" decided for {pinned_by[remote]}"
+            )
+        contact = self.remotes[remote]
+        changed = contact_problem(decision, contact, p.name, p.phones.numbers, self.phones)
+        if changed:
+            return changed
+        record = self._party(p, p.phones.numbers)
+        evidence = compare(record, contact, self.settings.match)
+        return hand_written_problem(decision, record, contact, evidence)
 
     def _merge_repeats(
         self, prepared: Sequence[_Prepared], repeats: Mapping[int, tuple[int, Evidence]]
@@ -236,6 +266,35 @@ class _Planner:
 
     def _rejected(self, p: _Prepared) -> PlanItem:
         return PlanItem("rejected", source=p.ref, reason=p.problem or "", warnings=p.warnings)
+
+    def _displaced(
+        self,
+        prepared: Sequence[_Prepared],
+        i: int,
+        numbers: tuple[str, ...],
+        party: Party | None,
+        outcome: Outcome,
+        pinned: Mapping[int, int],
+        extra: Sequence[str],
+    ) -> PlanItem | None:
+        """Review, not a second copy, for a record whose own match (number and name, the
+        contact as read) a decision for another record took; None for any other record."""
+        if outcome.verdict == MATCH or party is None:
+            return None
+        for remote, other in outcome.taken:
+            if pinned.get(other) != remote:
+                continue  # taken by a better match, not by a decision
+            evidence = compare(party, self.remotes[remote], self.settings.match)
+            if evidence.verdict != MATCH:
+                continue
+            decision = self.settings.decisions[prepared[other].record.key]
+            contact_id = self.contacts[remote].id
+            by = prepared[other].record.location
+            reason = displaced_reason(contact_id, self.remotes[remote], evidence, decision, by)
+            others = [c for c in outcome.candidates if c[0] != remote]
+            candidates = [(remote, evidence), *others]
+            return self._review(prepared[i], numbers, reason, evidence.score, candidates, extra)
+        return None
 
     def _decided(
         self,
@@ -295,7 +354,7 @@ class _Planner:
             warnings.append(
                 f"phonebook duplicate {duplicate.id} ({duplicate.name}) {ev.reason}; left as is"
             )
-        head = f"matched by decision ({evidence.reason})" if pinned else evidence.reason
+        head = decided_reason(evidence) if pinned else evidence.reason
         if name != p.name:  # said even on an unchanged item: the source's form was not used
             head += f'; the phonebook\'s name form kept (the source says "{p.name}")'
         changes = self._changes(old_name, name, stored, phones)

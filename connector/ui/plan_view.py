@@ -12,6 +12,9 @@ field-level changes, the reason, and any warnings, then the summary line::
 
 Unchanged (and skipped) items are shown only when asked (``verbose``). Colour is the
 caller's choice (the CLI turns it off when piped or with ``NO_COLOR``).
+
+The ``decisions`` format is a decisions file to fill in (YAML): the plan's decisions with
+the record and contact each was made about, and an empty decision for each review item.
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
+
+import yaml
 
 from connector.errors import ConfigError
 from connector.formulas import escape_formula
 from connector.model import MAX_PHONES, ContactFields
+from connector.reconcile.decisions import Decision, Snapshot, format_candidates
+from connector.reconcile.fit import recorded_decisions
 from connector.reconcile.phones import PhoneNormaliser
 from connector.reconcile.plan import Plan, PlanItem
 from connector.reconcile.planner import slot_numbers
@@ -33,6 +40,7 @@ __all__ = [
     "CSV_COLUMNS",
     "PREVIEW_FORMATS",
     "render_plan_csv",
+    "render_plan_decisions",
     "render_plan_json",
     "render_plan_text",
     "summary_line",
@@ -68,13 +76,16 @@ _QUIET = frozenset({"unchanged", "skip"})
 _Paint = Callable[[str, str], str]
 
 #: What ``plan --format`` can write.
-PREVIEW_FORMATS = ("text", "json", "csv")
+PREVIEW_FORMATS = ("text", "json", "csv", "decisions")
 
-#: Columns of the CSV preview; ``decision`` is for a reviewer to fill in.
+#: Columns of the CSV preview; ``decision`` is for a reviewer to fill in. ``source_name``
+#: and ``source_phones`` are the record as read, what a decision on the row is made about.
 CSV_COLUMNS = (
     "action",
     "source_key",
     "source_location",
+    "source_name",
+    "source_phones",
     "id",
     *(f"{field}_before" for field in _FIELDS),
     *(f"{field}_after" for field in _FIELDS),
@@ -96,6 +107,8 @@ def write_plan(
         out.write(render_plan_json(plan) + "\n")
     elif fmt == "csv":
         render_plan_csv(plan, out)
+    elif fmt == "decisions":
+        out.write(render_plan_decisions(plan))
     else:
         raise ConfigError(f"unknown preview format {fmt!r}: use {', '.join(PREVIEW_FORMATS)}")
 
@@ -156,31 +169,142 @@ def render_plan_csv(plan: Plan, fh: TextIO) -> None:
     Cells a spreadsheet would run as a formula get a leading apostrophe
     (:func:`connector.formulas.escape_formula`; phone numbers stay as they are);
     ``load_decisions`` takes it off again. The ``decision`` column holds the decision
-    the plan was made with, else is empty.
+    the plan was made with, else is empty. A filled-in row is also what its decision was
+    made about (:mod:`connector.reconcile.decisions`): the record, and the contact of its
+    ``id`` or of its ``candidates`` cell.
     """
     decisions = plan.settings.decisions
     writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in plan.items:
-        key = item.source.key if item.source else ""
+        source = item.source
+        key = source.key if source else ""
         decision = decisions.get(key) if key else None
         row = [
             item.action,
             key,
-            item.source.location if item.source else "",
+            source.location if source else "",
+            source.name if source else "",
+            ", ".join(source.phones) if source else "",
             item.id or "",
             *_field_cells(item.before),
             *_field_cells(item.after),
             "" if item.score is None else f"{item.score:g}",
             item.reason,
             "; ".join(item.warnings),
-            "; ".join(
-                f"{c.id} {c.fields.name} {' '.join(c.fields.phones)} ({c.score:g})"
-                for c in item.candidates
+            format_candidates(
+                (c.id, c.fields.name, c.fields.phones, c.score) for c in item.candidates
             ),
             str(decision) if decision else "",
         ]
         writer.writerow([escape_formula(cell) for cell in row])
+
+
+def render_plan_decisions(plan: Plan) -> str:
+    """A decisions file (YAML) for the plan, in source order: each decision it was made
+    with, with the record and contact it was made about
+    (:func:`connector.reconcile.fit.recorded_decisions`), and for each review item an
+    entry whose ``decision`` is left empty, with the record and its candidates."""
+    decided = recorded_decisions(plan)
+    blocks = [_DECISIONS_HEADER]
+    for item in plan.items:
+        if item.source is None:
+            continue
+        key = item.source.key
+        if key in decided:
+            blocks.append(_decision_entry(key, decided.pop(key), _note(item)))
+        elif item.action == "review":
+            blocks.append(_template_entry(key, item))
+    for key, decision in sorted(decided.items()):  # for keys the source no longer has
+        blocks.append(_decision_entry(key, decision, "# no such source record: not used"))
+    return "\n\n".join(blocks) + "\n"
+
+
+_DECISIONS_HEADER = """\
+# Decisions for `sipalto-sync plan SOURCE --decisions THIS_FILE`, by source key.
+# decision: match <contact id>, add or skip (left empty: not decided); match: <id> is the
+# same as decision: match <id>. record and contact are what a decision was made about:
+# when the record or the contact no longer fits them, the record goes to review instead."""
+
+
+def _note(item: PlanItem) -> str:
+    where = item.source.location if item.source else ""
+    return _comment(f"{where}: {item.action}: {item.reason}")
+
+
+def _comment(text: str) -> str:
+    return "# " + " ".join(text.split())  # one line, whatever the reason holds
+
+
+def _decision_entry(key: str, decision: Decision, note: str) -> str:
+    data = decision.to_json()
+    if not isinstance(data, dict) or list(data) == ["match"]:
+        return f"{note}\n{_flow(key)}: {_flow(data)}"
+    return "\n".join([note, f"{_flow(key)}:", *(f"  {k}: {_flow(v)}" for k, v in data.items())])
+
+
+def _template_entry(key: str, item: PlanItem) -> str:
+    source = item.source
+    assert source is not None
+    record = Snapshot(source.name, source.phones)
+    if not source.name and item.after is not None:  # a plan file older than those fields
+        record = Snapshot(item.after.name, item.after.phones)
+    lines = [
+        _note(item),
+        f"{_flow(key)}:",
+        "  decision:  # match <contact id>, add or skip",
+        f"  record: {_flow(record.to_json())}",
+    ]
+    if item.candidates:
+        lines.append("  candidates:")
+        lines.extend(
+            "  - "
+            + _flow(
+                {
+                    "id": c.id,
+                    "name": c.fields.name,
+                    "phones": list(c.fields.phones),
+                    "score": int(c.score) if c.score == int(c.score) else c.score,
+                }
+            )
+            for c in item.candidates
+        )
+    return "\n".join(lines)
+
+
+def _flow(value: object) -> str:
+    """``value`` as one line of YAML (flow style), phone numbers double-quoted (YAML would
+    read an unquoted ``01234567`` as an octal number), everything else quoted only where
+    YAML needs it; all double-quoted, with escapes, if a value holds a line break."""
+    options: dict[str, Any] = {"default_flow_style": True, "allow_unicode": True}
+    options |= {"width": 1 << 30, "sort_keys": False, "Dumper": _Dumper}
+    value = _quote_phones(value)
+    text = yaml.dump(value, **options).removesuffix("\n...\n").rstrip("\n")
+    if "\n" in text:
+        text = yaml.dump(value, default_style='"', **options).rstrip("\n")
+    return text
+
+
+class _Phone(str):
+    """A phone number to write double-quoted."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """``SafeDumper`` that double-quotes :class:`_Phone` values."""
+
+
+_Dumper.add_representer(
+    _Phone, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, '"')
+)
+
+
+def _quote_phones(value: object) -> object:
+    if isinstance(value, dict):
+        return {
+            key: [_Phone(phone) for phone in item] if key == "phones" else _quote_phones(item)
+            for key, item in value.items()
+        }
+    return value
 
 
 # -- text details ------------------------------------------------------------------------------
