@@ -48,7 +48,24 @@ class SipaltoSyncError(Exception):
 
 
 class ConfigError(SipaltoSyncError):
-    """A bad option, missing credentials, or an invalid configuration/mapping file."""
+    """A bad option, missing credentials, or an invalid configuration/mapping file.
+
+    For a mistake in a file, ``path``, ``line`` (1-based) and ``key`` (the setting's path,
+    ``phones[0].preferred``) locate it when known; the message already names them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ):
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.key = key
+        super().__init__(message)
 
 
 class SourceError(SipaltoSyncError):

@@ -20,6 +20,7 @@ CORE = {
     "connector.phonetext",
     "connector.paths",
     "connector.yamlfile",
+    "connector.schema",
 }
 
 
