@@ -224,6 +224,27 @@ def test_record_whose_contact_a_decision_took_goes_to_review_not_added_again(pho
     assert [i.action for i in result.items].count("add") == 0
 
 
+def test_displaced_record_stays_in_review_once_the_decision_renamed_its_contact() -> None:
+    # Once applied, the decision renamed Reception to Main Office: compared with the contact
+    # as read, "b" matches nothing; compared with the contact the decision saw, it is still
+    # the record whose contact was taken, and must not become a second Reception.
+    records = [
+        record("a", "Main Office", "020 7946 0000"),
+        record("b", "Reception", "020 7946 0000"),
+    ]
+    decided = {"a": match("30012", Snapshot("Main Office", ("020 7946 0000",)), SEEN_RECEPTION)}
+    first = plan(records, [RECEPTION], decisions=decided)
+    assert item_for(first, "b").action == "review"
+    book = apply_plan(first, [RECEPTION])
+    assert [(c.id, c.name) for c in book] == [("30012", "Main Office")]
+    again = plan(records, book, decisions=decided)
+    assert item_for(again, "a").action == "unchanged"
+    displaced = item_for(again, "b")
+    assert displaced.action == "review"
+    assert "took 30012 (Reception)" in displaced.reason
+    assert [i.action for i in again.items].count("add") == 0
+
+
 def test_record_a_decision_took_nothing_from_is_matched_as_usual() -> None:
     records = [
         record("a", "Main Office", "0161 496 0000"),

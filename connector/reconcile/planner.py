@@ -278,19 +278,29 @@ class _Planner:
         extra: Sequence[str],
     ) -> PlanItem | None:
         """Review, not a second copy, for a record whose own match (number and name, the
-        contact as read) a decision for another record took; None for any other record."""
+        contact as read or as the decision recorded it) a decision for another record
+        took; None for any other record."""
         if outcome.verdict == MATCH or party is None:
             return None
         for remote, other in outcome.taken:
             if pinned.get(other) != remote:
                 continue  # taken by a better match, not by a decision
-            evidence = compare(party, self.remotes[remote], self.settings.match)
+            decision = self.settings.decisions[prepared[other].record.key]
+            seen = self.remotes[remote]
+            evidence = compare(party, seen, self.settings.match)
+            if evidence.verdict != MATCH and decision.contact is not None:
+                # The contact as the decision saw it: once applied, the decision renamed
+                # it, and this record would otherwise be added as a second copy next run.
+                seen = make_party(
+                    display_name(decision.contact.name),
+                    self.phones.numbers_of(decision.contact.phones),
+                )
+                evidence = compare(party, seen, self.settings.match)
             if evidence.verdict != MATCH:
                 continue
-            decision = self.settings.decisions[prepared[other].record.key]
             contact_id = self.contacts[remote].id
             by = prepared[other].record.location
-            reason = displaced_reason(contact_id, self.remotes[remote], evidence, decision, by)
+            reason = displaced_reason(contact_id, seen, evidence, decision, by)
             others = [c for c in outcome.candidates if c[0] != remote]
             candidates = [(remote, evidence), *others]
             return self._review(prepared[i], numbers, reason, evidence.score, candidates, extra)
