@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 
-from adapters.base import build_record
+from adapters.base import NO_NAME, NO_PHONE, build_record
 from adapters.guessing import (
     guess_mapping,
     left_out_columns,
@@ -235,9 +235,12 @@ class RecordMaker:
         *,
         problems: Iterable[str] = (),
         notes: Iterable[str] = (),
+        unsaved: dict[int, str] | None = None,
     ) -> SourceRecord:
         """The record for the data row at ``line``; ``problems`` and ``notes`` come from
-        the reader (a ragged row, a repaired encoding)."""
+        the reader (a ragged row, a repaired encoding). ``unsaved`` maps the column index
+        of each formula cell with no saved value to its reference (``C4``): such a cell
+        reads as empty, and the record says why rather than just ``no phone number``."""
         bound = self.layout.bound
         if bound.mapping.unescape_formulas:
             cells = [unescape_formula(cell) for cell in cells]
@@ -251,7 +254,7 @@ class RecordMaker:
             first = self.seen_keys.setdefault(key, location)
             if first != location:
                 problems_out.append(f"duplicate key {key!r} (first used at {first})")
-        return build_record(
+        record = build_record(
             key=key or f"row:{line}",
             location=location,
             name=bound.name_of(cells),
@@ -260,12 +263,44 @@ class RecordMaker:
             problems=problems_out,
             formulas_are_text=bound.mapping.unescape_formulas,
         )
+        return _explain_unsaved(record, bound, unsaved) if unsaved else record
 
     def unreadable(self, line: int, problem: str) -> SourceRecord:
         """A rejected record for a row the reader could not split into cells."""
         return SourceRecord(
             key=f"row:{line}", location=self.location(line), name="", problems=(problem,)
         )
+
+
+def _unsaved_formula(reference: str) -> str:
+    """What a record says of a formula cell that has no saved value."""
+    return f"cell {reference} is a formula with no saved value (open and save the file in Excel)"
+
+
+def _explain_unsaved(
+    record: SourceRecord, bound: BoundMapping, unsaved: dict[int, str]
+) -> SourceRecord:
+    """``record`` with each used cell that is a formula with no saved value named: in
+    place of ``no phone number`` or ``no name`` when that cell is why, else as a note."""
+
+    def said(indexes: Iterable[int]) -> list[str]:
+        return [_unsaved_formula(unsaved[i]) for i in dict.fromkeys(indexes) if i in unsaved]
+
+    name_columns = (p for template in bound.names for p in template.parts if isinstance(p, int))
+    key_columns = (p for p in bound.key.parts if isinstance(p, int)) if bound.key else ()
+    problems = list(record.problems)
+    notes = list(record.notes)
+    for lost, missing in (
+        (said(p.index for p in bound.phones), NO_PHONE),
+        (said(name_columns), NO_NAME),
+        (said(key_columns), None),
+    ):
+        if lost and missing in problems:
+            at = problems.index(missing)
+            problems[at : at + 1] = lost
+        else:
+            notes.extend(lost)
+    return replace(record, problems=tuple(problems), notes=tuple(notes))
 
 
 def width_problem(layout: Layout, cells: Sequence[str], first: int, last: int) -> str | None:
