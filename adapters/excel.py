@@ -2,7 +2,15 @@
 
 Read-only mode streams rows from the sheet's XML instead of building the whole
 workbook in memory, and ``data_only`` gives formulas as the values Excel cached
-when it last saved the file.
+when it last saved the file. A workbook written by a program that never calculated it
+has formulas with no cached value: ``data_only`` reads them as empty cells. So a sheet
+whose XML holds such a formula is read a second time, in step, without ``data_only``, to
+tell such a cell from an empty one and say so (``cell C4 is a formula with no saved
+value``); any other sheet (an export without formulas, a workbook Excel saved) is read
+once.
+
+Without ``--sheet``, the first sheet with a recognisable header is read (a cover sheet of
+notes is skipped, with a message); with it, only that sheet.
 
 Spreadsheets store phone numbers as numbers more often than not: the leading 0 is
 gone and the value may come back as ``7852902011.0``. :func:`cell_text` turns it back
@@ -20,12 +28,14 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, ClassVar
 
 from adapters.mapping import Mapping, load_mapping
-from adapters.tabular import RecordMaker, find_layout, is_blank
+from adapters.tabular import Layout, Misfit, RecordMaker, fit_layout, is_blank
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
 from connector.model import SourceRecord
 
@@ -48,6 +58,20 @@ _DAMAGED = (
     OSError,
 )
 _log = logging.getLogger(__name__)
+# A formula cell with no saved value in a sheet's XML: a formula (<f>...</f>, or a shared
+# formula's <f t="shared" si="0"/>) followed by an empty value (<v/>, <v></v>) or the end of
+# the cell; the namespace prefix (<x:f>) varies by writer. A match found by the scan can
+# still be a saved empty text (t="str"): the second pass decides.
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_UNSAVED_FORMULA = re.compile(
+    rb"(?:</" + _PREFIX + rb"f>|<" + _PREFIX + rb"f\b[^<>]*/>)\s*"  # the end of a formula
+    rb"(?:<" + _PREFIX + rb"v\s*/>|<" + _PREFIX + rb"v>\s*</" + _PREFIX + rb"v>"  # empty value
+    rb"|</" + _PREFIX + rb"c>)"  # or no value
+)
+# How much of one chunk is kept for the next, so a match cut by the chunk boundary is found
+# (a shared formula's empty tag with its attributes fits well within it).
+_SCAN_OVERLAP = 512
+_SCAN_CHUNK = 64 * 1024
 
 
 def cell_text(value: object, number_format: str | None = None) -> str:
@@ -83,26 +107,20 @@ class ExcelSource:
         if encoding is not None:
             raise ConfigError("--encoding applies to text files, not to Excel workbooks")
         self.path = Path(path)
+        loaded = load_mapping(mapping) if mapping is not None else None
         with self._open() as workbook:
-            try:
-                self.sheet_name = _pick_sheet(workbook, sheet, self.path)
-            except _DAMAGED as exc:
-                raise UnsupportedFormat(
-                    f"the workbook is damaged: its sheets cannot be read ({_reason(exc)})",
-                    path=self.path,
-                ) from exc
-            where = f"{self.path.name} sheet {self.sheet_name}"
-            self.layout = find_layout(
-                self._rows(workbook),
-                path=self.path,
-                where=where,
-                mapping=load_mapping(mapping) if mapping is not None else None,
-                header_row=header_row,
+            self.sheet_name, self.layout, skipped = self._find_sheet(
+                workbook, sheet, loaded, header_row
             )
         self.messages: list[str] = [
-            f"{self.path.name}: sheet {self.sheet_name}, header on row {self.layout.line}",
-            *self.layout.messages,
+            f"{self.path.name}: sheet {self.sheet_name}, header on row {self.layout.line}"
         ]
+        if skipped:
+            self.messages.append(
+                f"{self.path.name}: reading sheet {self.sheet_name}, the first with a "
+                f"recognisable header (skipped: {', '.join(skipped)}); --sheet NAME picks another"
+            )
+        self.messages.extend(self.layout.messages)
 
     def records(self) -> Iterator[SourceRecord]:
         """Stream one record per non-empty row below the header."""
@@ -110,18 +128,54 @@ class ExcelSource:
         maker = RecordMaker(self.layout, location=lambda row: f"{where}!row {row}")
         width = len(self.layout.headers)
         with self._open() as workbook:
-            for row, cells in self._rows(workbook):
-                if row <= self.layout.line or is_blank(cells):
-                    continue
-                notes = []
-                extra = [i for i in range(width, len(cells)) if cells[i].strip()]
-                if extra:
-                    columns = ", ".join(_column_letter(i) for i in extra)
-                    notes.append(f"ignored values in columns without a header: {columns}")
-                yield maker.record(row, cells[:width], notes=notes)
+            with contextlib.closing(self._sheet_rows(workbook, self.sheet_name)) as rows:
+                for row in rows:
+                    if row.number <= self.layout.line or is_blank(row.cells):
+                        continue
+                    notes = []
+                    extra = [i for i in range(width, len(row.cells)) if row.cells[i].strip()]
+                    if extra:
+                        columns = ", ".join(_column_letter(i) for i in extra)
+                        notes.append(f"ignored values in columns without a header: {columns}")
+                    yield maker.record(
+                        row.number, row.cells[:width], notes=notes, unsaved=row.unsaved
+                    )
+
+    def _find_sheet(
+        self,
+        workbook: Any,
+        sheet: str | int | None,
+        mapping: Mapping | None,
+        header_row: int | None,
+    ) -> tuple[str, Layout, list[str]]:
+        """The sheet to read, its layout, and the sheets with data skipped before it."""
+        try:
+            titles = [str(worksheet.title) for worksheet in workbook.worksheets]
+            chosen = None if sheet is None else _pick_sheet(workbook, sheet, self.path)
+        except _DAMAGED as exc:
+            raise UnsupportedFormat(
+                f"the workbook is damaged: its sheets cannot be read ({_reason(exc)})",
+                path=self.path,
+            ) from exc
+        tried: list[tuple[str, Misfit]] = []
+        for title in [chosen] if chosen is not None else titles:
+            with contextlib.closing(self._sheet_rows(workbook, title, formulas=False)) as rows:
+                found = fit_layout(
+                    ((row.number, row.cells) for row in rows),
+                    path=self.path,
+                    where=f"{self.path.name} sheet {title}",
+                    mapping=mapping,
+                    header_row=header_row,
+                )
+            if isinstance(found, Layout):
+                return title, found, [name for name, misfit in tried if not misfit.empty]
+            if chosen is not None:
+                raise found.error(self.path)
+            tried.append((title, found))
+        raise _no_sheet_fits(tried, self.path, mapping)
 
     @contextlib.contextmanager
-    def _open(self) -> Iterator[Any]:
+    def _open(self, *, data_only: bool = True) -> Iterator[Any]:
         # Imported here: openpyxl takes a noticeable time to import, and only
         # workbook users need it.
         import openpyxl
@@ -137,50 +191,139 @@ class ExcelSource:
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+                    workbook = openpyxl.load_workbook(handle, read_only=True, data_only=data_only)
             except (InvalidFileException, *_DAMAGED) as exc:
                 raise UnsupportedFormat(_unreadable_reason(self.path, exc), path=self.path) from exc
             # openpyxl warns about parts it skips (an unknown extension, a bad defined
             # name): nothing a phonebook needs, so a detail for -v, not a line for everyone.
-            for warning in caught:
-                _log.info("%s: %s", self.path.name, warning.message)
+            if data_only:
+                for warning in caught:
+                    _log.info("%s: %s", self.path.name, warning.message)
             try:
                 yield workbook
             finally:
                 workbook.close()
 
-    def _rows(self, workbook: Any) -> Iterator[tuple[int, list[str]]]:
+    def _sheet_rows(
+        self, workbook: Any, title: str, *, formulas: bool = True
+    ) -> Generator[_SheetRow, None, None]:
+        """Every row of sheet ``title``; with ``formulas``, each row also says which of its
+        cells are formulas with no saved value (read from a second, formula-keeping pass
+        over the sheet when its XML may hold such a formula)."""
         number = 0
         try:
-            sheet = workbook[self.sheet_name]
+            sheet = workbook[title]
             # Some writers store a wrong <dimension>; read-only mode would trust it and
             # stop early.
             sheet.reset_dimensions()
-            for row in sheet.iter_rows():
-                number += 1
-                cells = []
-                for cell in row:
-                    number = getattr(cell, "row", None) or number
-                    cells.append(cell_text(cell.value, getattr(cell, "number_format", None)))
-                while cells and not cells[-1].strip():
-                    cells.pop()
-                yield number, cells
+            if not (formulas and _may_hold_unsaved_formulas(sheet)):
+                for row in sheet.iter_rows():
+                    number = _row_number(row, number + 1)
+                    yield _SheetRow(number, _row_cells(row), {})
+                return
+            with self._open(data_only=False) as kept:
+                formula_sheet = kept[title]
+                formula_sheet.reset_dimensions()
+                for row, formula_row in zip_longest(
+                    sheet.iter_rows(), formula_sheet.iter_rows(), fillvalue=()
+                ):
+                    number = _row_number(row, number + 1)
+                    yield _SheetRow(number, _row_cells(row), _unsaved(row, formula_row))
         except _DAMAGED as exc:
             raise UnsupportedFormat(
-                f"the workbook is damaged: sheet {self.sheet_name} cannot be read after row "
+                f"the workbook is damaged: sheet {title} cannot be read after row "
                 f"{number} ({_reason(exc)})",
                 path=self.path,
             ) from exc
 
 
-def _pick_sheet(workbook: Any, sheet: str | int | None, path: Path) -> str:
+@dataclass(frozen=True, slots=True)
+class _SheetRow:
+    """A sheet row as text cells, and the cells that are formulas with no saved value
+    (column index -> cell reference such as ``C4``)."""
+
+    number: int
+    cells: list[str]
+    unsaved: dict[int, str]
+
+
+def _row_number(row: Sequence[Any], counted: int) -> int:
+    """The row's own number where its cells say it (rows may be skipped), else ``counted``."""
+    for cell in row:
+        number = getattr(cell, "row", None)
+        if number:
+            return int(number)
+    return counted
+
+
+def _row_cells(row: Sequence[Any]) -> list[str]:
+    cells = [cell_text(cell.value, getattr(cell, "number_format", None)) for cell in row]
+    while cells and not cells[-1].strip():
+        cells.pop()
+    return cells
+
+
+def _unsaved(row: Sequence[Any], formula_row: Sequence[Any]) -> dict[int, str]:
+    """The cells of ``row`` that are formulas (in ``formula_row``, the same row read
+    without ``data_only``) with no saved value.
+
+    A formula whose saved value is the empty string is stored with the string type
+    (``t="str"``) and is an empty cell, not a missing value.
+    """
+    unsaved = {}
+    for index, (cell, formula_cell) in enumerate(zip(row, formula_row, strict=False)):
+        if (
+            getattr(formula_cell, "data_type", None) == "f"
+            and cell.value is None
+            and getattr(cell, "data_type", None) != "str"
+        ):
+            unsaved[index] = str(formula_cell.coordinate)
+    return unsaved
+
+
+def _may_hold_unsaved_formulas(sheet: Any) -> bool:
+    """False when the sheet's XML has no formula without a saved value, so one pass is
+    enough: most exports hold no formula, and Excel saves the value of every formula.
+
+    A byte scan, much cheaper than parsing. When the sheet's XML cannot be reached this
+    way, the answer is True (read it twice).
+    """
+    get_source = getattr(sheet, "_get_source", None)
+    if get_source is None:
+        return True
+    tail = b""
+    with get_source() as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            if _UNSAVED_FORMULA.search(tail + chunk):
+                return True
+            tail = chunk[-_SCAN_OVERLAP:]
+    return False
+
+
+def _no_sheet_fits(
+    tried: list[tuple[str, Misfit]], path: Path, mapping: Mapping | None
+) -> SourceError:
+    with_data = [(title, misfit) for title, misfit in tried if not misfit.empty]
+    if not with_data:
+        return SourceError("no data: every sheet is empty", path=path)
+    if len(with_data) == 1:
+        return with_data[0][1].error(path)
+    reasons = "; ".join(
+        f"sheet {title}{f' row {misfit.line}' if misfit.line else ''}: {misfit.reason}"
+        for title, misfit in with_data
+    )
+    advice = (
+        "give --sheet NAME and --mapping NAME|FILE (see `sipalto-sync mappings list`)"
+        if mapping is None
+        else "give --sheet NAME, or a --mapping whose columns are in its header"
+    )
+    return SourceError(f"no sheet has a header to read ({reasons}); {advice}", path=path)
+
+
+def _pick_sheet(workbook: Any, sheet: str | int, path: Path) -> str:
+    """The title of the sheet ``--sheet`` names: by name (any case) or number from 1."""
     names = list(workbook.sheetnames)
     worksheets = workbook.worksheets
-    if sheet is None:
-        for worksheet in worksheets:
-            if _has_data(worksheet):
-                return str(worksheet.title)
-        raise SourceError("no data: every sheet is empty", path=path)
     if isinstance(sheet, str) and sheet in names:
         return sheet
     if isinstance(sheet, str):
@@ -193,15 +336,6 @@ def _pick_sheet(workbook: Any, sheet: str | int | None, path: Path) -> str:
             return str(worksheets[index - 1].title)
     raise SourceError(
         f"no sheet {sheet!r} (sheets: {', '.join(names)}; numbers count from 1)", path=path
-    )
-
-
-def _has_data(worksheet: Any) -> bool:
-    worksheet.reset_dimensions()
-    return any(
-        value is not None and str(value).strip()
-        for row in worksheet.iter_rows(values_only=True)
-        for value in row
     )
 
 

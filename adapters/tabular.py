@@ -2,18 +2,26 @@
 
 Both adapters reduce their file to rows of text cells with a line (or sheet row) number;
 this module picks the header among the first rows, binds the mapping to it (the one
-given, a recognised preset, or recognised common headers) and builds one
-:class:`SourceRecord` per non-blank row.
+given, a recognised preset, or recognised common headers, whose phone columns must also
+hold numbers in the rows below) and builds one :class:`SourceRecord` per non-blank row.
+:func:`fit_layout` says why no row fits instead of raising, so a workbook can try its
+sheets in turn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 
-from adapters.base import build_record
-from adapters.guessing import guess_mapping, non_voice_columns
+from adapters.base import NO_NAME, NO_PHONE, build_record
+from adapters.guessing import (
+    guess_mapping,
+    left_out_columns,
+    non_voice_columns,
+    unreadable_phone_columns,
+)
 from adapters.mapping import BoundMapping, Mapping, describe_headers, detect_preset
 from connector.errors import SourceError
 from connector.formulas import unescape_formula
@@ -46,6 +54,30 @@ def is_blank(cells: Sequence[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
+@dataclass(frozen=True, slots=True)
+class Misfit:
+    """Why no row of a table can be its header.
+
+    ``reason`` says why, ``line`` is the row it is about (when one is), ``advice`` what
+    to do; ``empty`` is true for a table with no rows at all. A workbook lists the misfits
+    of all its sheets in one message, so the parts are kept apart.
+    """
+
+    reason: str
+    line: int | None = None
+    advice: str = ""
+    empty: bool = False
+
+    def error(self, path: Path) -> SourceError:
+        """The error for a table that is read on its own."""
+        text = f"{self.reason}; {self.advice}" if self.advice else self.reason
+        return SourceError(text, path=path, line=self.line)
+
+
+#: What to do when no header is recognised.
+MAPPING_ADVICE = "give --mapping NAME|FILE (see `sipalto-sync mappings list`)"
+
+
 def find_layout(
     rows: Iterable[Row],
     *,
@@ -59,30 +91,52 @@ def find_layout(
     ``header_row`` (a line or sheet row number) forces the header; otherwise the
     first row the mapping binds to is the header, or, without a mapping, the first
     row that matches a preset or has recognisable name and phone columns. ``where``
-    names the table in messages (``contacts.csv``, ``book.xlsx sheet Sheet1``).
+    names the table in messages (``contacts.csv``, ``book.xlsx sheet Sheet1``). Raises
+    :class:`SourceError` when no row fits (:func:`fit_layout` says why instead).
     """
+    found = fit_layout(rows, path=path, where=where, mapping=mapping, header_row=header_row)
+    if isinstance(found, Misfit):
+        raise found.error(path)
+    return found
+
+
+def fit_layout(
+    rows: Iterable[Row],
+    *,
+    path: Path,
+    where: str,
+    mapping: Mapping | None,
+    header_row: int | None,
+) -> Layout | Misfit:
+    """:func:`find_layout`, returning a :class:`Misfit` rather than raising when no row fits.
+
+    Recognised headers are checked against the values below them
+    (:func:`adapters.guessing.unreadable_phone_columns`), so the rows after the header
+    are read too, up to :data:`~adapters.guessing.VALUE_CHECK_ROWS` of them.
+    """
+    rows = iter(rows)
     candidates = _candidates(rows, header_row)
     if not candidates:
         if header_row is not None:
-            raise SourceError(f"row {header_row} is empty; it cannot be the header", path=path)
-        raise SourceError(f"no data: {where} holds no rows", path=path)
+            return Misfit(f"row {header_row} is empty; it cannot be the header")
+        return Misfit(f"no data: {where} holds no rows", empty=True)
     if mapping is not None:
         return _with_mapping(candidates, path=path, where=where, mapping=mapping)
-    for line, cells in candidates:
-        layout = _recognised(line, cells, path=path, where=where)
-        if layout is not None:
-            return layout
+    for position, (line, cells) in enumerate(candidates):
+        below = chain(candidates[position + 1 :], rows)
+        found = _recognised(line, cells, below, path=path, where=where)
+        if found is not None:
+            return found
     line, cells = _likely_header(candidates)
-    raise SourceError(
+    return Misfit(
         "cannot tell which columns hold names and phone numbers "
-        f"(the header row has: {describe_headers(cells)}); give --mapping NAME|FILE "
-        "(see `sipalto-sync mappings list`)",
-        path=path,
+        f"(the header row has: {describe_headers(cells)})",
         line=line,
+        advice=MAPPING_ADVICE,
     )
 
 
-def _candidates(rows: Iterable[Row], header_row: int | None) -> list[Row]:
+def _candidates(rows: Iterator[Row], header_row: int | None) -> list[Row]:
     found: list[Row] = []
     for line, cells in rows:
         if header_row is not None:
@@ -106,7 +160,9 @@ def _likely_header(candidates: list[Row]) -> Row:
     return candidates[0]
 
 
-def _with_mapping(candidates: list[Row], *, path: Path, where: str, mapping: Mapping) -> Layout:
+def _with_mapping(
+    candidates: list[Row], *, path: Path, where: str, mapping: Mapping
+) -> Layout | Misfit:
     failures: dict[int, SourceError] = {}
     for line, cells in candidates:
         try:
@@ -117,10 +173,13 @@ def _with_mapping(candidates: list[Row], *, path: Path, where: str, mapping: Map
         origin = mapping.origin or mapping.name
         return _layout(line, cells, bound, [f"{where}: using mapping {origin}: {bound.summary}"])
     # Report the missing columns against the row that looks most like a header.
-    raise failures[_likely_header(candidates)[0]]
+    failure = failures[_likely_header(candidates)[0]]
+    return Misfit(failure.reason, line=failure.line)
 
 
-def _recognised(line: int, cells: list[str], *, path: Path, where: str) -> Layout | None:
+def _recognised(
+    line: int, cells: list[str], below: Iterable[Row], *, path: Path, where: str
+) -> Layout | Misfit | None:
     headers = _headers(cells)
     preset = detect_preset(headers)
     if preset is not None:
@@ -130,11 +189,26 @@ def _recognised(line: int, cells: list[str], *, path: Path, where: str) -> Layou
     guessed = guess_mapping(headers)
     if guessed is None:
         return None
-    bound = guessed.bind(headers, path=path, line=line)
+    data = (row_cells for _, row_cells in below if not is_blank(row_cells))
+    unreadable = unreadable_phone_columns(headers, (p.column for p in guessed.phones), data)
+    left_out = {column.header for column in unreadable}
+    phones = tuple(p for p in guessed.phones if p.column not in left_out)
+    if not phones:
+        reasons = "; ".join(column.reason() for column in unreadable)
+        return Misfit(f"no column holds phone numbers: {reasons}", line=line, advice=MAPPING_ADVICE)
+    bound = replace(guessed, phones=phones).bind(headers, path=path, line=line)
     messages = [f"{where}: no mapping given; using columns {bound.summary}"]
     skipped = non_voice_columns(headers)
     if skipped:
         messages.append(f"{where}: not importing fax/pager columns: {', '.join(skipped)}")
+    messages.extend(
+        f"{where}: column {header!r} left out: its header is about {topic}"
+        for header, topic in left_out_columns(headers)
+    )
+    messages.extend(
+        f"{where}: {column.reason()}; a --mapping naming it would import it"
+        for column in unreadable
+    )
     return _layout(line, cells, bound, messages)
 
 
@@ -161,9 +235,12 @@ class RecordMaker:
         *,
         problems: Iterable[str] = (),
         notes: Iterable[str] = (),
+        unsaved: dict[int, str] | None = None,
     ) -> SourceRecord:
         """The record for the data row at ``line``; ``problems`` and ``notes`` come from
-        the reader (a ragged row, a repaired encoding)."""
+        the reader (a ragged row, a repaired encoding). ``unsaved`` maps the column index
+        of each formula cell with no saved value to its reference (``C4``): such a cell
+        reads as empty, and the record says why rather than just ``no phone number``."""
         bound = self.layout.bound
         if bound.mapping.unescape_formulas:
             cells = [unescape_formula(cell) for cell in cells]
@@ -177,7 +254,7 @@ class RecordMaker:
             first = self.seen_keys.setdefault(key, location)
             if first != location:
                 problems_out.append(f"duplicate key {key!r} (first used at {first})")
-        return build_record(
+        record = build_record(
             key=key or f"row:{line}",
             location=location,
             name=bound.name_of(cells),
@@ -186,12 +263,44 @@ class RecordMaker:
             problems=problems_out,
             formulas_are_text=bound.mapping.unescape_formulas,
         )
+        return _explain_unsaved(record, bound, unsaved) if unsaved else record
 
     def unreadable(self, line: int, problem: str) -> SourceRecord:
         """A rejected record for a row the reader could not split into cells."""
         return SourceRecord(
             key=f"row:{line}", location=self.location(line), name="", problems=(problem,)
         )
+
+
+def _unsaved_formula(reference: str) -> str:
+    """What a record says of a formula cell that has no saved value."""
+    return f"cell {reference} is a formula with no saved value (open and save the file in Excel)"
+
+
+def _explain_unsaved(
+    record: SourceRecord, bound: BoundMapping, unsaved: dict[int, str]
+) -> SourceRecord:
+    """``record`` with each used cell that is a formula with no saved value named: in
+    place of ``no phone number`` or ``no name`` when that cell is why, else as a note."""
+
+    def said(indexes: Iterable[int]) -> list[str]:
+        return [_unsaved_formula(unsaved[i]) for i in dict.fromkeys(indexes) if i in unsaved]
+
+    name_columns = (p for template in bound.names for p in template.parts if isinstance(p, int))
+    key_columns = (p for p in bound.key.parts if isinstance(p, int)) if bound.key else ()
+    problems = list(record.problems)
+    notes = list(record.notes)
+    for lost, missing in (
+        (said(p.index for p in bound.phones), NO_PHONE),
+        (said(name_columns), NO_NAME),
+        (said(key_columns), None),
+    ):
+        if lost and missing in problems:
+            at = problems.index(missing)
+            problems[at : at + 1] = lost
+        else:
+            notes.extend(lost)
+    return replace(record, problems=tuple(problems), notes=tuple(notes))
 
 
 def width_problem(layout: Layout, cells: Sequence[str], first: int, last: int) -> str | None:

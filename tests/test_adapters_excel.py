@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tracemalloc
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,10 +136,142 @@ def test_an_unknown_sheet_lists_the_sheets(tmp_path: Path) -> None:
         open_source(path, sheet="Clients")
 
 
+COVER_SHEET = (
+    "Notes",
+    [
+        ["Staff phone list"],
+        ["Exported from the HR system; do not edit the Staff sheet by hand."],
+        ["Questions to the office manager."],
+    ],
+)
+
+
+def test_a_cover_sheet_is_skipped_for_the_first_sheet_with_a_header(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "b.xlsx", COVER_SHEET, *TWO_SHEETS[1:])
+    source = open_source(path)
+    assert [(r.name, r.location) for r in source.records()] == [("Amelia", "b.xlsx Staff!row 2")]
+    assert source.messages[:2] == [
+        "b.xlsx: sheet Staff, header on row 1",
+        "b.xlsx: reading sheet Staff, the first with a recognisable header (skipped: Notes); "
+        "--sheet NAME picks another",
+    ]
+
+
+def test_a_cover_sheet_is_skipped_with_a_mapping_too(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "b.xlsx", COVER_SHEET, ("Staff", [["Who", "Tel"], ["Ann", 1009]]))
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: Who\nphones: [Tel]\n", encoding="utf-8")
+    (record,) = open_source(path, mapping=mapping).records()
+    assert (record.name, record.location) == ("Ann", "b.xlsx Staff!row 2")
+
+
+def test_no_sheet_with_a_header_names_each_sheet_and_the_options(tmp_path: Path) -> None:
+    rows = [["Who", "Ext"], ["Ann", 1009]]
+    path = write_xlsx(tmp_path / "b.xlsx", COVER_SHEET, ("Blank", []), ("Extensions", rows))
+    with pytest.raises(SourceError) as caught:
+        open_source(path)
+    assert str(caught.value) == (
+        f"{path}: no sheet has a header to read (sheet Notes row 1: cannot tell which columns "
+        "hold names and phone numbers (the header row has: Staff phone list); sheet Extensions "
+        "row 1: cannot tell which columns hold names and phone numbers (the header row has: "
+        "Who, Ext)); give --sheet NAME and --mapping NAME|FILE (see `sipalto-sync mappings list`)"
+    )
+
+
+def test_a_named_sheet_is_the_only_one_tried(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "b.xlsx", COVER_SHEET, *TWO_SHEETS[1:])
+    with pytest.raises(SourceError) as caught:
+        open_source(path, sheet="Notes")
+    assert str(caught.value).startswith(f"{path}:1: cannot tell which columns")
+    assert "--mapping" in str(caught.value)
+
+
 def test_a_workbook_with_only_empty_sheets_is_an_error(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "b.xlsx", ("Sheet1", []), ("Sheet2", [[None, ""]]))
     with pytest.raises(SourceError, match=r"b\.xlsx: no data: every sheet is empty"):
         open_source(path)
+
+
+# --- formulas without a saved value -----------------------------------------------------------
+
+FORMULA_NOT_SAVED = "cell {} is a formula with no saved value (open and save the file in Excel)"
+
+
+def test_a_formula_phone_without_a_saved_value_says_so_not_no_phone_number(
+    tmp_path: Path,
+) -> None:
+    rows = [["Name", "Area code", "Local part", "Phone"], ["Amelia", "0113", "4960101", "=B2&C2"]]
+    rows += [["Ben", "0113", "4960102", "=B3&C3"], ["Chidi", "", "", "07700 900103"]]
+    path = write_xlsx(tmp_path / "b.xlsx", ("Staff", rows))
+    add_cached_values(path, "xl/worksheets/sheet1.xml", {"D3": "01134960102"})
+    records = list(open_source(path).records())
+    assert [(r.name, r.problems, [p.value for p in r.phones]) for r in records] == [
+        ("Amelia", (FORMULA_NOT_SAVED.format("D2"),), []),
+        ("Ben", (), ["01134960102"]),
+        ("Chidi", (), ["07700 900103"]),
+    ]
+
+
+def test_a_formula_without_a_saved_value_beside_a_number_is_a_note(tmp_path: Path) -> None:
+    rows = [["Name", "Mobile", "Work"], ["Amelia", "07700 900101", "=0&1134960101"]]
+    (record,) = open_source(write_xlsx(tmp_path / "b.xlsx", ("S", rows))).records()
+    assert [p.value for p in record.phones] == ["07700 900101"]
+    assert record.ok
+    assert record.notes == (FORMULA_NOT_SAVED.format("C2"),)
+
+
+def test_a_formula_name_without_a_saved_value_says_so_not_no_name(tmp_path: Path) -> None:
+    rows = [["First", "Last", "Display name", "Phone"], ["Amelia", "Hartley", '=A2&" "&B2', 1009]]
+    path = write_xlsx(tmp_path / "b.xlsx", ("S", rows))
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: Display name\nphones: [Phone]\n", encoding="utf-8")
+    (record,) = open_source(path, mapping=mapping).records()
+    assert record.problems == (FORMULA_NOT_SAVED.format("C2"),)
+
+
+def test_a_formula_whose_saved_value_is_empty_text_is_an_empty_cell(tmp_path: Path) -> None:
+    rows = [["Name", "Phone"], ["Amelia", '=IF(TRUE,"","x")']]
+    path = write_xlsx(tmp_path / "b.xlsx", ("S", rows))
+    # Excel saves an empty text result as a string-typed cell with an empty value.
+    rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(
+            r'<c r="B2"([^>]*)>(<f>.*?</f>)<v\s*/>', r'<c r="B2" t="str"\1>\2<v></v>', xml
+        ),
+    )
+    (record,) = open_source(path).records()
+    assert record.problems == ("no phone number",)
+
+
+def test_a_formula_without_a_saved_value_far_down_the_sheet_is_found(tmp_path: Path) -> None:
+    # The sheet's XML is scanned in chunks for such formulas before the second pass.
+    rows: list[list[object]] = [["Name", "Phone"]]
+    rows += [[f"Person {i}", f"07700 9{i:05d}"] for i in range(3_000)]
+    rows.append(["Last Person", "=0&1134960101"])
+    path = write_xlsx(tmp_path / "b.xlsx", ("S", rows))
+    assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size > 200_000
+    *_, last = open_source(path).records()
+    assert last.problems == (FORMULA_NOT_SAVED.format("B3002"),)
+
+
+def test_a_workbook_with_formulas_is_still_streamed(tmp_path: Path) -> None:
+    # Reading formulas takes a second pass over the sheet, in step with the first: memory
+    # stays that of a few rows (openpyxl keeps ~100 bytes per row read, not the workbook).
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Staff")
+    sheet.append(["Name", "Mobile", "Work"])
+    for i in range(1_500):
+        sheet.append([f"Person {i}", f"07700 9{i:05d}", f"=0&{1134960000 + i}"])
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    source = open_source(path)
+    tracemalloc.start()
+    noted = sum(1 for record in source.records() if record.notes)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert noted == 1_500
+    assert peak < 2_500_000, f"peak {peak} bytes"
 
 
 # --- rows and columns ----------------------------------------------------------------------
