@@ -11,7 +11,10 @@ and failing that :func:`adapters.guessing.guess_mapping` recognises common heade
 First Name, Company, Mobile, Phone 1, ...). :meth:`Mapping.bind` ties a mapping to one
 header row and turns each row's cells into a key, a name and :class:`RawPhone` values.
 
-The full format is described in the README's "Mapping format".
+A mapping file is checked against its schema, :class:`MappingFile` (pydantic, through
+:mod:`connector.schema`), before anything else is read: each mistake is one line naming
+the file, the line, the setting and what is allowed. The full format is described in the
+README's "Mapping format".
 """
 
 from __future__ import annotations
@@ -21,21 +24,30 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, NoReturn
+
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from connector.errors import ConfigError, SourceError
 from connector.model import RawPhone
 from connector.paths import resource_dir
-from connector.yamlfile import load_yaml
+from connector.schema import (
+    ConfigModel,
+    Text,
+    as_list,
+    load_config,
+    parse_config,
+    shorthand,
+    validate_config,
+)
 
 #: Google marks a contact's primary value by starting its label with this ("* Mobile").
 PRIMARY_LABEL_MARK = "*"
 
-_SETTINGS = frozenset(
-    {"description", "key", "name", "phones", "detect", "allow_missing_columns", "unescape_formulas"}
-)
-_PHONE_SETTINGS = frozenset({"column", "label", "label_column", "preferred"})
 _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+# Every piece of a template: literal braces, a field (perhaps empty), and a stray brace.
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _NUMBERED = "{n}"
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
@@ -87,33 +99,27 @@ class Mapping:
 
     @classmethod
     def from_dict(cls, data: object, *, name: str, origin: str) -> Mapping:
-        """Build a mapping from parsed YAML; ``origin`` names the file in error messages."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"{origin}: a mapping must be a YAML mapping of settings")
-        unknown = sorted(one_line(str(k)) for k in data if k not in _SETTINGS)
-        if unknown:
-            raise ConfigError(
-                f"{origin}: unknown setting {', '.join(unknown)} "
-                f"(expected {', '.join(sorted(_SETTINGS))})"
-            )
-        if "name" not in data or "phones" not in data:
-            raise ConfigError(f"{origin}: a mapping needs both 'name' and 'phones'")
-        key = data.get("key")
-        if key is not None and not _is_text(key):
-            raise ConfigError(f"{origin}: 'key' must be a column name or a template")
-        key = _template_setting("key", key, origin) if key not in (None, "") else None
-        description = data.get("description") or ""
-        if not isinstance(description, str):
-            raise ConfigError(f"{origin}: 'description' must be text, not {description!r}")
+        """Build a mapping from parsed YAML; ``origin`` names the file in error messages.
+
+        Raises :class:`ConfigError` for a mistake :class:`MappingFile` finds.
+        """
+        settings = validate_config(data, MappingFile, origin=origin)
+        return cls.from_settings(settings, name=name, origin=origin)
+
+    @classmethod
+    def from_settings(cls, settings: MappingFile, *, name: str, origin: str) -> Mapping:
+        """The mapping a validated mapping file describes."""
         return cls(
             name=name,
-            names=_names_setting(data["name"], origin),
-            phones=_phones_setting(data["phones"], origin),
-            key=key,
-            description=description,
-            detect=_detect_setting(data.get("detect"), origin),
-            allow_missing_columns=_flag(data, "allow_missing_columns", origin),
-            unescape_formulas=_flag(data, "unescape_formulas", origin),
+            names=tuple(settings.name),
+            phones=tuple(
+                PhoneColumn(p.column, p.label, p.label_column, p.preferred) for p in settings.phones
+            ),
+            key=settings.key,
+            description=settings.description or "",
+            detect=tuple(tuple(headers) for headers in settings.detect or ()),
+            allow_missing_columns=settings.allow_missing_columns,
+            unescape_formulas=settings.unescape_formulas,
             origin=origin,
         )
 
@@ -417,10 +423,6 @@ def _norm(header: str) -> str:
     return " ".join(header.replace("\ufeff", "").split()).casefold()
 
 
-def _is_text(value: object) -> bool:
-    return isinstance(value, (str, int)) and not isinstance(value, bool)
-
-
 def as_template(column: str) -> str:
     """A plain column name as a template; text already holding ``{...}`` stays as it is."""
     if _TEMPLATE_FIELD.search(column):
@@ -428,87 +430,106 @@ def as_template(column: str) -> str:
     return "{" + column.strip() + "}"
 
 
-def _names_setting(value: object, origin: str) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    if not items or not all(_is_text(item) and str(item).strip() for item in items):
-        raise ConfigError(f"{origin}: 'name' must be a column, a template, or a list of them")
-    return tuple(_template_setting("name", item, origin) for item in items)
+# -- the mapping file's schema ---------------------------------------------------------------
 
 
-def _template_setting(setting: str, value: object, origin: str) -> str:
-    """A column or template as a template; one naming no column (``"{Full Name"``) would
-    give every record the same text, so it is refused."""
-    template = as_template(str(value))
-    if not any(match.group(1) for match in _TEMPLATE_FIELD.finditer(template)):
-        raise ConfigError(
-            f"{origin}: {setting!r} template {str(value)!r} names no column "
-            "(write a column as {Column Name}; {{ and }} are literal braces)"
-        )
-    return template
-
-
-def _flag(data: dict[Any, Any], setting: str, origin: str) -> bool:
-    value = data.get(setting, False)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{origin}: {setting!r} must be true or false, not {value!r}")
+def _template(value: str) -> str:
+    """A column name or a template, as a template. Text with a brace is a template and
+    must be a whole one: ``"{Full Name"`` would name no column and give every record the
+    same text, so it is refused saying which brace is wrong."""
+    if not value.strip():
+        raise PydanticCustomError("empty", "must not be empty")
+    if "{" not in value and "}" not in value:
+        return as_template(value)
+    problem = _template_problem(value)
+    if problem:
+        shown = value if len(value) <= _SHOWN_CHARS else value[:_SHOWN_CHARS] + "…"
+        raise PydanticCustomError("template", "{problem}", {"problem": f"{shown!r} {problem}"})
     return value
 
 
-def _phones_setting(value: object, origin: str) -> tuple[PhoneColumn, ...]:
-    items = value if isinstance(value, list) else [value]
-    if not items:
-        raise ConfigError(f"{origin}: 'phones' must list at least one column")
-    return tuple(_phone_setting(item, origin) for item in items)
+def _template_problem(text: str) -> str | None:
+    columns = 0
+    for token in _TEMPLATE_TOKEN.finditer(text):
+        at = token.start() + 1
+        if token.group(0) in ("{{", "}}"):
+            continue
+        if token.group(1) is not None:
+            if not token.group(1).strip():
+                return f"has an empty {{}} at character {at}"
+            columns += 1
+        elif token.group(0) == "{":
+            return f"opens a '{{' at character {at} that is never closed"
+        else:
+            return f"has a '}}' at character {at} that closes nothing"
+    return None if columns else "names no column"
 
 
-def _phone_setting(item: object, origin: str) -> PhoneColumn:
-    if _is_text(item) and str(item).strip():
-        return PhoneColumn(str(item).strip())
-    if not isinstance(item, dict) or not _is_text(item.get("column")):
-        raise ConfigError(
-            f"{origin}: each 'phones' entry must be a column name or "
-            f"{{column: NAME, label: LABEL}}, not {item!r}"
-        )
-    unknown = sorted(one_line(str(k)) for k in item if k not in _PHONE_SETTINGS)
-    if unknown:
-        raise ConfigError(f"{origin}: unknown phone setting {', '.join(unknown)} in {item!r}")
-    if not str(item["column"]).strip():
-        raise ConfigError(f"{origin}: a 'phones' entry has an empty column name: {item!r}")
-    for setting in ("label", "label_column"):
-        if item.get(setting) is not None and not _is_text(item[setting]):
-            raise ConfigError(f"{origin}: {setting!r} must be text, not {item[setting]!r}")
-    label = item.get("label")
-    label_column = item.get("label_column")
-    return PhoneColumn(
-        column=str(item["column"]).strip(),
-        label=None if label is None else str(label),
-        label_column=None if label_column is None else str(label_column),
-        preferred=_flag(item, "preferred", origin),
+_TEMPLATE_HELP = (
+    "a column name, or a template such as '{First Name} {Last Name}' in which {Column} "
+    "is a cell and {{ and }} are literal braces"
+)
+#: A column name or template in a mapping file, read as a template.
+Template = Annotated[Text, AfterValidator(_template)]
+
+
+def _column(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("empty", "must not be empty")
+    return value.strip()
+
+
+#: A column name: text that is not blank, trimmed.
+ColumnName = Annotated[Text, AfterValidator(_column)]
+
+
+class PhoneEntry(ConfigModel):
+    """One entry of a mapping file's ``phones``; becomes a :class:`PhoneColumn`."""
+
+    column: ColumnName = Field(
+        description="a column name, in which {n} stands for every number: 'Phone {n} - Value'"
     )
+    label: Text | None = Field(None, description="text")
+    label_column: Text | None = Field(None, description="a column name")
+    preferred: bool = Field(False, description="true or false")
 
 
-def _detect_setting(value: object, origin: str) -> tuple[tuple[str, ...], ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(
-        isinstance(v, list) and v and all(_is_text(col) for col in v) for v in value
-    ):
-        raise ConfigError(f"{origin}: 'detect' must be a list of header lists")
-    return tuple(tuple(str(col) for col in cols) for cols in value)
+class MappingFile(ConfigModel):
+    """The schema of a mapping file (``--mapping FILE.yaml`` and ``mappings/*.yaml``)."""
+
+    description: Text | None = Field(None, description="text")
+    key: Template | None = Field(None, description=_TEMPLATE_HELP)
+    name: Annotated[list[Template], BeforeValidator(as_list)] = Field(
+        min_length=1, description=f"{_TEMPLATE_HELP}; or a list of them, tried in order"
+    )
+    phones: Annotated[
+        list[Annotated[PhoneEntry, BeforeValidator(shorthand("column", "a column name"))]],
+        BeforeValidator(as_list),
+    ] = Field(
+        min_length=1,
+        description="a list of phone columns, each a column name or {column: NAME, "
+        "label: TEXT, label_column: NAME, preferred: true}",
+    )
+    detect: list[Annotated[list[Text], Field(min_length=1)]] | None = Field(
+        None, description="a list of header lists, such as [[First Name, Last Name, Mobile]]"
+    )
+    allow_missing_columns: bool = Field(False, description="true or false")
+    unescape_formulas: bool = Field(False, description="true or false")
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _no_key(cls, value: object) -> object:
+        return None if value == "" else value  # "key:" and 'key: ""' both mean no key
 
 
 def _load_file(path: Path) -> Mapping:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: mapping file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read mapping file: {exc}") from exc
-    return _parse(text, name=path.stem, origin=str(path))
+    settings = load_config(path, MappingFile, what="mapping file")
+    return Mapping.from_settings(settings, name=path.stem, origin=str(path))
 
 
 def _parse(text: str, *, name: str, origin: str) -> Mapping:
-    return Mapping.from_dict(load_yaml(text, origin=origin), name=name, origin=origin)
+    settings = parse_config(text, MappingFile, origin=origin)
+    return Mapping.from_settings(settings, name=name, origin=origin)
 
 
 def _preset_dir() -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 from adapters.base import Source
 from adapters.csvfile import CsvSource
 from adapters.excel import ExcelSource
-from adapters.mapping import Mapping
+from adapters.mapping import Mapping, load_mapping
 from adapters.textfile import bom_encoding, looks_binary, read_prefix, utf16_without_bom
 from adapters.vcard import VCardSource
 from connector.errors import ConfigError, UnsupportedFormat
@@ -85,6 +85,8 @@ def open_source(
     and :class:`~connector.errors.ConfigError` for a bad option or mapping file.
     """
     path = Path(path)
+    # A mistake in the mapping file is reported before the source is read.
+    mapping = load_mapping(mapping) if mapping is not None else None
     prefix = read_prefix(path)
     if format is not None:
         name, message = _forced_format(format, path, prefix), None

@@ -308,7 +308,7 @@ def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _allowed(schema: dict[str, Any], loc: Sequence[int | str]) -> str | None:
     """The ``description`` of the deepest field along ``loc`` that has one; failing that,
-    the keys of the mapping there (a file that is not a mapping at all)."""
+    what the mapping there holds (a file that is not a mapping at all)."""
     described = None
     node = schema
     for step in loc:
@@ -318,9 +318,20 @@ def _allowed(schema: dict[str, Any], loc: Sequence[int | str]) -> str | None:
         node = child
         described = child.get("description", described)
     if described is None:
-        known = _known_keys(schema, node)
-        return f"a mapping with the keys {', '.join(known)}" if known else None
+        return _mapping_of(schema, node)
     return str(described)
+
+
+def _mapping_of(schema: dict[str, Any], node: dict[str, Any]) -> str | None:
+    """What a mapping at ``node`` holds: its keys, or what each value may be."""
+    known = _known_keys(schema, node)
+    if known:
+        return f"a mapping with the keys {', '.join(known)}"
+    for option in _options(schema, node):
+        values = option.get("additionalProperties")
+        if isinstance(values, dict) and values.get("description"):
+            return f"a mapping, each value {values['description']}"
+    return None
 
 
 def _schema_at(schema: dict[str, Any], loc: Sequence[int | str]) -> dict[str, Any]:

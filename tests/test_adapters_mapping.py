@@ -191,14 +191,23 @@ def test_a_mapping_naming_a_missing_column_is_an_error_with_file_and_line(tmp_pa
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("name: [A\nphones: B\n", r"crm\.yaml:\d+: not valid YAML"),
-        ("- just\n- a list\n", "a mapping must be a YAML mapping"),
-        ("name: A\n", "needs both 'name' and 'phones'"),
-        ("name: A\nphones: B\nphone: C\n", "unknown setting phone"),
-        ("name: A\nphones: [{label: x}]\n", "each 'phones' entry must be a column name"),
-        ("name: A\nphones: [{column: B, lable: x}]\n", "unknown phone setting lable"),
-        ("name: []\nphones: B\n", "'name' must be a column"),
-        ("name: A\nphones: B\ndetect: x\n", "'detect' must be a list of header lists"),
+        ("name: [A\nphones: B\n", r"crm\.yaml:2: not valid YAML"),
+        ("- just\n- a list\n", r"crm\.yaml:1: the file must be a mapping, not a list"),
+        ("name: A\n", r"crm\.yaml:1: phones: missing"),
+        (
+            "name: A\nphones: B\nphone: C\n",
+            r"crm\.yaml:3: phone: unknown setting; did you mean 'phones'\?",
+        ),
+        ("name: A\nphones: [{label: x}]\n", r"crm\.yaml:2: phones\[0\]\.column: missing"),
+        (
+            "name: A\nphones: [{column: B, lable: x}]\n",
+            r"crm\.yaml:2: phones\[0\]\.lable: unknown setting; did you mean 'label'\?",
+        ),
+        ("name: []\nphones: B\n", r"crm\.yaml:1: name: must not be empty"),
+        (
+            "name: A\nphones: B\ndetect: x\n",
+            r"crm\.yaml:3: detect: must be a list, not the text 'x'",
+        ),
     ],
 )
 def test_errors_in_a_mapping_file_name_the_file(tmp_path: Path, text: str, problem: str) -> None:

@@ -92,7 +92,11 @@ def mistake(text: str) -> ConfigError:
         ),
         ("C1: {}\n", "d.yaml:1: C1.match: missing (allowed: a contact id, such as '30001')"),
         ("C1: 5.5\n", "d.yaml:1: C1: must be text, not the number 5.5 (allowed: add, skip,"),
-        ("- C1: add\n", "d.yaml:1: the file must be a mapping, not a list"),
+        (
+            "- C1: add\n",
+            "d.yaml:1: the file must be a mapping, not a list (allowed: a mapping, each value "
+            "add, skip, match <contact id>, or {match: <contact id>})",
+        ),
         ("C1: add\nC2: [add]\nC3: nuke\n", "d.yaml:2: C2: must be text, not a list"),
     ],
 )
