@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from connector.errors import ConfigError, SourceError
-from connector.model import RawPhone
+from connector.model import KEY_PHONEBOOK_ID, KEY_SOURCE_ID, RawPhone
 from connector.paths import resource_dir
 from connector.yamlfile import load_yaml
 
@@ -32,8 +32,20 @@ from connector.yamlfile import load_yaml
 PRIMARY_LABEL_MARK = "*"
 
 _SETTINGS = frozenset(
-    {"description", "key", "name", "phones", "detect", "allow_missing_columns", "unescape_formulas"}
+    {
+        "description",
+        "key",
+        "key_is",
+        "name",
+        "phones",
+        "detect",
+        "allow_missing_columns",
+        "unescape_formulas",
+    }
 )
+#: What a mapping's ``key`` column may hold (``key_is``): the source's own id for a record
+#: (the default), or the Sipalto contact id, which binds the record to that contact.
+KEY_IS = (KEY_SOURCE_ID, KEY_PHONEBOOK_ID)
 _PHONE_SETTINGS = frozenset({"column", "label", "label_column", "preferred"})
 _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 _NUMBERED = "{n}"
@@ -73,12 +85,16 @@ class Mapping:
     than reported, as long as one name template and one phone column remain.
     ``unescape_formulas`` reads cells that sipalto-sync's own CSV defused against
     spreadsheet formulas (``'=SUM(1)``) back as they were (:mod:`connector.formulas`).
+    ``key_is`` says what the ``key`` column holds (:data:`KEY_IS`): ``phonebook_id`` (the
+    ``sipalto`` preset) makes each keyed row the phonebook contact with that id, updated
+    to exactly what the row says.
     """
 
     name: str
     names: tuple[str, ...]
     phones: tuple[PhoneColumn, ...]
     key: str | None = None
+    key_is: str = KEY_SOURCE_ID
     description: str = ""
     detect: tuple[tuple[str, ...], ...] = ()
     allow_missing_columns: bool = False
@@ -102,6 +118,13 @@ class Mapping:
         if key is not None and not _is_text(key):
             raise ConfigError(f"{origin}: 'key' must be a column name or a template")
         key = _template_setting("key", key, origin) if key not in (None, "") else None
+        key_is = data.get("key_is", KEY_SOURCE_ID)
+        if key_is not in KEY_IS:
+            raise ConfigError(
+                f"{origin}: 'key_is' must be one of {', '.join(KEY_IS)}, not {key_is!r}"
+            )
+        if key_is == KEY_PHONEBOOK_ID and key is None:
+            raise ConfigError(f"{origin}: 'key_is: {KEY_PHONEBOOK_ID}' needs a 'key' column")
         description = data.get("description") or ""
         if not isinstance(description, str):
             raise ConfigError(f"{origin}: 'description' must be text, not {description!r}")
@@ -110,6 +133,7 @@ class Mapping:
             names=_names_setting(data["name"], origin),
             phones=_phones_setting(data["phones"], origin),
             key=key,
+            key_is=key_is,
             description=description,
             detect=_detect_setting(data.get("detect"), origin),
             allow_missing_columns=_flag(data, "allow_missing_columns", origin),

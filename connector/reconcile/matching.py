@@ -129,7 +129,9 @@ def match_all(
 
     ``sources`` entries that are ``None`` are skipped (their outcome is ``None``).
     ``pinned`` maps a source index to the remote index a reviewer chose; pinned pairs are
-    matched first and whatever else points at those contacts must do without them.
+    matched first and whatever else points at those contacts must do without them. A pin
+    whose source is ``None`` only claims its contact (a record already decided, such as one
+    keyed by the contact's id): it gets no outcome.
 
     A record whose match another record took is judged against that contact as it will
     be once the other record is written to it: ``settled(source, remote)`` gives that

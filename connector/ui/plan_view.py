@@ -225,8 +225,8 @@ def _merge_dropped(plan: Plan, item: PlanItem, phones: PhoneNormaliser) -> list[
     the source's numbers fill every slot: a loss the item's own line must show."""
     if plan.settings.phones != "merge" or item.action != "update":
         return []
-    if item.before is None or item.after is None:
-        return []
+    if item.before is None or item.after is None or len(item.after.phones) < MAX_PHONES:
+        return []  # a free slot left: the update itself drops it (a row of an export)
     kept = slot_numbers(phones, item.after.phones)
     return [n for n in slot_numbers(phones, item.before.phones) if n not in kept]
 
