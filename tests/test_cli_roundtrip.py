@@ -1,5 +1,6 @@
 """The round trip the README invites, end to end against the sandbox: ``contacts list
---format csv``, edit the file, ``plan --mapping sipalto``, ``apply``, ``contacts list``."""
+--format csv``, edit the file, ``plan --mapping sipalto``, ``apply``, ``contacts list``.
+Also one source holding two rows of one name and different numbers."""
 
 from __future__ import annotations
 
@@ -89,3 +90,20 @@ def test_an_export_row_whose_contact_was_deleted_since_is_reviewed_not_added(
     assert "      # contact 30012 is not in the phonebook (deleted since the export?)" in lines
     assert "Nothing to apply; 1 record needs review." in lines
     assert "recognised preset sipalto" in planned.stderr
+
+
+def test_two_rows_of_one_name_and_other_numbers_are_not_two_silent_contacts(
+    run_cli, sandbox_factory, tmp_path: Path
+) -> None:
+    server = sandbox_factory([])
+    source = tmp_path / "contacts.csv"
+    source.write_text("Name,Phone\nNew Person,020 7946 0777\nNew Person,07700 900777\n",
+                      encoding="utf-8")  # fmt: skip
+    planned = run_cli("plan", str(source), server=server)
+    assert planned.exit_code == 0, planned.output
+    lines = planned.stdout.splitlines()
+    assert "  + add New Person  (contacts.csv:2)" in lines
+    assert "      ! contacts.csv:3 has the same name and other numbers; sent to review" in lines
+    assert "  ? review New Person  (contacts.csv:3)" in lines
+    assert "      # same name as contacts.csv:2, different numbers" in lines
+    assert "Plan: 1 to add, 0 to update, 0 to delete, 1 to review, 0 rejected." in lines

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from connector.errors import ConfigError
 from connector.model import (
     KEY_PHONEBOOK_ID,
+    KEY_POSITION,
     MAX_PHONES,
     Contact,
     ContactFields,
@@ -31,7 +32,13 @@ from connector.reconcile.evidence import (
     compare,
     make_party,
 )
-from connector.reconcile.matching import Outcome, find_duplicates, match_all
+from connector.reconcile.matching import (
+    ADD,
+    Outcome,
+    find_duplicates,
+    find_namesakes,
+    match_all,
+)
 from connector.reconcile.names import display_name, name_key, name_tokens
 from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 from connector.reconcile.plan import (
@@ -142,9 +149,13 @@ class _Planner:
             {**pinned, **bound},
             self._settled(prepared, numbers),
         )
+        held, namesake_notes = self._namesakes(prepared, parties, pinned, outcomes)
         for i, outcome in enumerate(outcomes):
-            if outcome is not None:
-                extra = merge_warnings.get(i, ())
+            if i in held:
+                first, extra = prepared[held[i]], merge_warnings.get(i, ())
+                items[i] = self._namesake(prepared[i], first, numbers[i], extra)
+            elif outcome is not None:
+                extra = [*merge_warnings.get(i, ()), *namesake_notes.get(i, ())]
                 items[i] = self._decided(prepared, i, numbers[i], outcome, i in pinned, extra)
         for i, (root, evidence) in repeats.items():
             items[i] = self._repeat(prepared[i], prepared[root], items[root], evidence)
@@ -359,6 +370,42 @@ class _Planner:
             for value in lost
         ]
         return phones, warnings
+
+    def _namesakes(
+        self,
+        prepared: Sequence[_Prepared],
+        parties: Sequence[Party | None],
+        pinned: Mapping[int, int],
+        outcomes: Sequence[Outcome | None],
+    ) -> tuple[dict[int, int], dict[int, list[str]]]:
+        """Records to hold for review instead of adding: ``{index: first index}``, and
+        notes for those first records, which go on as usual.
+
+        Within one source, a record with an earlier record's name and none of its numbers
+        is as likely the same person split over two rows as a second person, unless the
+        source's own keys tell them apart. Adding it would make a second contact of that
+        name without a word, so one that matching would add is held; one that matches a
+        contact of its own (both already in the phonebook) goes on.
+        """
+        keyed = [p.record.key_kind != KEY_POSITION for p in prepared]
+        free = [None if i in pinned else party for i, party in enumerate(parties)]
+        held: dict[int, int] = {}
+        notes: dict[int, list[str]] = {}
+        for i, first in find_namesakes(free, keyed).items():
+            outcome = outcomes[i]
+            if outcome is None or outcome.verdict != ADD:
+                continue
+            held[i] = first
+            notes.setdefault(first, []).append(
+                f"{prepared[i].record.location} has the same name and other numbers; sent to review"
+            )
+        return held, notes
+
+    def _namesake(
+        self, p: _Prepared, first: _Prepared, numbers: Sequence[str], extra: Sequence[str]
+    ) -> PlanItem:
+        reason = f"same name as {first.record.location}, different numbers"
+        return self._review(p, numbers, reason, None, (), extra)
 
     # -- items -----------------------------------------------------------------------------
 
