@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from adapters.mapping import Mapping
-from connector.model import RawPhone, SourceRecord
+from connector.model import KEY_POSITION, RawPhone, SourceRecord
 from connector.phonetext import digit_count, split_numbers
 
 #: Problem texts shared by every adapter (the planner and tests compare them).
@@ -104,6 +104,7 @@ def build_record(
     notes: Iterable[str] = (),
     problems: Iterable[str] = (),
     formulas_are_text: bool = False,
+    key_kind: str = KEY_POSITION,
 ) -> SourceRecord:
     """A :class:`SourceRecord` with the rules every source shares applied.
 
@@ -117,6 +118,7 @@ def build_record(
     for display. ``formulas_are_text`` is for sources whose formula-like cells were
     escaped as text on the way out (sipalto-sync's own export, read with the ``sipalto``
     preset): there ``=HYPERLINK(...)`` is somebody's literal name, kept as it is.
+    ``key_kind`` says what ``key`` is (:data:`connector.model.KEY_POSITION` and the others).
     """
     notes_out = list(notes)
     problems_out = list(problems)
@@ -145,6 +147,7 @@ def build_record(
         phones=tuple(kept),
         problems=tuple(problems_out),
         notes=tuple(notes_out),
+        key_kind=key_kind,
     )
 
 

@@ -24,13 +24,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from connector.errors import ConfigError, SourceError
-from connector.model import RawPhone
+from connector.model import KEY_PHONEBOOK_ID, KEY_SOURCE_ID, RawPhone
 from connector.paths import resource_dir
 from connector.schema import (
     ConfigModel,
@@ -45,6 +45,9 @@ from connector.schema import (
 #: Google marks a contact's primary value by starting its label with this ("* Mobile").
 PRIMARY_LABEL_MARK = "*"
 
+#: What a mapping's ``key`` column may hold (``key_is``): the source's own id for a record
+#: (the default), or the Sipalto contact id, which binds the record to that contact.
+KEY_IS = (KEY_SOURCE_ID, KEY_PHONEBOOK_ID)
 _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 # Every piece of a template: literal braces, a field (perhaps empty), and a stray brace.
 _TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -85,12 +88,16 @@ class Mapping:
     than reported, as long as one name template and one phone column remain.
     ``unescape_formulas`` reads cells that sipalto-sync's own CSV defused against
     spreadsheet formulas (``'=SUM(1)``) back as they were (:mod:`connector.formulas`).
+    ``key_is`` says what the ``key`` column holds (:data:`KEY_IS`): ``phonebook_id`` (the
+    ``sipalto`` preset) makes each keyed row the phonebook contact with that id, updated
+    to exactly what the row says.
     """
 
     name: str
     names: tuple[str, ...]
     phones: tuple[PhoneColumn, ...]
     key: str | None = None
+    key_is: str = KEY_SOURCE_ID
     description: str = ""
     detect: tuple[tuple[str, ...], ...] = ()
     allow_missing_columns: bool = False
@@ -116,6 +123,7 @@ class Mapping:
                 PhoneColumn(p.column, p.label, p.label_column, p.preferred) for p in settings.phones
             ),
             key=settings.key,
+            key_is=settings.key_is,
             description=settings.description or "",
             detect=tuple(tuple(headers) for headers in settings.detect or ()),
             allow_missing_columns=settings.allow_missing_columns,
@@ -499,6 +507,11 @@ class MappingFile(ConfigModel):
 
     description: Text | None = Field(None, description="text")
     key: Template | None = Field(None, description=_TEMPLATE_HELP)
+    key_is: Literal["source_id", "phonebook_id"] = Field(
+        "source_id",
+        description="source_id (the source's own id for a record) or phonebook_id (the "
+        "Sipalto contact id, as in sipalto-sync's own export; needs a key)",
+    )
     name: Annotated[list[Template], BeforeValidator(as_list)] = Field(
         min_length=1, description=f"{_TEMPLATE_HELP}; or a list of them, tried in order"
     )
@@ -520,6 +533,14 @@ class MappingFile(ConfigModel):
     @classmethod
     def _no_key(cls, value: object) -> object:
         return None if value == "" else value  # "key:" and 'key: ""' both mean no key
+
+    @field_validator("key_is")
+    @classmethod
+    def _phonebook_id_needs_a_key(cls, value: str, info: ValidationInfo) -> str:
+        # ``key`` is declared first, so it has been read (or failed) by now.
+        if value == KEY_PHONEBOOK_ID and info.data.get("key") is None:
+            raise ValueError(f"'key_is: {KEY_PHONEBOOK_ID}' needs a 'key' column")
+        return value
 
 
 def _load_file(path: Path) -> Mapping:

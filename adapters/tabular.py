@@ -25,7 +25,7 @@ from adapters.guessing import (
 from adapters.mapping import BoundMapping, Mapping, describe_headers, detect_preset
 from connector.errors import SourceError
 from connector.formulas import unescape_formula
-from connector.model import SourceRecord
+from connector.model import KEY_POSITION, SourceRecord
 
 #: How many non-blank rows at the top of a table are searched for the header row.
 HEADER_SEARCH_ROWS = 20
@@ -262,6 +262,7 @@ class RecordMaker:
             notes=notes_out,
             problems=problems_out,
             formulas_are_text=bound.mapping.unescape_formulas,
+            key_kind=bound.mapping.key_is if key else KEY_POSITION,
         )
         return _explain_unsaved(record, bound, unsaved) if unsaved else record
 

@@ -35,7 +35,7 @@ from adapters.base import build_record, clean_name
 from adapters.mapping import Mapping
 from adapters.textfile import bom_encoding, looks_binary, read_prefix, utf16_without_bom
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
-from connector.model import RawPhone, SourceRecord
+from connector.model import KEY_POSITION, KEY_SOURCE_ID, RawPhone, SourceRecord
 
 _CHUNK = 64 * 1024
 # CR CR LF (iOS), CR LF, LF, and a lone CR (classic Mac) each end one line.
@@ -141,12 +141,12 @@ class VCardSource:
                 f"ignored {len(card.unreadable)} unreadable line(s), first at line "
                 f"{card.unreadable[0]}"
             )
-        key = f"card:{card.number}"
+        key, key_kind = f"card:{card.number}", KEY_POSITION
         # sipalto-sync's own vCard export carries the contact id, so it round-trips as a key.
         uid = self._first_text(properties, "UID") or self._first_text(properties, "X-SIPALTO-ID")
         if uid and uid not in seen_uids:
             seen_uids.add(uid)
-            key = uid
+            key, key_kind = uid, KEY_SOURCE_ID
         elif uid:
             notes.append(f"UID {uid!r} already used by an earlier card; keyed by card number")
         return build_record(
@@ -156,6 +156,7 @@ class VCardSource:
             phones=self._phones(properties),
             notes=notes,
             problems=card.problems,
+            key_kind=key_kind,
         )
 
     def _name(self, properties: list[_Property]) -> str:

@@ -15,6 +15,16 @@ from datetime import datetime
 #: Sipalto stores at most three numbers per contact.
 MAX_PHONES = 3
 
+#: What a :class:`SourceRecord`'s key is (``SourceRecord.key_kind``). A ``position`` key
+#: (``row:17``, ``card:3``) says only where the record sits, and moves when rows are added or
+#: removed; a ``source_id`` is the source's own id for the record (a mapping's key column, a
+#: vCard UID), so two records with different ones are different records; a ``phonebook_id``
+#: is the Sipalto contact id itself (sipalto-sync's own export, read with the ``sipalto``
+#: preset), so the record *is* that contact.
+KEY_POSITION = "position"
+KEY_SOURCE_ID = "source_id"
+KEY_PHONEBOOK_ID = "phonebook_id"
+
 
 @dataclass(frozen=True, slots=True)
 class ContactFields:
@@ -140,7 +150,8 @@ class SourceRecord:
     the source's priority order. ``problems`` lists why the record cannot be used
     as it stands (no name, no number); a record with problems is still yielded so
     the plan can report it as rejected, never dropped silently. ``notes`` are
-    harmless remarks worth showing (a split cell, a skipped fax number).
+    harmless remarks worth showing (a split cell, a skipped fax number). ``key_kind`` says
+    what the key is (:data:`KEY_POSITION`, :data:`KEY_SOURCE_ID`, :data:`KEY_PHONEBOOK_ID`).
     """
 
     key: str
@@ -149,6 +160,7 @@ class SourceRecord:
     phones: tuple[RawPhone, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    key_kind: str = KEY_POSITION
 
     @property
     def ok(self) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from connector.model import Contact, RawPhone, SourceRecord
+from connector.model import KEY_POSITION, Contact, RawPhone, SourceRecord
 from connector.reconcile.plan import Plan, PlanItem, PlanSettings
 from connector.reconcile.planner import make_plan
 
@@ -20,8 +20,10 @@ def record(
     *phones: str,
     problems: Sequence[str] = (),
     notes: Sequence[str] = (),
+    key_kind: str = KEY_POSITION,
 ) -> SourceRecord:
-    """A source record keyed ``key`` at ``contacts.csv:<key>``."""
+    """A source record keyed ``key`` at ``contacts.csv:<key>`` (a row key unless
+    ``key_kind`` says otherwise)."""
     return SourceRecord(
         key=key,
         location=f"contacts.csv:{key}",
@@ -29,6 +31,7 @@ def record(
         phones=tuple(RawPhone(phone) for phone in phones),
         problems=tuple(problems),
         notes=tuple(notes),
+        key_kind=key_kind,
     )
 
 

@@ -19,7 +19,7 @@ from adapters.mapping import (
     preset_text,
 )
 from connector.errors import ConfigError, SourceError
-from connector.model import Contact
+from connector.model import KEY_PHONEBOOK_ID, KEY_POSITION, KEY_SOURCE_ID, Contact
 from connector.ui.contacts_view import write_contacts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,6 +208,14 @@ def test_a_mapping_naming_a_missing_column_is_an_error_with_file_and_line(tmp_pa
             "name: A\nphones: B\ndetect: x\n",
             r"crm\.yaml:3: detect: must be a list, not the text 'x'",
         ),
+        (
+            "key: id\nkey_is: sipalto\nname: A\nphones: B\n",
+            r"crm\.yaml:2: key_is: .*source_id.*phonebook_id",
+        ),
+        (
+            "key_is: phonebook_id\nname: A\nphones: B\n",
+            r"crm\.yaml:1: key_is: 'key_is: phonebook_id' needs a 'key' column",
+        ),
     ],
 )
 def test_errors_in_a_mapping_file_name_the_file(tmp_path: Path, text: str, problem: str) -> None:
@@ -307,6 +315,32 @@ def test_the_sipalto_export_round_trips_its_ids() -> None:
     records = list(open_source(SAMPLES / "sipalto-export.csv").records())
     assert [r.key for r in records[:4]] == ["30011", "30012", "30017", "30028"]
     assert records[0].phones[0].value == "1009"
+
+
+def test_the_sipalto_preset_says_its_key_is_the_phonebook_id(tmp_path: Path) -> None:
+    assert load_mapping("sipalto").key_is == KEY_PHONEBOOK_ID
+    path = write_csv(
+        tmp_path / "c.csv", [["id", "name", "phone1"], ["7", "Amelia", "1009"], ["", "Ben", "1010"]]
+    )
+    amelia, ben = open_source(path, mapping="sipalto").records()
+    assert (amelia.key, amelia.key_kind) == ("7", KEY_PHONEBOOK_ID)
+    assert (ben.key, ben.key_kind) == ("row:3", KEY_POSITION)  # no id: a new contact
+
+
+def test_a_key_column_is_the_sources_own_id_and_a_row_number_is_a_position(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        ["Contact ID", "Name", "Mobile"],
+        ["C-1", "Amelia", "07700900001"],
+        ["", "Ben", "07700900002"],
+    ]
+    path = write_csv(tmp_path / "c.csv", rows)
+    mapping = write_mapping(tmp_path, "key: Contact ID\nname: Name\nphones: Mobile\n")
+    for records in (open_source(path, mapping=mapping).records(), open_source(path).records()):
+        assert [(r.key, r.key_kind) for r in records] == [
+            ("C-1", KEY_SOURCE_ID), ("row:3", KEY_POSITION),
+        ]  # fmt: skip
 
 
 def test_a_preset_can_be_named_and_tolerates_a_dropped_phone_column(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from adapters import open_source
 from adapters.vcard import _split_lines
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
-from connector.model import Contact, RawPhone, SourceRecord
+from connector.model import KEY_POSITION, KEY_SOURCE_ID, Contact, RawPhone, SourceRecord
 from connector.ui.contacts_view import write_contacts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -117,6 +117,7 @@ def test_vcard_40_tel_uris_and_pref_order() -> None:
     assert isla.key == "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"
     assert noah.name == "Noah Evans"
     assert noah.key == "card:2"  # the same UID again cannot identify a second contact
+    assert (isla.key_kind, noah.key_kind) == (KEY_SOURCE_ID, KEY_POSITION)
     assert "already used" in noah.notes[0]
 
 

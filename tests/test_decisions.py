@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from planning_helpers import apply_plan, contact, item_for, plan, record
 
@@ -411,6 +411,9 @@ def test_an_unfilled_template_decides_nothing(tmp_path: Path) -> None:
     phones=st.lists(st.text(max_size=15), max_size=3),
     contact_id=st.from_regex(r"[0-9]{1,6}", fullmatch=True),
 )
+# YAML reads NEL and the Unicode separators as line breaks, folded to a space unless escaped.
+@example(key="k", name="\x85", phones=[], contact_id="0")
+@example(key="k\u2028", name="a\u2029b", phones=["\x85"], contact_id="0")
 def test_any_decision_written_to_the_decisions_format_reads_back_as_it_was(
     key: str, name: str, phones: list[str], contact_id: str
 ) -> None:

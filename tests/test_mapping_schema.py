@@ -59,7 +59,7 @@ BAD_MAPPINGS = [
         "'{ID' opens a '{'"),
     Bad("misspelled-setting", "name: Full Name\nphone: [Mobile]\n", 2, "phone",
         "unknown setting; did you mean 'phones'? (allowed: allow_missing_columns, description, "
-        "detect, key, name, phones, unescape_formulas)"),
+        "detect, key, key_is, name, phones, unescape_formulas)"),
     Bad("misspelled-phone-setting", "name: N\nphones:\n  - column: Mobile\n    lable: work\n",
         4, "phones[0].lable",
         "unknown setting; did you mean 'label'? (allowed: column, label, label_column, "

@@ -14,7 +14,7 @@ from connector.reconcile.evidence import (
     make_party,
     name_similarity,
 )
-from connector.reconcile.matching import ADD, find_duplicates, match_all
+from connector.reconcile.matching import ADD, find_duplicates, find_namesakes, match_all
 from connector.reconcile.names import name_tokens
 
 SETTINGS = MatchSettings()
@@ -186,3 +186,20 @@ def test_source_records_repeating_an_earlier_one_are_found() -> None:
     ]
     repeats = find_duplicates(sources, SETTINGS)
     assert {i: root for i, (root, _) in repeats.items()} == {2: 0, 4: 0}
+
+
+def test_source_records_with_an_earlier_name_and_other_numbers_are_found() -> None:
+    sources = [
+        party("New Person", "02079460777"),
+        party("New Person", "07700900777"),  # same name, no number in common
+        party("Person, New", "07700900778"),  # the same name words, in another order
+        None,  # rejected, decided or merged: takes no part
+        party("New Person", "02079460777", "07700900779"),  # shares a number: not this rule
+        party("Newer Person", "07700900780"),  # a like name is not the same name
+        party("Kept Apart", "07700900781"),
+        party("Kept Apart", "07700900782"),  # both keyed by the source's own ids
+        party("Half Kept", "07700900783"),
+        party("Half Kept", "07700900784"),  # only the later one keyed: the rule holds
+    ]
+    keyed = [False] * 6 + [True, True, False, True]
+    assert find_namesakes(sources, keyed) == {1: 0, 2: 0, 9: 8}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from planning_helpers import CREATED, apply_plan, contact, item_for, plan, record
 
 from connector.errors import ConfigError, PlanError
-from connector.model import Contact, ContactFields, SourceRecord
+from connector.model import KEY_SOURCE_ID, Contact, ContactFields, SourceRecord
 from connector.reconcile.decisions import Decision, Snapshot, load_decisions
 from connector.reconcile.names import name_key
 from connector.reconcile.plan import ACTIONS, Plan, PlanSettings
@@ -275,9 +275,18 @@ CASES = [
     ),
     case(
         "same name, different person already matched",
-        [record("j", "John Smith", "07852902011"), record("k", "John Smith", "07700 900001")],
+        [
+            record("j", "John Smith", "07852902011", key_kind=KEY_SOURCE_ID),
+            record("k", "John Smith", "07700 900001", key_kind=KEY_SOURCE_ID),
+        ],
         [JOHN],
         "add",
+    ),
+    case(
+        "same name, other numbers, in a source without keys",
+        [record("j", "John Smith", "07852902011"), record("k", "John Smith", "07700 900001")],
+        [JOHN],
+        "review",
     ),
     case(
         "two records claim one contact",

@@ -8,7 +8,8 @@ Assignment is one-to-one and greedy, strongest evidence first, so a phonebook co
 updated by at most one record. A record whose match another record took is judged against
 that contact as it will be once written: review while they still share a number, else a
 new contact. Records repeating an earlier record are found the same way
-(:func:`find_duplicates`) and merged into it before matching.
+(:func:`find_duplicates`) and merged into it before matching; records with an earlier
+record's name and none of its numbers are found by :func:`find_namesakes`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from connector.reconcile.evidence import (
     make_party,
 )
 
-__all__ = ["ADD", "Outcome", "find_duplicates", "match_all"]
+__all__ = ["ADD", "Outcome", "find_duplicates", "find_namesakes", "match_all"]
 
 #: The verdict of an :class:`Outcome` that makes a new contact (besides ``MATCH`` and
 #: ``REVIEW``).
@@ -115,6 +116,32 @@ def _earlier_roots(
     return sorted(found)
 
 
+def find_namesakes(parties: Sequence[Party | None], keyed: Sequence[bool]) -> dict[int, int]:
+    """Records with an earlier record's name and no number in common with it:
+    ``{index: first index}``.
+
+    Run on what :func:`find_duplicates` leaves (repeats gone, first records holding their
+    repeats' numbers). "The same name" is the same name words in any order, as
+    :func:`~connector.reconcile.evidence.compare` sees a perfect name score. Two records
+    whose keys are both ids (``keyed``: the source's own or the phonebook's, not a row
+    number) are different records by the source's word and are not reported. Linear: one
+    dict by name, no pairwise comparison. ``None`` entries take no part.
+    """
+    first_by_name: dict[str, int] = {}
+    found: dict[int, int] = {}
+    for index, party in enumerate(parties):
+        if party is None or not party.sorted_key:
+            continue
+        first = first_by_name.setdefault(party.sorted_key, index)
+        earlier = parties[first]
+        if first == index or earlier is None or (keyed[index] and keyed[first]):
+            continue
+        if any(number in earlier.numbers for number in party.numbers):
+            continue  # a shared line too: matching judges it like any other pair
+        found[index] = first
+    return found
+
+
 # -- matching records against the phonebook -----------------------------------------------------
 
 
@@ -129,7 +156,9 @@ def match_all(
 
     ``sources`` entries that are ``None`` are skipped (their outcome is ``None``).
     ``pinned`` maps a source index to the remote index a reviewer chose; pinned pairs are
-    matched first and whatever else points at those contacts must do without them.
+    matched first and whatever else points at those contacts must do without them. A pin
+    whose source is ``None`` only claims its contact (a record already decided, such as one
+    keyed by the contact's id): it gets no outcome.
 
     A record whose match another record took is judged against that contact as it will
     be once the other record is written to it: ``settled(source, remote)`` gives that

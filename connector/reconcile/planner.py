@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 
 from connector.errors import ConfigError
 from connector.model import (
+    KEY_PHONEBOOK_ID,
+    KEY_POSITION,
     MAX_PHONES,
     Contact,
     ContactFields,
@@ -21,7 +23,15 @@ from connector.model import (
     phonebook_fingerprint,
 )
 from connector.reconcile.decisions import Decision, positional_keys_warning
-from connector.reconcile.evidence import MATCH, REVIEW, Evidence, Party, compare, make_party
+from connector.reconcile.evidence import (
+    DIFFERENT,
+    MATCH,
+    REVIEW,
+    Evidence,
+    Party,
+    compare,
+    make_party,
+)
 from connector.reconcile.fit import (
     contact_problem,
     decided_reason,
@@ -30,7 +40,13 @@ from connector.reconcile.fit import (
     missing_contact_problem,
     record_problem,
 )
-from connector.reconcile.matching import Outcome, find_duplicates, match_all
+from connector.reconcile.matching import (
+    ADD,
+    Outcome,
+    find_duplicates,
+    find_namesakes,
+    match_all,
+)
 from connector.reconcile.names import display_name, name_key, name_tokens
 from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 from connector.reconcile.plan import (
@@ -111,6 +127,8 @@ class _Planner:
         self.remotes = [
             make_party(display_name(c.name), self.phones.numbers_of(c.phones)) for c in contacts
         ]
+        # Contacts that records keyed by their id will hold once written, by remote index.
+        self.bound_parties: dict[int, Party] = {}
 
     def run(
         self, records: Sequence[SourceRecord], owned_ids: frozenset[str]
@@ -118,6 +136,7 @@ class _Planner:
         prepared = self._prepare(records)
         items: list[PlanItem | None] = [self._rejected(p) if p.problem else None for p in prepared]
         pinned, warnings = self._apply_decisions(prepared, items)
+        bound = self._bind_to_ids(prepared, items, pinned)
         parties: list[Party | None] = [
             self._party(p, p.phones.numbers) if items[i] is None else None
             for i, p in enumerate(prepared)
@@ -132,11 +151,19 @@ class _Planner:
         for root in merge_warnings:  # a first record that took in its repeats' numbers
             parties[root] = self._party(prepared[root], numbers[root])
         outcomes = match_all(
-            parties, self.remotes, self.settings.match, pinned, self._settled(prepared, numbers)
+            parties,
+            self.remotes,
+            self.settings.match,
+            {**pinned, **bound},
+            self._settled(prepared, numbers),
         )
+        held, namesake_notes = self._namesakes(prepared, parties, pinned, outcomes)
         for i, outcome in enumerate(outcomes):
-            if outcome is not None:
-                extra = merge_warnings.get(i, ())
+            if i in held:
+                first, extra = prepared[held[i]], merge_warnings.get(i, ())
+                items[i] = self._namesake(prepared[i], first, numbers[i], extra)
+            elif outcome is not None:
+                extra = [*merge_warnings.get(i, ()), *namesake_notes.get(i, ())]
                 items[i] = self._displaced(
                     prepared, i, numbers[i], parties[i], outcome, pinned, extra
                 ) or self._decided(prepared, i, numbers[i], outcome, i in pinned, extra)
@@ -171,7 +198,7 @@ class _Planner:
         self, prepared: Sequence[_Prepared], numbers: Sequence[tuple[str, ...]]
     ) -> Callable[[int, int], Party]:
         """What a contact becomes once a record is written to it (see ``match_all``)."""
-        cache: dict[int, Party] = {}
+        cache: dict[int, Party] = dict(self.bound_parties)
 
         def settled(source: int, remote: int) -> Party:
             party = cache.get(remote)
@@ -261,6 +288,154 @@ class _Planner:
                         f"(Sipalto holds {MAX_PHONES})"
                     )
         return [tuple(n) for n in numbers], warnings
+
+    def _bind_to_ids(
+        self, prepared: Sequence[_Prepared], items: list[PlanItem | None], pinned: Mapping[int, int]
+    ) -> dict[int, int]:
+        """Bind each record keyed by a phonebook id to that contact, before any matching.
+
+        Such a record (a row of sipalto-sync's own export) *is* its contact: its item is
+        made here (:meth:`_as_written`), and the contact is claimed so that no other record
+        matches it. An id the phonebook no longer holds goes to review: the contact was
+        deleted since the export, or the file comes from another phonebook; adding it
+        again silently could undo a deletion. A record a reviewer decided stays decided.
+        Returns ``{record index: contact index}`` for :func:`match_all`'s pins.
+        """
+        decided_for = {remote: prepared[i].record.location for i, remote in pinned.items()}
+        bound: dict[int, int] = {}
+        for i, p in enumerate(prepared):
+            if items[i] is not None or i in pinned or p.record.key_kind != KEY_PHONEBOOK_ID:
+                continue
+            remote = self.remote_index.get(p.record.key)
+            if remote is None:
+                reason = (
+                    f"contact {p.record.key} is not in the phonebook (deleted since the export?)"
+                )
+                items[i] = self._review(p, p.phones.numbers, reason, None, ())
+            elif remote in decided_for:
+                reason = f"contact {p.record.key} is already decided for {decided_for[remote]}"
+                items[i] = self._review(p, p.phones.numbers, reason, None, ())
+            else:
+                items[i] = self._as_written(p, remote)
+                bound[i] = remote
+        return bound
+
+    def _as_written(self, p: _Prepared, remote: int) -> PlanItem:
+        """The item of a record bound to a contact by its id: the contact becomes exactly
+        what the record says. The row is the whole contact (an export holds all three
+        slots), so a number the row lacks is dropped, whatever the phones policy.
+
+        The record's name is written whenever it differs from the contact's display form,
+        whatever the names policy: the export held the name as stored, so any difference is
+        the user's own edit.
+        """
+        contact = self.contacts[remote]
+        before = contact.fields
+        name = contact.name if p.name == display_name(contact.name) else p.name
+        phones, warnings = self._written_phones(p, contact)
+        after = ContactFields.make(name, phones)
+        self.bound_parties[remote] = make_party(p.name, self.phones.numbers_of(after.phones))
+        evidence = compare(
+            self._party(p, p.phones.numbers), self.remotes[remote], self.settings.match
+        )
+        if evidence.verdict == DIFFERENT and not evidence.shared:
+            warnings.append(
+                f"the row shares no number and no like name with {contact.id} "
+                f"({contact.name}): is the file an export of this phonebook?"
+            )
+        head = f"contact {contact.id} by its id"
+        if after == before:
+            return PlanItem(
+                "unchanged",
+                id=contact.id,
+                before=before,
+                after=before,
+                source=p.ref,
+                reason=head,
+                warnings=tuple(warnings),
+            )
+        stored = self._stored_numbers(contact)
+        new = slot_numbers(self.phones, after.phones)
+        changes = self._changes(before.name, after.name, stored, new) or "numbers rearranged"
+        return PlanItem(
+            "update",
+            id=contact.id,
+            before=before,
+            after=after,
+            source=p.ref,
+            reason=f"{head}; {changes}",
+            warnings=tuple(warnings),
+        )
+
+    def _written_phones(self, p: _Prepared, contact: Contact) -> tuple[list[str], list[str]]:
+        """The slots a record bound to ``contact`` writes, and the warnings about them.
+
+        A row saying the contact's numbers in their order (in any form) leaves its slots
+        exactly as stored: a file reads a number twice in one contact, or two in one slot,
+        as the numbers they are. Otherwise a number the contact holds keeps its slot's text
+        (``+44 1632 960002`` read back as ``01632960002`` is no edit). A slot holding no
+        number (``ask reception``) is kept: a file cannot carry it back (a value with no
+        digits is no number to import).
+        """
+        written: dict[str, str] = {}  # number -> the slot text that says exactly it
+        words: list[str] = []
+        for value in contact.phones:
+            found = self.phones.numbers_of((value,))
+            if not found:
+                words.append(value)
+            elif len(found) == 1:
+                written.setdefault(found[0], value)
+        if p.phones.numbers == self.phones.numbers_of(contact.phones):
+            phones = [contact.phone1, contact.phone2, contact.phone3]
+            kept, lost = words, []
+        else:
+            phones = [written.get(number, number) for number in p.phones.numbers]
+            room = MAX_PHONES - len(phones)
+            kept, lost = words[:room], words[room:]
+            phones += kept
+        warnings = list(p.warnings)
+        warnings += [f"kept phonebook slot {value!r}: it is no number" for value in kept]
+        warnings += [
+            f"phonebook slot {value!r} no longer fits (Sipalto holds {MAX_PHONES})"
+            for value in lost
+        ]
+        return phones, warnings
+
+    def _namesakes(
+        self,
+        prepared: Sequence[_Prepared],
+        parties: Sequence[Party | None],
+        pinned: Mapping[int, int],
+        outcomes: Sequence[Outcome | None],
+    ) -> tuple[dict[int, int], dict[int, list[str]]]:
+        """Records to hold for review instead of adding: ``{index: first index}``, and
+        notes for those first records, which go on as usual.
+
+        Within one source, a record with an earlier record's name and none of its numbers
+        is as likely the same person split over two rows as a second person, unless the
+        source's own keys tell them apart. Adding it would make a second contact of that
+        name without a word, so one that matching would add is held; one that matches a
+        contact of its own (both already in the phonebook) goes on.
+        """
+        keyed = [p.record.key_kind != KEY_POSITION for p in prepared]
+        free = [None if i in pinned else party for i, party in enumerate(parties)]
+        held: dict[int, int] = {}
+        notes: dict[int, list[str]] = {}
+        for i, first in find_namesakes(free, keyed).items():
+            outcome = outcomes[i]
+            if outcome is None or outcome.verdict != ADD:
+                continue
+            held[i] = first
+            notes.setdefault(first, []).append(
+                f"{prepared[i].record.location} has the same name and other numbers; sent to review"
+            )
+        return held, notes
+
+    def _namesake(
+        self, p: _Prepared, first: _Prepared, numbers: Sequence[str], extra: Sequence[str]
+    ) -> PlanItem:
+        reason = f"same name as {first.record.location}, different numbers"
+        return self._review(p, numbers, reason, None, (), extra)
 
     # -- items -----------------------------------------------------------------------------
 

@@ -275,12 +275,15 @@ def _template_entry(key: str, item: PlanItem) -> str:
 def _flow(value: object) -> str:
     """``value`` as one line of YAML (flow style), phone numbers double-quoted (YAML would
     read an unquoted ``01234567`` as an octal number), everything else quoted only where
-    YAML needs it; all double-quoted, with escapes, if a value holds a line break."""
+    YAML needs it; all double-quoted, with escapes, if a value holds a line break (of any
+    kind YAML knows)."""
     options: dict[str, Any] = {"default_flow_style": True, "allow_unicode": True}
     options |= {"width": 1 << 30, "sort_keys": False, "Dumper": _Dumper}
     value = _quote_phones(value)
     text = yaml.dump(value, **options).removesuffix("\n...\n").rstrip("\n")
-    if "\n" in text:
+    # YAML also reads NEL and the Unicode line and paragraph separators as line breaks
+    # (folded to spaces when read back): those only survive double-quoted, escaped.
+    if any(brk in text for brk in ("\n", "\x85", "\u2028", "\u2029")):
         text = yaml.dump(value, default_style='"', **options).rstrip("\n")
     return text
 
@@ -349,8 +352,8 @@ def _merge_dropped(plan: Plan, item: PlanItem, phones: PhoneNormaliser) -> list[
     the source's numbers fill every slot: a loss the item's own line must show."""
     if plan.settings.phones != "merge" or item.action != "update":
         return []
-    if item.before is None or item.after is None:
-        return []
+    if item.before is None or item.after is None or len(item.after.phones) < MAX_PHONES:
+        return []  # a free slot left: the update itself drops it (a row of an export)
     kept = slot_numbers(phones, item.after.phones)
     return [n for n in slot_numbers(phones, item.before.phones) if n not in kept]
 
