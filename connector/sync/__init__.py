@@ -2,9 +2,22 @@
 
 So far: :mod:`connector.sync.state`, what a job remembers between runs (bindings,
 ownership, records held for review, its runs) and the registry of which job owns which
-contact.
+contact; :mod:`connector.sync.job`, the job file (its full reference is that module's
+docstring); :mod:`connector.sync.valves`, the checks that hold a run back before its
+first write.
 """
 
+from connector.sync.job import (
+    DEFAULT_KEEP_REPORTS,
+    DEFAULT_MAX_DELETES,
+    DELETE_POLICIES,
+    EDIT_POLICIES,
+    Job,
+    JobSource,
+    MaxDeletes,
+    Policy,
+    load_job,
+)
 from connector.sync.state import (
     ERROR,
     FINISHED_RESULTS,
@@ -28,27 +41,40 @@ from connector.sync.state import (
     default_state_path,
     server_key,
 )
+from connector.sync.valves import VALVES, ValveTrip, check_valves
 
 __all__ = [
+    "DEFAULT_KEEP_REPORTS",
+    "DEFAULT_MAX_DELETES",
+    "DELETE_POLICIES",
+    "EDIT_POLICIES",
     "ERROR",
     "FINISHED_RESULTS",
     "OK",
     "SCHEMA_VERSION",
     "UNFINISHED",
     "VALVE",
+    "VALVES",
     "Binding",
     "BindingConflict",
     "Hold",
+    "Job",
+    "JobSource",
+    "MaxDeletes",
     "OwnershipConflict",
     "OwnershipRegistry",
+    "Policy",
     "Reset",
     "RunRecord",
     "StateError",
     "StateMismatch",
     "SyncState",
+    "ValveTrip",
     "check_job_name",
+    "check_valves",
     "clean_server",
     "default_registry_path",
     "default_state_path",
+    "load_job",
     "server_key",
 ]
