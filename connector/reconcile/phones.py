@@ -4,9 +4,10 @@ Sipalto holds UK numbers as national digits without spaces (``01491833000``) and
 same rule generalised, numbers of the home region (``--region``, default GB) in national
 form; every other country is stored in E.164 (``+35312345678``). Internal extensions and
 short codes (2-6 digits such as ``1009``) are real phonebook entries on a PBX and are kept
-verbatim.
+verbatim, in every region; only a short code starting with the national prefix the region
+writes (GB ``0161``, not the US ``1`` of ``1009``) is a cut-off number.
 
-Real data is messy, so a value goes through three steps:
+Real data is messy, so a value goes through these steps:
 
 1. *Split and clean* (:meth:`PhoneNormaliser.parse_value`): ``tel:`` URIs, several numbers
    in one value (split by the tool's one rule, :func:`connector.phonetext.split_numbers`,
@@ -17,7 +18,10 @@ Real data is messy, so a value goes through three steps:
 2. *Cheap canonical key* (``_canonical_key``): the digits with a leading ``+`` in a
    single spelling, so ``+44 1491 833000``, ``0044 1491 833000``, ``01491-833000`` and a
    lost leading zero ``1491833000`` share one cache entry and cost one parse.
-3. *libphonenumber* decides, once per key: ``is_possible_number`` decides what is usable;
+3. *No invented prefix*: digits written with no prefix (no ``+``, international or
+   national prefix) and fewer than a whole national number has (GB ``496 0101``, US
+   ``555-1234``) are a local number without its area code: rejected, not given a zero.
+4. *libphonenumber* decides, once per key: ``is_possible_number`` decides what is usable;
    a possible but not valid number is kept with a warning (the metadata lags real
    allocations); an impossible one is reported and dropped.
 """
@@ -36,8 +40,11 @@ from connector.model import MAX_PHONES, RawPhone
 from connector.phonetext import DIAL_PAUSE, EXTENSION_MARKER, split_numbers
 from connector.reconcile.phone_metadata import (
     home_form_prefix,
+    local_only_lengths,
     make_validator,
+    shortest_national_length,
     simple_national_prefix,
+    written_national_prefix,
 )
 
 __all__ = [
@@ -167,6 +174,9 @@ class PhoneNormaliser:
         prefix_for_parsing = metadata.national_prefix_for_parsing
         self._strippable = re.compile(prefix_for_parsing) if prefix_for_parsing else None
         self._national_prefix = simple_national_prefix(metadata)
+        self._written_prefix = written_national_prefix(metadata)
+        self._shortest_national = shortest_national_length(metadata)
+        self._local_lengths = local_only_lengths(metadata)
         self._home_prefix = home_form_prefix(metadata)
         general = metadata.general_desc
         self._national_lengths = frozenset(general.possible_length if general else ())
@@ -327,6 +337,10 @@ class PhoneNormaliser:
         text = piece.strip()
         if not international and self._is_short_code(digits):
             return PhoneResult(text=text, number=digits, kind="short", warnings=warnings)
+        if not international and self._is_local_number(digits):
+            reason = "no area code" if len(digits) in self._local_lengths else "too short"
+            error = f"not a possible phone number ({reason})"
+            return PhoneResult(text=text, number="", kind="dropped", warnings=warnings, error=error)
         parsed = self._parse_key(self._canonical_key(digits, international))
         if parsed.error:
             return PhoneResult(
@@ -338,9 +352,26 @@ class PhoneNormaliser:
         return PhoneResult(text=text, number=parsed.number, kind="number", warnings=warnings)
 
     def _is_short_code(self, digits: str) -> bool:
-        # A leading national prefix ("0800") is a cut-off number, not an extension.
-        prefix = self._national_prefix
+        # A leading national prefix as the region writes it ("0800" in GB) is a cut-off
+        # number; where the prefix is only dialled (the US "1"), "1009" is an extension.
+        prefix = self._written_prefix
         return len(digits) in SHORT_CODE_LENGTHS and not (prefix and digits.startswith(prefix))
+
+    def _is_local_number(self, digits: str) -> bool:
+        """Too few digits for a whole national number, and no prefix to say otherwise.
+
+        The one rule for numbers without their area code: ``496 0101`` in GB is a local
+        number, and putting a ``0`` before it (as for a lost leading zero, ``7852902011``)
+        would invent a number nobody has. Digits after an international or national prefix
+        are left to libphonenumber, which knows how long they may be.
+        """
+        if len(digits) >= self._shortest_national:
+            return False
+        idd = self._international_prefix.match(digits)
+        if idd and idd.end() > 0:
+            return False
+        national = self._strippable.match(digits) if self._strippable else None
+        return not (national and national.end() > 0)
 
     # -- the cached libphonenumber step ---------------------------------------------------
 
