@@ -9,6 +9,11 @@ writes (GB ``0161``, not the US ``1`` of ``1009``) is a cut-off number.
 
 Real data is messy, so a value goes through these steps:
 
+0. *Not a number at all* (:func:`connector.phonetext.not_a_phone_reason`): an amount of
+   money, a percentage, a date, a time or a decimal number (``12.5``, ``£25.00``,
+   ``10:30``) is rejected with the reason, never read as the digits it holds; one
+   written beside a number (``020 7946 0123 (9:00-17:00)``) is left out of it, with a
+   warning.
 1. *Split and clean* (:meth:`PhoneNormaliser.parse_value`): ``tel:`` URIs, several numbers
    in one value (split by the tool's one rule, :func:`connector.phonetext.split_numbers`,
    then two numbers written one after the other with only spaces between, cut where both
@@ -37,7 +42,13 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 from connector.model import MAX_PHONES, RawPhone
-from connector.phonetext import DIAL_PAUSE, EXTENSION_MARKER, split_numbers
+from connector.phonetext import (
+    DIAL_PAUSE,
+    EXTENSION_MARKER,
+    not_a_phone_reason,
+    remove_not_dialled,
+    split_numbers,
+)
 from connector.reconcile.phone_metadata import (
     home_form_prefix,
     local_only_lengths,
@@ -112,8 +123,10 @@ class PhoneResult:
 
     ``text`` is the part of the value it came from, as written (for messages). ``number``
     is the Sipalto form, ``""`` when the number was dropped, in which case ``error`` says
-    why. ``kind`` is ``"number"``, ``"short"`` (an extension or short code, kept verbatim)
-    or ``"dropped"``. ``warnings`` are kept-but-worth-saying facts (an extension dropped,
+    why. ``kind`` is ``"number"``, ``"short"`` (an extension or short code, kept verbatim),
+    ``"dropped"`` (digits that are not a possible number) or ``"rejected"`` (not a number
+    to dial at all: ``error`` is the whole sentence, ``12.5 looks like a decimal number,
+    not a phone number``). ``warnings`` are kept-but-worth-saying facts (an extension dropped,
     a number libphonenumber does not know as valid).
     """
 
@@ -135,8 +148,9 @@ class NormalisedPhones:
 
     ``numbers`` holds at most :data:`MAX_PHONES` distinct numbers in Sipalto form, in
     priority order. ``warnings`` are things kept with a remark or left out for lack of room;
-    ``errors`` are numbers dropped as impossible. ``ignored`` are raw values with no usable
-    digits at all (``n/a``, ``tbc``, ``-``).
+    ``errors`` are numbers dropped as impossible and values that are not phone numbers
+    (``12.5``, ``£25.00``). ``ignored`` are raw values with no usable digits at all
+    (``n/a``, ``tbc``, ``-``).
     """
 
     numbers: tuple[str, ...]
@@ -233,7 +247,9 @@ class PhoneNormaliser:
             if not results and phone.value.strip():
                 ignored.append(phone.value.strip())
             for result in results:
-                if result.error:
+                if result.kind == "rejected":
+                    errors.append(result.error or "")
+                elif result.error:
                     errors.append(f"{result.text}: {result.error}, dropped")
                     warnings.extend(result.warnings)
                 elif result.number in numbers:
@@ -267,8 +283,10 @@ class PhoneNormaliser:
             text = _ascii_digits(text)
         if text.isdigit():  # already bare digits, as Sipalto stores numbers
             return [self._result(text, text, False, ())]
+        # The common case, digits and punctuation only: skip the label work. A value with
+        # an amount, a date or a time in it ("12.5", "01.02.2024") is judged piece by piece.
         plain = _PLAIN.fullmatch(text) if not _LINE_BREAK.search(text) else None
-        if plain:  # the common case, digits and punctuation only: skip the label work
+        if plain and not remove_not_dialled(text)[1]:
             body = _NATIONAL_ZERO.sub("", text) if "(" in text else text
             digits = _NON_DIGIT.sub("", body)
             if not digits:
@@ -278,12 +296,16 @@ class PhoneNormaliser:
         value = _TEL_URI.sub(_untel, text)
         results: list[PhoneResult] = []
         for piece in split_numbers(value):
-            results.extend(self._parse_piece(piece))
+            rejected = _rejected(piece)
+            results.extend([rejected] if rejected else self._parse_piece(piece))
         return results
 
     def _parse_piece(self, piece: str, *, split: bool = True) -> list[PhoneResult]:
         warnings: list[str] = []
-        body = piece
+        body, remarks = remove_not_dialled(piece) if split else (piece, ())
+        if remarks:
+            ignored = ", ".join(remarks)
+            warnings.append(f"{ignored} ignored in {piece.strip()}: not part of a phone number")
         extension = _EXTENSION.search(body)
         if extension:
             body = body[: extension.start()] + body[extension.end() :]
@@ -467,6 +489,14 @@ def _ascii_digits(text: str) -> str:
     """Fullwidth and other scripts' digits (``０７８``, ``٠٧٨``) as ASCII, ``＋`` as ``+``."""
     text = unicodedata.normalize("NFKC", text)
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
+def _rejected(text: str) -> PhoneResult | None:
+    """A ``rejected`` result when ``text`` is not a number to dial (``12.5``, ``£25``)."""
+    reason = not_a_phone_reason(text)
+    if reason is None:
+        return None
+    return PhoneResult(text=text.strip(), number="", kind="rejected", error=reason)
 
 
 def _untel(match: re.Match[str]) -> str:
