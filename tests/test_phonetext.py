@@ -56,6 +56,13 @@ SPLIT_CASES = [
     # Two numbers with only spaces between: left whole; the normaliser cuts them where
     # both halves are possible numbers, which takes libphonenumber.
     ("01491 833000 07852 902011", ["01491 833000 07852 902011"]),
+    # Nothing separates inside an amount, a date or a time: it is judged whole.
+    ("1,234", ["1,234"]),
+    ("12,5", ["12,5"]),
+    ("0906 123 4567 £1,100", ["0906 123 4567 £1,100"]),
+    ("01/02/2024", ["01/02/2024"]),
+    ("£25.00, £30.00", ["£25.00", "£30.00"]),
+    ("07700 900123, 12%", ["07700 900123", "12%"]),
     # Debris and blanks.
     ("07700 900123;", ["07700 900123"]),
     ("/ 0161 496 0000 ", ["0161 496 0000"]),

@@ -3,7 +3,10 @@
 :class:`~connector.reconcile.phones.PhoneNormaliser` asks these questions once per region
 or country code and keeps the answers: the national prefix it may strip without asking
 libphonenumber, the prefix that turns a national significant number into the national
-form, and a validity check compiled from the metadata's own patterns. Each gives what
+form, the prefix people write before a national number (which tells a cut-off number
+from an extension), how long a whole national number is (which tells a local number
+without its area code from one that lost its leading zero), and a validity check
+compiled from the metadata's own patterns. Each gives what
 libphonenumber itself would answer (``tests/test_phones.py`` checks its verdicts against
 libphonenumber's), only quicker: a phonebook holds many thousands of distinct numbers.
 """
@@ -15,7 +18,14 @@ from collections.abc import Callable
 
 import phonenumbers
 
-__all__ = ["home_form_prefix", "make_validator", "simple_national_prefix"]
+__all__ = [
+    "home_form_prefix",
+    "local_only_lengths",
+    "make_validator",
+    "shortest_national_length",
+    "simple_national_prefix",
+    "written_national_prefix",
+]
 
 # The number types whose patterns together make a number valid (libphonenumber's
 # is_valid_number is "some type matches"; its general pattern alone is broader).
@@ -53,6 +63,57 @@ def home_form_prefix(metadata: phonenumbers.PhoneMetadata) -> str | None:
         return None
     rules = {fmt.national_prefix_formatting_rule for fmt in metadata.number_format}
     return prefix if rules == {prefix + "\\1"} else None
+
+
+def written_national_prefix(metadata: phonenumbers.PhoneMetadata) -> str | None:
+    """The national prefix when the region writes its national numbers with it, else None.
+
+    GB writes ``01491 833000``, DE ``030 1234567``, FR ``01 23 45 67 89``, RU
+    ``8 (812) 123-45-67``: there a short code starting with the prefix (``0161``) is the
+    beginning of a number, cut off. The US and Canada write ``(212) 555-1234``: their
+    prefix ``1`` is only dialled, so ``1009`` is an extension like any other. Regions
+    sharing a country code and no formats of their own (Canada) write as the main region.
+    """
+    prefix = metadata.national_prefix
+    if not prefix:
+        return None
+    formats = metadata.number_format
+    if not formats and metadata.country_code:
+        main = phonenumbers.region_code_for_country_code(metadata.country_code)
+        main_metadata = phonenumbers.PhoneMetadata.metadata_for_region(main)
+        formats = main_metadata.number_format if main_metadata else []
+    for fmt in formats:
+        rule = (fmt.national_prefix_formatting_rule or "").replace("\\1", "")
+        if prefix in rule:
+            return prefix
+    return None
+
+
+def shortest_national_length(metadata: phonenumbers.PhoneMetadata) -> int:
+    """How many digits the shortest whole national significant number has (GB 9, US 10).
+
+    Counted over fixed-line and mobile numbers, the numbers people keep in a phonebook; a
+    few service numbers are shorter (GB's ``0800 1111``) but are always written with
+    their prefix. Fewer digits and no prefix make a local number, not a lost leading zero.
+    """
+    lengths = [
+        length
+        for desc in (metadata.fixed_line, metadata.mobile)
+        if desc is not None
+        for length in desc.possible_length
+        if length > 0  # -1 marks "no numbers of this type"
+    ]
+    if not lengths and metadata.general_desc is not None:
+        lengths = [n for n in metadata.general_desc.possible_length if n > 0]
+    return min(lengths, default=0)
+
+
+def local_only_lengths(metadata: phonenumbers.PhoneMetadata) -> frozenset[int]:
+    """The lengths of numbers dialled only locally, without their area code (GB 4-8, US 7)."""
+    descs = (metadata.general_desc, metadata.fixed_line, metadata.mobile)
+    return frozenset(
+        length for desc in descs if desc is not None for length in desc.possible_length_local_only
+    )
 
 
 def make_validator(country_code: int) -> Callable[[str], bool]:

@@ -4,10 +4,16 @@ Sipalto holds UK numbers as national digits without spaces (``01491833000``) and
 same rule generalised, numbers of the home region (``--region``, default GB) in national
 form; every other country is stored in E.164 (``+35312345678``). Internal extensions and
 short codes (2-6 digits such as ``1009``) are real phonebook entries on a PBX and are kept
-verbatim.
+verbatim, in every region; only a short code starting with the national prefix the region
+writes (GB ``0161``, not the US ``1`` of ``1009``) is a cut-off number.
 
-Real data is messy, so a value goes through three steps:
+Real data is messy, so a value goes through these steps:
 
+0. *Not a number at all* (:func:`connector.phonetext.not_a_phone_reason`): an amount of
+   money, a percentage, a date, a time or a decimal number (``12.5``, ``£25.00``,
+   ``10:30``) is rejected with the reason, never read as the digits it holds; one
+   written beside a number (``020 7946 0123 (9:00-17:00)``) is left out of it, with a
+   warning.
 1. *Split and clean* (:meth:`PhoneNormaliser.parse_value`): ``tel:`` URIs, several numbers
    in one value (split by the tool's one rule, :func:`connector.phonetext.split_numbers`,
    then two numbers written one after the other with only spaces between, cut where both
@@ -17,7 +23,10 @@ Real data is messy, so a value goes through three steps:
 2. *Cheap canonical key* (``_canonical_key``): the digits with a leading ``+`` in a
    single spelling, so ``+44 1491 833000``, ``0044 1491 833000``, ``01491-833000`` and a
    lost leading zero ``1491833000`` share one cache entry and cost one parse.
-3. *libphonenumber* decides, once per key: ``is_possible_number`` decides what is usable;
+3. *No invented prefix*: digits written with no prefix (no ``+``, international or
+   national prefix) and fewer than a whole national number has (GB ``496 0101``, US
+   ``555-1234``) are a local number without its area code: rejected, not given a zero.
+4. *libphonenumber* decides, once per key: ``is_possible_number`` decides what is usable;
    a possible but not valid number is kept with a warning (the metadata lags real
    allocations); an impossible one is reported and dropped.
 """
@@ -33,11 +42,20 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 from connector.model import MAX_PHONES, RawPhone
-from connector.phonetext import DIAL_PAUSE, EXTENSION_MARKER, split_numbers
+from connector.phonetext import (
+    DIAL_PAUSE,
+    EXTENSION_MARKER,
+    not_a_phone_reason,
+    remove_not_dialled,
+    split_numbers,
+)
 from connector.reconcile.phone_metadata import (
     home_form_prefix,
+    local_only_lengths,
     make_validator,
+    shortest_national_length,
     simple_national_prefix,
+    written_national_prefix,
 )
 
 __all__ = [
@@ -105,8 +123,10 @@ class PhoneResult:
 
     ``text`` is the part of the value it came from, as written (for messages). ``number``
     is the Sipalto form, ``""`` when the number was dropped, in which case ``error`` says
-    why. ``kind`` is ``"number"``, ``"short"`` (an extension or short code, kept verbatim)
-    or ``"dropped"``. ``warnings`` are kept-but-worth-saying facts (an extension dropped,
+    why. ``kind`` is ``"number"``, ``"short"`` (an extension or short code, kept verbatim),
+    ``"dropped"`` (digits that are not a possible number) or ``"rejected"`` (not a number
+    to dial at all: ``error`` is the whole sentence, ``12.5 looks like a decimal number,
+    not a phone number``). ``warnings`` are kept-but-worth-saying facts (an extension dropped,
     a number libphonenumber does not know as valid).
     """
 
@@ -128,8 +148,9 @@ class NormalisedPhones:
 
     ``numbers`` holds at most :data:`MAX_PHONES` distinct numbers in Sipalto form, in
     priority order. ``warnings`` are things kept with a remark or left out for lack of room;
-    ``errors`` are numbers dropped as impossible. ``ignored`` are raw values with no usable
-    digits at all (``n/a``, ``tbc``, ``-``).
+    ``errors`` are numbers dropped as impossible and values that are not phone numbers
+    (``12.5``, ``£25.00``). ``ignored`` are raw values with no usable digits at all
+    (``n/a``, ``tbc``, ``-``).
     """
 
     numbers: tuple[str, ...]
@@ -167,6 +188,9 @@ class PhoneNormaliser:
         prefix_for_parsing = metadata.national_prefix_for_parsing
         self._strippable = re.compile(prefix_for_parsing) if prefix_for_parsing else None
         self._national_prefix = simple_national_prefix(metadata)
+        self._written_prefix = written_national_prefix(metadata)
+        self._shortest_national = shortest_national_length(metadata)
+        self._local_lengths = local_only_lengths(metadata)
         self._home_prefix = home_form_prefix(metadata)
         general = metadata.general_desc
         self._national_lengths = frozenset(general.possible_length if general else ())
@@ -223,7 +247,9 @@ class PhoneNormaliser:
             if not results and phone.value.strip():
                 ignored.append(phone.value.strip())
             for result in results:
-                if result.error:
+                if result.kind == "rejected":
+                    errors.append(result.error or "")
+                elif result.error:
                     errors.append(f"{result.text}: {result.error}, dropped")
                     warnings.extend(result.warnings)
                 elif result.number in numbers:
@@ -257,8 +283,10 @@ class PhoneNormaliser:
             text = _ascii_digits(text)
         if text.isdigit():  # already bare digits, as Sipalto stores numbers
             return [self._result(text, text, False, ())]
+        # The common case, digits and punctuation only: skip the label work. A value with
+        # an amount, a date or a time in it ("12.5", "01.02.2024") is judged piece by piece.
         plain = _PLAIN.fullmatch(text) if not _LINE_BREAK.search(text) else None
-        if plain:  # the common case, digits and punctuation only: skip the label work
+        if plain and not remove_not_dialled(text)[1]:
             body = _NATIONAL_ZERO.sub("", text) if "(" in text else text
             digits = _NON_DIGIT.sub("", body)
             if not digits:
@@ -268,12 +296,16 @@ class PhoneNormaliser:
         value = _TEL_URI.sub(_untel, text)
         results: list[PhoneResult] = []
         for piece in split_numbers(value):
-            results.extend(self._parse_piece(piece))
+            rejected = _rejected(piece)
+            results.extend([rejected] if rejected else self._parse_piece(piece))
         return results
 
     def _parse_piece(self, piece: str, *, split: bool = True) -> list[PhoneResult]:
         warnings: list[str] = []
-        body = piece
+        body, remarks = remove_not_dialled(piece) if split else (piece, ())
+        if remarks:
+            ignored = ", ".join(remarks)
+            warnings.append(f"{ignored} ignored in {piece.strip()}: not part of a phone number")
         extension = _EXTENSION.search(body)
         if extension:
             body = body[: extension.start()] + body[extension.end() :]
@@ -327,6 +359,10 @@ class PhoneNormaliser:
         text = piece.strip()
         if not international and self._is_short_code(digits):
             return PhoneResult(text=text, number=digits, kind="short", warnings=warnings)
+        if not international and self._is_local_number(digits):
+            reason = "no area code" if len(digits) in self._local_lengths else "too short"
+            error = f"not a possible phone number ({reason})"
+            return PhoneResult(text=text, number="", kind="dropped", warnings=warnings, error=error)
         parsed = self._parse_key(self._canonical_key(digits, international))
         if parsed.error:
             return PhoneResult(
@@ -338,9 +374,26 @@ class PhoneNormaliser:
         return PhoneResult(text=text, number=parsed.number, kind="number", warnings=warnings)
 
     def _is_short_code(self, digits: str) -> bool:
-        # A leading national prefix ("0800") is a cut-off number, not an extension.
-        prefix = self._national_prefix
+        # A leading national prefix as the region writes it ("0800" in GB) is a cut-off
+        # number; where the prefix is only dialled (the US "1"), "1009" is an extension.
+        prefix = self._written_prefix
         return len(digits) in SHORT_CODE_LENGTHS and not (prefix and digits.startswith(prefix))
+
+    def _is_local_number(self, digits: str) -> bool:
+        """Too few digits for a whole national number, and no prefix to say otherwise.
+
+        The one rule for numbers without their area code: ``496 0101`` in GB is a local
+        number, and putting a ``0`` before it (as for a lost leading zero, ``7852902011``)
+        would invent a number nobody has. Digits after an international or national prefix
+        are left to libphonenumber, which knows how long they may be.
+        """
+        if len(digits) >= self._shortest_national:
+            return False
+        idd = self._international_prefix.match(digits)
+        if idd and idd.end() > 0:
+            return False
+        national = self._strippable.match(digits) if self._strippable else None
+        return not (national and national.end() > 0)
 
     # -- the cached libphonenumber step ---------------------------------------------------
 
@@ -436,6 +489,14 @@ def _ascii_digits(text: str) -> str:
     """Fullwidth and other scripts' digits (``０７８``, ``٠٧٨``) as ASCII, ``＋`` as ``+``."""
     text = unicodedata.normalize("NFKC", text)
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
+def _rejected(text: str) -> PhoneResult | None:
+    """A ``rejected`` result when ``text`` is not a number to dial (``12.5``, ``£25``)."""
+    reason = not_a_phone_reason(text)
+    if reason is None:
+        return None
+    return PhoneResult(text=text.strip(), number="", kind="rejected", error=reason)
 
 
 def _untel(match: re.Match[str]) -> str:
