@@ -24,7 +24,7 @@ from typing import ClassVar, Protocol
 
 from adapters.mapping import Mapping
 from connector.model import KEY_POSITION, RawPhone, SourceRecord
-from connector.phonetext import digit_count, split_numbers
+from connector.phonetext import FLOAT_NUMBER, digit_count, split_numbers
 
 #: Problem texts shared by every adapter (the planner and tests compare them).
 NO_NAME = "no name"
@@ -37,8 +37,6 @@ _SHOWN_CHARS = 60
 
 # Labels of numbers nobody can call from a desk phone.
 _NON_VOICE_WORDS = frozenset({"fax", "telefax", "facsimile", "pager", "beeper"})
-# A number that went through a float on its way here (pandas, some exporters): 7700900123.0
-_FLOAT_NUMBER = re.compile(r"^(\+?\d{5,})\.0+$")
 # What Excel writes to CSV for a long number in a General cell: 7.7009E+09. Digits are gone.
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?E\+\d+$", re.IGNORECASE)
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
@@ -187,7 +185,7 @@ def _expand(phone: RawPhone, notes: list[str]) -> list[RawPhone]:
                 "and its digits are lost; format the column as text and export again"
             )
             continue
-        as_float = _FLOAT_NUMBER.match(part)
+        as_float = FLOAT_NUMBER.match(part)
         if as_float:
             notes.append(f"read {part} as {as_float.group(1)} (a number stored as a decimal)")
             part = as_float.group(1)

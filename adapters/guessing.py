@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from adapters.mapping import Mapping, PhoneColumn, as_template
-from connector.phonetext import EXTENSION_MARKER, digit_count
+from connector.phonetext import EXTENSION_MARKER, FLOAT_NUMBER, digit_count, not_a_phone_reason
 
 #: How many data rows under the header are read to judge a guessed phone column.
 #: Enough to outvote a few odd cells, few enough to cost nothing on a big file.
@@ -132,11 +132,6 @@ _PERCENT_SIGN = "%"
 _PHONE_PUNCTUATION = re.compile(r"[\s+\-.()\[\]/;,|]|:::")
 # An extension marker ("ext. 12", "x204", "#204", ";ext=204") or a tel: URI prefix.
 _EXTENSION_OR_URI = re.compile(rf"\btel:|{EXTENSION_MARKER}\s*[:.=]?", re.IGNORECASE)
-# Shapes made only of phone characters that are still no number: an amount (45.50,
-# 1,234.56, 12,5; its integer part is short, as 7852902011.0 is a phone number that went
-# through a float) and a date (2025-03-31, 31/03/2025, 31.03.2025).
-_AMOUNT = re.compile(r"\d{1,6}(?:[.,]\d{3})*[.,]\d{1,2}")
-_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 # What a spreadsheet writes for a long number in a General cell (7.7009E+09): a phone
 # number whose digits are lost, in a phone column; the reader explains it on the record.
 _SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?E\+\d+", re.IGNORECASE)
@@ -206,13 +201,16 @@ def reads_as_phone_number(value: str) -> bool:
 
     A deliberately small test for judging a guessed column by its values, not a verdict
     on one number: ``07700 900101 (mobile)`` is a number the reader keeps, yet not
-    written like one. A number a spreadsheet wrote in scientific notation (``7.7009E+09``)
-    counts as one: its column is a phone column, and the reader explains the lost digits.
+    written like one. Amounts, dates, times and percentages are what the reader itself
+    refuses (:func:`connector.phonetext.not_a_phone_reason`). A number a spreadsheet wrote
+    in scientific notation (``7.7009E+09``) or through a float (``7852902011.0``) counts as
+    one: its column is a phone column, and the reader explains it on the record.
     """
     text = value.strip()
-    if _SCIENTIFIC.fullmatch(text):
+    if _SCIENTIFIC.fullmatch(text) or FLOAT_NUMBER.match(text):
         return True
-    if digit_count(text) < _MIN_DIGITS or _AMOUNT.fullmatch(text) or _DATE.fullmatch(text):
+    # The reader's own rule says what is an amount, a date, a time (one rule, in phonetext).
+    if digit_count(text) < _MIN_DIGITS or not_a_phone_reason(text) is not None:
         return False
     rest = _PHONE_PUNCTUATION.sub("", _EXTENSION_OR_URI.sub("", text))
     return rest.isdecimal()

@@ -160,6 +160,11 @@ _LOOKS_LIKE = {
 }
 
 
+#: A number that went through a float on its way here (pandas, some exporters):
+#: ``7700900123.0``. Not a decimal: the sources read it back as its digits, with a note.
+FLOAT_NUMBER = re.compile(r"^(\+?\d{5,})\.0+$")
+
+
 def digit_count(text: str) -> int:
     """How many decimal digits ``text`` holds (any script: ``٠١٢`` count too)."""
     return sum(ch.isdecimal() for ch in text)
