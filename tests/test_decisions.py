@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from planning_helpers import apply_plan, contact, item_for, plan, record
 
-from connector.errors import ConfigError
 from connector.model import Contact, SourceRecord
 from connector.reconcile.decisions import (
     DECISION_ACTIONS,
@@ -292,28 +290,6 @@ def test_yaml_decision_with_its_record_and_contact_loads(tmp_path: Path) -> None
             Snapshot("Siobhan Murphy", ("01632960004",)),
         ),
     }
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("C1: {match: '1', record: {name: A, phones: [01234567]}}\n", "a list of quoted numbers"),
-        ("C1: {match: '1', record: Ann}\n", "record must be {name: ..., phones: [...]}"),
-        ("C1: {decision: add, contact: {name: A}}\n", "a contact is only for a match"),
-        ("C1: {match: '1', decision: add}\n", "not both"),
-        ("C1: {match: '1', recrod: {name: A}}\n", "unknown field 'recrod' in a decision"),
-        ("C1: {match: '1', record: {name: A, phone: []}}\n", "unknown field 'phone' in record"),
-        ("C1: {match: '1', candidates: [{name: A}]}\n", "a candidate needs an id"),
-        ("C1: {record: {name: A}}\n", "needs match: <contact id>, or decision: add, skip"),
-    ],
-)
-def test_bad_decision_records_name_the_key_and_the_mistake(
-    tmp_path: Path, text: str, message: str
-) -> None:
-    path = tmp_path / "decisions.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match="decision for C1: .*" + re.escape(message)):
-        load_decisions(path)
 
 
 def test_plan_keeps_the_decisions_records_in_its_settings_and_older_shapes_load() -> None:
