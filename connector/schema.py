@@ -54,6 +54,8 @@ _EXPECTED = {
     "model_attributes_type": "a mapping",
 }
 _UNKNOWN_KEY = ("extra_forbidden", "invalid_key")
+# The last step of the location of a mistake in a mapping's key, not in its value.
+_KEY = "[key]"
 _SHOWN_CHARS = 40
 
 
@@ -184,16 +186,23 @@ def _file_path(error: ErrorDetails, data: object) -> list[Hashable]:
     Pydantic's location also holds the names of union members (``str``, a model's name)
     and indexes into a value a validator made a list of (``name: Full Name`` read as
     ``[Full Name]``); neither is in the file. A missing key is kept: it is what is wrong.
+    A key that is wrong itself (``yes:``, read as true) is located by pydantic as its text
+    then ``[key]``; the key as read is the error's input.
     """
     path: list[Hashable] = []
     value: Any = data
     loc = error["loc"]
+    wrong_key = bool(loc) and loc[-1] == _KEY
+    if wrong_key:
+        loc = loc[:-2]
     for n, step in enumerate(loc):
         if _holds(value, step):
             path.append(step)
             value = value[step]
         elif n == len(loc) - 1 and error["type"] == "missing":
             path.append(step)
+    if wrong_key and isinstance(value, dict) and _has_key(value, error["input"]):
+        path.append(error["input"])
     return path
 
 
@@ -241,6 +250,8 @@ def _problem(errors: list[ErrorDetails], schema: dict[str, Any]) -> str:
     loc = first["loc"]
     if kind in _UNKNOWN_KEY:
         return _unknown_key(loc, schema)
+    if loc and loc[-1] == _KEY and kind in _EXPECTED:
+        return f"must be {_expected(first)}, not {_shown(first['input'])}: put the key in quotes"
     allowed = _allowed(schema, loc)
     if kind == "missing":
         problem = "missing"

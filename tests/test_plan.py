@@ -592,9 +592,9 @@ def test_decisions_load_from_yaml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("C1: merge\n", "decision for C1"),
+        ("C1: merge\n", r"decisions\.yml:1: C1: expected add, skip or match <contact id>"),
         ("- a\n- b\n", "mapping"),
-        ("C1: {match: }\n", "decision for C1"),
+        ("C1: {match: }\n", r"decisions\.yml:1: C1\.match: must not be empty"),
         ("C1: [\n", "not valid YAML"),
     ],
 )
@@ -661,17 +661,17 @@ def test_csv_decisions_are_sniffed_like_csv_sources(tmp_path: Path, text: str) -
 def test_csv_decisions_count_the_sep_line_in_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "decisions.csv"
     path.write_text("sep=,\nsource_key,decision\nC1,add\nC2,merge please\n")
-    with pytest.raises(ConfigError, match=r"decisions.csv:4: expected add, skip or match"):
+    with pytest.raises(ConfigError, match=r"decisions.csv:4: decision: expected add, skip"):
         load_decisions(path)
 
 
 def test_csv_decisions_report_the_line_of_a_bad_cell(tmp_path: Path) -> None:
     path = tmp_path / "decisions.csv"
     path.write_text("source_key,decision\nC1,add\nC2,merge please\n")
-    with pytest.raises(ConfigError, match=r"decisions.csv:3: expected add, skip or match"):
+    with pytest.raises(ConfigError, match=r"decisions.csv:3: decision: expected add, skip"):
         load_decisions(path)
     path.write_text("key,choice\nC1,add\n")
-    with pytest.raises(ConfigError, match="needs a source_key column and a decision column"):
+    with pytest.raises(ConfigError, match=r"csv:1: needs a source_key column and a decision"):
         load_decisions(path)
 
 

@@ -35,6 +35,15 @@ Such a decision is used only while the record and the contact still fit what it 
 (:mod:`connector.reconcile.fit`); one written by hand, without them, is checked against
 the contact it names instead.
 
+A YAML file is checked against its schema, :class:`DecisionsFile` (pydantic, through
+:mod:`connector.schema`), before anything is read from the source or the phonebook; each
+mistake is one line naming the file, the line and the key, and what is allowed::
+
+    decisions.yaml:4: C2.match: must be text, not a list (allowed: a contact id, ...)
+    decisions.yaml:7: C4.record.phones[0]: must be quoted: unquoted, YAML reads it as ...
+
+An empty file decides nothing.
+
 CSV (``.csv``): the preview written by ``sipalto-sync plan --format csv`` with its
 ``decision`` column filled in, for example in a spreadsheet: ``match 30001`` or just
 ``30001``, ``add``, ``skip``. Rows whose decision is empty are ignored; the key is read
@@ -43,7 +52,8 @@ about: ``source_name`` and ``source_phones`` the record (in an older preview wit
 the ``*_after`` columns of an ``add`` or ``review`` row), the ``*_before`` columns the
 row's own contact (``id``), and the ``candidates`` cell the others. The delimiter is found
 as for a CSV source (:func:`connector.delimited.sniff_delimiter`: comma, semicolon, tab or
-pipe, and Excel's ``sep=`` line), so whatever a spreadsheet saves is accepted.
+pipe, and Excel's ``sep=`` line), so whatever a spreadsheet saves is accepted. A mistake
+names the file, the line and the column (``review.csv:3: decision: expected add, ...``).
 
 The plan remembers the decisions it was made with in ``settings.decisions``, in the YAML
 shape above.
@@ -57,34 +67,45 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError
 from connector.formulas import unescape_formula
-from connector.yamlfile import load_yaml
+from connector.schema import ConfigModel, Text, load_config, shorthand
 
 __all__ = [
     "DECISION_ACTIONS",
     "DECISION_FIELDS",
     "Decision",
+    "DecisionEntry",
+    "DecisionsFile",
     "Snapshot",
     "format_candidates",
     "load_decisions",
     "parse_candidates",
     "parse_decision",
     "positional_keys_warning",
-    "undecided",
 ]
 
 #: What a reviewer can decide for a source record.
 DECISION_ACTIONS = ("match", "add", "skip")
-#: The fields of a decision written as a mapping (``match`` or ``decision``, not both).
-DECISION_FIELDS = ("match", "decision", "record", "contact", "candidates")
-#: The fields of a record or contact a decision was made about.
-SNAPSHOT_FIELDS = ("name", "phones")
-#: The fields of one of the ``candidates`` of a decisions template.
-CANDIDATE_FIELDS = ("id", "name", "phones", "score")
 
 # Keys the adapters make from a position when the source has no key column.
 _POSITIONAL_KEY = re.compile(r"(?:row|card):\d+")
@@ -158,26 +179,9 @@ class Decision:
         return f"match {self.remote_id}" if self.action == "match" else self.action
 
 
-# -- parsing one decision ----------------------------------------------------------------------
-
-
-def parse_decision(value: object) -> Decision:
-    """A decision from YAML/JSON or a CSV cell.
-
-    Accepts ``"add"``, ``"skip"``, ``"match 30001"``, ``"30001"`` (a bare numeric id means
-    match, so a typo such as ``"ad"`` is an error, not an id) and a mapping of
-    :data:`DECISION_FIELDS` (``{"match": 30001, "record": ..., "contact": ...}``, ``{"decision":
-    "add", "record": ...}``); raises ``ValueError`` with a readable message otherwise.
-    """
-    if isinstance(value, Mapping):
-        return _from_mapping(value)
-    return _from_text(value)
-
-
-def _from_text(value: object) -> Decision:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"expected add, skip or match <contact id>, got {value!r}")
-    text = str(value).strip()
+def _from_text(text: str) -> Decision:
+    """``add``, ``skip``, ``match 30001`` or ``30001`` (a bare numeric id means match, so a
+    typo such as ``ad`` is an error, not an id); ``ValueError`` saying what is wrong."""
     words = text.split()
     if not words:
         raise ValueError("empty decision")
@@ -188,92 +192,207 @@ def _from_text(value: object) -> Decision:
         return Decision("match", words[1])
     if len(words) == 1 and verb.isdigit():  # a bare (numeric, as Sipalto's are) contact id
         return Decision("match", words[0])
-    raise ValueError(f"expected add, skip or match <contact id>, got {text!r}")
+    raise ValueError(f"expected add, skip or match <contact id>, got {text.strip()!r}")
 
 
-def _from_mapping(value: Mapping[Any, Any]) -> Decision:
-    _known_fields(value, DECISION_FIELDS, "a decision")
-    if "match" in value and "decision" in value:
-        raise ValueError("give either match: <contact id> or decision: ..., not both")
-    if "match" in value:
-        contact_id = value["match"]
-        if not _is_id(contact_id):
-            raise ValueError(f"expected {{match: <contact id>}}, got {dict(value)!r}")
-        decision = Decision("match", str(contact_id).strip())
-    elif "decision" in value:
-        decision = _from_text(value["decision"])
-    else:
-        raise ValueError("needs match: <contact id>, or decision: add, skip or match <id>")
-    record = _snapshot(value.get("record"), "record")
-    contact = _snapshot(value.get("contact"), "contact")
-    candidates = _candidates(value.get("candidates"))
-    if contact is not None and decision.action != "match":
-        raise ValueError(f"a contact is only for a match decision, not {decision}")
-    if contact is None and decision.remote_id is not None:
-        contact = candidates.get(decision.remote_id)
-    return decision.with_snapshots(record, contact)
+# -- the schema of a decisions file --------------------------------------------------------------
+
+_ID_HELP = "a contact id, such as '30001'"
+_PHONES_HELP = 'a list of quoted numbers, such as ["02079460000"]'
+_ENTRY_HELP = (
+    "add, skip, match <contact id>, or a mapping of match or decision, with record, contact"
+    " and candidates"
+)
 
 
-def undecided(value: object) -> bool:
-    """True for a template entry whose ``decision`` was left empty: it decides nothing."""
-    return (
-        isinstance(value, Mapping)
-        and "match" not in value
-        and "decision" in value
-        and (value["decision"] is None or str(value["decision"]).strip() == "")
+def _one_word(value: str) -> str:
+    words = value.split()
+    if not words:
+        raise ValueError("must not be empty")
+    if len(words) > 1:
+        raise ValueError(f"a contact id is one word, not {value!r}")
+    return words[0]
+
+
+#: A contact id: text, or a whole number (YAML reads an unquoted ``30001`` as one).
+ContactId = Annotated[Text, AfterValidator(_one_word)]
+
+
+def _quoted(value: object) -> object:
+    # YAML reads an unquoted 01234567 as the octal number 342391: the digits are lost, so
+    # a number is refused rather than turned back into text.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "unquoted_number",
+            "must be quoted: unquoted, YAML reads it as the number {number}",
+            {"number": value},
+        )
+    return value
+
+
+#: A phone number in a decisions file: quoted text only.
+Phone = Annotated[str, BeforeValidator(_quoted)]
+
+
+def _checked_text(value: str) -> str:
+    _from_text(value)  # its ValueError says what is wrong
+    return value
+
+
+#: A decision written as text: ``add``, ``skip``, ``match 30001`` or ``30001``.
+DecisionText = Annotated[Text, AfterValidator(_checked_text)]
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class SeenEntry(ConfigModel):
+    """A record or contact as the preview showed it: a decision's ``record`` or ``contact``."""
+
+    name: Text = Field(description="text")
+    phones: list[Phone] = Field(default_factory=list, description=_PHONES_HELP)
+
+    def snapshot(self) -> Snapshot:
+        """The :class:`Snapshot` this entry describes."""
+        return Snapshot(self.name, tuple(self.phones))
+
+
+class CandidateEntry(SeenEntry):
+    """One of the ``candidates`` of a decisions template: a contact the record may be."""
+
+    id: ContactId = Field(description=_ID_HELP)
+    score: float | None = Field(None, description="a number from 0 to 100")
+
+
+class DecisionEntry(ConfigModel):
+    """A decision written as a mapping: ``match`` or ``decision`` (not both), and what it
+    was made about. ``decision`` left empty decides nothing."""
+
+    match: ContactId | None = Field(None, description=_ID_HELP)
+    decision: Annotated[DecisionText | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="add, skip or match <contact id>; left empty, decides nothing"
+    )
+    record: SeenEntry | None = Field(
+        None, description="the source record as the preview showed it: {name, phones}"
+    )
+    contact: SeenEntry | None = Field(
+        None, description="for a match, the chosen contact as the preview showed it: {name, phones}"
+    )
+    candidates: list[CandidateEntry] | None = Field(
+        None, description="a list of {id, name, phones, score}"
     )
 
+    @field_validator("match", mode="before")
+    @classmethod
+    def _match_names_a_contact(cls, value: object) -> object:
+        if value is None:  # "match:" left empty is a mistake; an empty decision is not
+            raise ValueError("must not be empty")
+        return value
 
-def _snapshot(value: object, what: str) -> Snapshot | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{what} must be {{name: ..., phones: [...]}}, got {value!r}")
-    _known_fields(value, SNAPSHOT_FIELDS, what)
-    name = value.get("name")
-    if not isinstance(name, str):
-        raise ValueError(f"{what} name must be text, got {name!r}")
-    phones = value.get("phones", [])
-    # Quoted strings only: YAML reads an unquoted 01234567 as the octal number 342391.
-    if not isinstance(phones, list) or not all(isinstance(phone, str) for phone in phones):
-        raise ValueError(f"{what} phones must be a list of quoted numbers, got {phones!r}")
-    return Snapshot(name, tuple(phones))
+    # Fields are validated in the order they are declared: match, decision, record, contact.
+    @field_validator("decision")
+    @classmethod
+    def _not_both(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("match") is not None:
+            raise ValueError("give match or decision, not both")
+        return value
+
+    @field_validator("contact")
+    @classmethod
+    def _only_for_a_match(cls, value: SeenEntry | None, info: ValidationInfo) -> SeenEntry | None:
+        decision = info.data.get("decision")
+        if value is not None and info.data.get("match") is None and decision is not None:
+            action = _from_text(decision).action
+            if action != "match":
+                raise ValueError(f"a contact is only for a match decision, not {action}")
+        return value
+
+    @model_validator(mode="after")
+    def _decides(self) -> DecisionEntry:
+        if not {"match", "decision"} & self.model_fields_set:
+            raise ValueError("needs match: <contact id>, or decision: add, skip or match <id>")
+        return self
+
+    def to_decision(self) -> Decision | None:
+        """The decision, with what it was made about; None if ``decision`` is left empty."""
+        if self.match is not None:
+            decision = Decision("match", self.match)
+        elif self.decision is not None:
+            decision = _from_text(self.decision)
+        else:
+            return None
+        record = self.record.snapshot() if self.record else None
+        contact = self.contact.snapshot() if self.contact else None
+        if contact is None and decision.remote_id is not None:
+            # The template lists the candidates: the one chosen is the contact it saw.
+            chosen = (c for c in self.candidates or () if c.id == decision.remote_id)
+            contact = next((c.snapshot() for c in chosen), None)
+        return decision.with_snapshots(record, contact)
 
 
-def _candidates(value: object) -> dict[str, Snapshot]:
-    """The template's ``candidates``: each contact by its id."""
-    if value is None:
-        return {}
-    if not isinstance(value, list):
-        raise ValueError(f"candidates must be a list, got {value!r}")
-    found: dict[str, Snapshot] = {}
-    for entry in value:
-        if not isinstance(entry, Mapping) or not _is_id(entry.get("id")):
-            raise ValueError(f"a candidate needs an id, got {entry!r}")
-        _known_fields(entry, CANDIDATE_FIELDS, "a candidate")
-        fields = {key: entry[key] for key in SNAPSHOT_FIELDS if key in entry}
-        snapshot = _snapshot(fields, "candidate")
-        assert snapshot is not None
-        found.setdefault(str(entry["id"]).strip(), snapshot)
-    return found
+#: The fields of a decision written as a mapping (``match`` or ``decision``, not both).
+DECISION_FIELDS = tuple(DecisionEntry.model_fields)
 
 
-def _known_fields(value: Mapping[Any, Any], known: Iterable[str], what: str) -> None:
-    allowed = tuple(known)
-    unknown = [key for key in value if key not in allowed]
-    if unknown:
-        raise ValueError(
-            f"unknown field {', '.join(map(repr, unknown))} in {what} "
-            f"(its fields are {', '.join(allowed)})"
-        )
+def _form(value: object) -> str:
+    """Which form of decision ``value`` is written in: text (a whole number is an id), or
+    anything else, which only a mapping may be."""
+    text = isinstance(value, (str, int)) and not isinstance(value, bool)
+    return "text" if text else "mapping"
 
 
-def _is_id(value: object) -> bool:
-    """A contact id as YAML or JSON may give one: text, or a whole number."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return False
-    text = str(value).strip()
-    return bool(text) and len(text.split()) == 1
+#: One decision: text, or a mapping. Told apart by form, so a mistake gets the one error of
+#: the form it is written in, not one for each form it is not.
+DecisionValue = Annotated[
+    Annotated[DecisionText, Tag("text")]
+    # Text never reaches this member (see _form): shorthand only refuses what is neither.
+    | Annotated[DecisionEntry, BeforeValidator(shorthand("decision", "text")), Tag("mapping")],
+    Discriminator(_form),
+    Field(description=_ENTRY_HELP),
+]
+
+
+def _none_is_empty(value: object) -> object:
+    return {} if value is None else value  # a file with nothing in it yet decides nothing
+
+
+class DecisionsFile(
+    RootModel[Annotated[dict[Text, DecisionValue], BeforeValidator(_none_is_empty)]]
+):
+    """The schema of a YAML decisions file: source key to decision."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
+    def decisions(self) -> dict[str, Decision]:
+        """Each source key's decision; entries whose decision is left empty are left out."""
+        decided = {key: _decision_of(value) for key, value in self.root.items()}
+        return {key: decision for key, decision in decided.items() if decision is not None}
+
+
+def _decision_of(value: str | DecisionEntry) -> Decision | None:
+    return value.to_decision() if isinstance(value, DecisionEntry) else _from_text(value)
+
+
+_ONE_DECISION: TypeAdapter[str | DecisionEntry] = TypeAdapter(
+    DecisionValue, config=ConfigDict(strict=True)
+)
+
+
+def parse_decision(value: object) -> Decision:
+    """One decision from JSON or YAML data (a plan file's ``settings.decisions``), as in a
+    decisions file; raises ``ValueError`` saying what is wrong, or if it decides nothing."""
+    try:
+        entry = _ONE_DECISION.validate_python(value)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(step) for step in error["loc"] if step not in ("text", "mapping"))
+        problem = str((error.get("ctx") or {}).get("error", error["msg"]))
+        raise ValueError(f"{where}: {problem}" if where else problem) from exc
+    decision = _decision_of(entry)
+    if decision is None:
+        raise ValueError("its decision is empty")
+    return decision
 
 
 # -- positional keys ---------------------------------------------------------------------------
@@ -303,30 +422,13 @@ def positional_keys_warning(keys: Iterable[str]) -> str | None:
 def load_decisions(path: str | Path) -> dict[str, Decision]:
     """Read a decisions file (YAML or the filled-in CSV preview); ``ConfigError`` if bad."""
     path = Path(path)
+    if path.suffix.lower() != ".csv":
+        return load_config(path, DecisionsFile, what="decisions file").decisions()
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read decisions file ({exc})") from exc
-    if path.suffix.lower() == ".csv":
-        return _from_csv(text, path)
-    return _from_yaml(text, path)
-
-
-def _from_yaml(text: str, path: Path) -> dict[str, Decision]:
-    data = load_yaml(text, origin=str(path))
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: expected a mapping of source key to decision")
-    decisions: dict[str, Decision] = {}
-    for key, value in data.items():
-        if undecided(value):
-            continue
-        try:
-            decisions[str(key)] = parse_decision(value)
-        except ValueError as exc:
-            raise ConfigError(f"{path}: decision for {_shown(key)}: {exc}") from exc
-    return decisions
+        raise ConfigError(f"{path}: cannot read decisions file: {exc}", path=path) from exc
+    return _from_csv(text, path)
 
 
 def _from_csv(text: str, path: Path) -> dict[str, Decision]:
@@ -336,14 +438,15 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
         text, skipped = text.partition("\n")[2], 1
     # strict: a quote left open or a stray one is an error, not half the file in one cell.
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header_line = 1 + skipped
     try:
         fieldnames = reader.fieldnames or ()
     except csv.Error as exc:
-        raise ConfigError(f"{path}:{1 + skipped}: cannot read CSV: {exc}") from exc
+        raise _csv_error(path, header_line, None, f"cannot read CSV: {exc}") from exc
     columns = {(name or "").strip().lower(): name for name in fieldnames}
     key_column = next((name for name in ("source_key", "key") if name in columns), None)
     if key_column is None or "decision" not in columns:
-        raise ConfigError(f"{path}: needs a source_key column and a decision column")
+        raise _csv_error(path, header_line, None, "needs a source_key column and a decision column")
     decisions: dict[str, Decision] = {}
     for line, row in _csv_rows(reader, path, skipped):
         if not (row.get(columns["decision"]) or "").strip():
@@ -354,13 +457,21 @@ def _from_csv(text: str, path: Path) -> dict[str, Decision]:
         )
         key = cells.get(key_column).strip()
         if not key:
-            raise ConfigError(f"{path}:{line}: a decision without a source key")
+            raise _csv_error(path, line, columns[key_column], "empty, but the row has a decision")
         try:
-            decision = parse_decision(cells.get("decision").strip())
+            decision = _from_text(cells.get("decision"))
         except ValueError as exc:
-            raise ConfigError(f"{path}:{line}: {exc}") from exc
+            raise _csv_error(path, line, columns["decision"], str(exc)) from exc
         decisions[key] = decision.with_snapshots(cells.record(), cells.contact(decision))
     return decisions
+
+
+def _csv_error(path: Path, line: int, column: str | None, problem: str) -> ConfigError:
+    """``FILE:LINE: COLUMN: problem``, the column by its header as the file writes it."""
+    where = f"{path}:{line}: {column.strip()}: " if column else f"{path}:{line}: "
+    return ConfigError(
+        where + problem, path=path, line=line, key=column.strip() if column else None
+    )
 
 
 @dataclass(frozen=True)
@@ -428,12 +539,6 @@ def parse_candidates(cell: str) -> dict[str, Snapshot]:
     }
 
 
-def _shown(key: object) -> str:
-    """A key for a one-line message: as written, or quoted if it holds a line break."""
-    text = str(key)
-    return text if text.isprintable() else repr(text)
-
-
 def _csv_rows(
     reader: csv.DictReader[str], path: Path, skipped: int
 ) -> Iterator[tuple[int, dict[Any, Any]]]:
@@ -444,14 +549,13 @@ def _csv_rows(
         try:
             row = next(reader, None)
         except csv.Error as exc:
-            raise ConfigError(f"{path}:{start}: cannot read CSV: {exc}") from exc
+            raise _csv_error(path, start, None, f"cannot read CSV: {exc}") from exc
         if row is None:
             return
         line = reader.line_num + skipped
         extra = [cell for cell in row.get(None) or () if cell.strip()]
         if extra:
             width = len(reader.fieldnames or ())
-            raise ConfigError(
-                f"{path}:{line}: row has {width + len(row[None])} fields, the header has {width}"
-            )
+            problem = f"row has {width + len(row[None])} fields, the header has {width}"
+            raise _csv_error(path, line, None, problem)
         yield line, row

@@ -233,7 +233,10 @@ def _note(item: PlanItem) -> str:
 
 
 def _comment(text: str) -> str:
-    return "# " + " ".join(text.split())  # one line, whatever the reason holds
+    # One line, whatever the reason holds; a control character (a key or name read from a
+    # cell) is escaped, as YAML refuses one even in a comment.
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(text.split()))
+    return "# " + shown
 
 
 def _decision_entry(key: str, decision: Decision, note: str) -> str:
@@ -281,9 +284,7 @@ def _flow(value: object) -> str:
     options |= {"width": 1 << 30, "sort_keys": False, "Dumper": _Dumper}
     value = _quote_phones(value)
     text = yaml.dump(value, **options).removesuffix("\n...\n").rstrip("\n")
-    # YAML also reads NEL and the Unicode line and paragraph separators as line breaks
-    # (folded to spaces when read back): those only survive double-quoted, escaped.
-    if any(brk in text for brk in ("\n", "\x85", "\u2028", "\u2029")):
+    if len(text.splitlines()) > 1:  # also U+0085 and U+2028, line breaks to YAML too
         text = yaml.dump(value, default_style='"', **options).rstrip("\n")
     return text
 
