@@ -33,6 +33,7 @@ __all__ = [
     "ConfigModel",
     "Text",
     "as_list",
+    "key_text",
     "load_config",
     "parse_config",
     "shorthand",
@@ -152,7 +153,7 @@ def _config_error(
 
     first = min(by_path, key=place)
     line = document.line_of(first) if document is not None else None
-    key = _key_text(first, data)
+    key = key_text(first, data)
     problem = _problem(by_path[first], _json_schema(model))
     where = origin if line is None else f"{origin}:{line}"
     # The file as a whole may be what is wrong ("must be a mapping, not a list").
@@ -224,8 +225,9 @@ def _is_index(step: int, length: int) -> bool:
     return not isinstance(step, bool) and 0 <= step < length
 
 
-def _key_text(path: Sequence[Hashable], data: object) -> str:
-    """``phones[0].preferred``: keys joined by dots, list indexes in brackets."""
+def key_text(path: Sequence[Hashable], data: object) -> str:
+    """``phones[0].preferred``: keys joined by dots, list indexes in brackets (``data``
+    tells an index from a key written as a number); odd keys quoted, long ones cut."""
     text = ""
     value = data
     for step in path:

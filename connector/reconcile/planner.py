@@ -345,15 +345,7 @@ class _Planner:
             )
         head = f"contact {contact.id} by its id"
         if after == before:
-            return PlanItem(
-                "unchanged",
-                id=contact.id,
-                before=before,
-                after=before,
-                source=p.ref,
-                reason=head,
-                warnings=tuple(warnings),
-            )
+            return self._unchanged(contact, p, head, None, warnings)
         stored = self._stored_numbers(contact)
         new = slot_numbers(self.phones, after.phones)
         changes = self._changes(before.name, after.name, stored, new) or "numbers rearranged"
@@ -544,16 +536,7 @@ class _Planner:
             head += f'; the phonebook\'s name form kept (the source says "{p.name}")'
         changes = self._changes(old_name, name, stored, phones)
         if not changes:
-            return PlanItem(
-                "unchanged",
-                id=contact.id,
-                before=before,
-                after=before,
-                source=p.ref,
-                reason=head,
-                score=evidence.score,
-                warnings=tuple(warnings),
-            )
+            return self._unchanged(contact, p, head, evidence.score, warnings)
         if set(phones) == set(stored):
             # Only the name changes: the numbers stay in their slots, as they are written.
             after = replace(before, name=name)
@@ -567,6 +550,23 @@ class _Planner:
             source=p.ref,
             reason=f"{head}; {changes}",
             score=evidence.score,
+            warnings=tuple(warnings),
+        )
+
+    @staticmethod
+    def _unchanged(
+        contact: Contact, p: _Prepared, reason: str, score: float | None, warnings: Sequence[str]
+    ) -> PlanItem:
+        """The item of a record whose contact already is what it would write."""
+        fields = contact.fields
+        return PlanItem(
+            "unchanged",
+            id=contact.id,
+            before=fields,
+            after=fields,
+            source=p.ref,
+            reason=reason,
+            score=score,
             warnings=tuple(warnings),
         )
 

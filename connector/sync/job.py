@@ -120,7 +120,7 @@ import codecs
 import math
 import os
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -135,7 +135,7 @@ from adapters.registry import format_names
 from connector.config import ConnectionSettings
 from connector.errors import ConfigError
 from connector.reconcile.workflow import SourceOptions
-from connector.schema import ConfigModel, Text, validate_config
+from connector.schema import ConfigModel, Text, key_text, validate_config
 from connector.sync.state import check_job_name, clean_server, default_state_path
 from connector.yamlfile import YamlDocument, load_yaml_document
 
@@ -634,7 +634,7 @@ def expand_variables(
     if not bad:
         return expanded
     first = bad[0]
-    key = _key_text(first.place, data)
+    key = key_text(first.place, data)
     line = document.line_of(first.place) if document is not None else None
     where = origin if line is None else f"{origin}:{line}"
     message = f"{where}: {key}: {first.problem}" if key else f"{where}: {first.problem}"
@@ -683,18 +683,3 @@ _UNFINISHED = (
     "'${' begins no variable reference: write ${NAME} or ${NAME:-default} "
     "(a name is letters, digits and _), or $${ for a literal ${"
 )
-
-
-def _key_text(place: Sequence[Hashable], data: object) -> str:
-    """``policy.max_deletes``, ``source[0]``: keys joined by dots, list indexes in brackets
-    (``data`` tells an index from a key written as a number)."""
-    text = ""
-    value = data
-    for step in place:
-        if isinstance(value, list) and isinstance(step, int):
-            text += f"[{step}]"
-            value = value[step]
-        else:
-            text += f".{step}" if text else str(step)
-            value = value.get(step) if isinstance(value, dict) else None
-    return text
