@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from connector.model import KEY_POSITION, Contact, RawPhone, SourceRecord
-from connector.reconcile.plan import Plan, PlanItem, PlanSettings
+from connector.reconcile.plan import Bound, Plan, PlanItem, PlanSettings
 from connector.reconcile.planner import make_plan
 
 CREATED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -49,10 +49,14 @@ def plan(
     """``make_plan`` with a fixed id and time, settings given as keywords."""
     decisions = settings.pop("decisions", None)
     owned_ids = settings.pop("owned_ids", None)
+    bindings = settings.pop("bindings", None)
+    foreign_ids = settings.pop("foreign_ids", frozenset())
     return make_plan(
         records,
         contacts,
         PlanSettings(**settings),
+        bindings=bindings,
+        foreign_ids=foreign_ids,
         decisions=decisions,
         owned_ids=owned_ids,
         server="https://pbx.example",
@@ -72,12 +76,22 @@ def apply_plan(result: Plan, contacts: Sequence[Contact]) -> list[Contact]:
 
     New contacts get ids after the highest numeric id, as Sipalto hands them out.
     """
+    return apply_plan_ids(result, contacts)[0]
+
+
+def apply_plan_ids(
+    result: Plan, contacts: Sequence[Contact]
+) -> tuple[list[Contact], dict[int, str]]:
+    """:func:`apply_plan`, and the id each add got, by the add's position in the plan
+    (what the apply journal's ``new_id`` tells a sync)."""
     book = {c.id: c for c in contacts}
     next_id = max((int(i) for i in book if i.isdigit()), default=30000) + 1
-    for item in result.items:
+    new_ids: dict[int, str] = {}
+    for n, item in enumerate(result.items):
         if item.action == "add":
             assert item.after is not None
             book[str(next_id)] = Contact(str(next_id), **item.after.to_json())
+            new_ids[n] = str(next_id)
             next_id += 1
         elif item.action == "update":
             assert item.id is not None and item.after is not None
@@ -85,4 +99,27 @@ def apply_plan(result: Plan, contacts: Sequence[Contact]) -> list[Contact]:
         elif item.action == "delete":
             assert item.id is not None
             del book[item.id]
-    return list(book.values())
+    return list(book.values()), new_ids
+
+
+def bindings_after(
+    result: Plan, new_ids: dict[int, str], earlier: dict[str, Bound] | None = None
+) -> dict[str, Bound]:
+    """The bindings a sync keeps after applying ``result``, as the runner records them: an
+    add binds its key to the new contact (owned), an update or unchanged item to its
+    contact (owned as before), with the fields written (``after``); a kept item confirms
+    ``before``; the other items leave the key's binding as it was."""
+    bindings = dict(earlier or {})
+    for n, item in enumerate(result.items):
+        if item.source is None:
+            continue
+        key = item.source.key
+        if item.action == "add":
+            assert item.after is not None
+            bindings[key] = Bound(new_ids[n], item.after, owned=True)
+        elif item.action in ("update", "unchanged"):
+            assert item.id is not None and item.after is not None
+            old = bindings.get(key)
+            owned = old is not None and old.owned and old.contact_id == item.id
+            bindings[key] = Bound(item.id, item.after, owned=owned)
+    return bindings

@@ -14,7 +14,7 @@ record's name and none of its numbers are found by :func:`find_namesakes`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from connector.reconcile.blocking import RemoteIndex
@@ -60,14 +60,15 @@ class Outcome:
 
 
 def find_duplicates(
-    parties: Sequence[Party | None], settings: MatchSettings
+    parties: Sequence[Party | None], settings: MatchSettings, firsts: Container[int] = ()
 ) -> dict[int, tuple[int, Evidence]]:
     """Source records that repeat an earlier one: ``{index: (first index, evidence)}``.
 
     A repeat is what would be an automatic match against the phonebook (a shared number
     and agreeing names). It is compared with the first record as merged so far, so a third
     record sharing a number only with the second is found too. ``None`` entries (rejected
-    or decided records) take no part.
+    or decided records) take no part; ``firsts`` (records a sync binds to their contacts)
+    are never repeats, only first records.
     """
     roots_by_number: dict[str, list[int]] = {}
     roots_by_name: dict[tuple[str, str], int] = {}
@@ -83,7 +84,12 @@ def find_duplicates(
         if party is None:
             continue
         best: tuple[int, Evidence] | None = None
-        for root in _earlier_roots(party, roots_by_number, roots_by_name, settings):
+        earlier = (
+            ()
+            if index in firsts
+            else _earlier_roots(party, roots_by_number, roots_by_name, settings)
+        )
+        for root in earlier:
             evidence = compare(party, merged[root], settings)
             if evidence.verdict == MATCH and (best is None or evidence.score > best[1].score):
                 best = (root, evidence)

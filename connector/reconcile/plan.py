@@ -16,6 +16,23 @@ duplicate  a record repeating an earlier one (merged into it), or a phonebook co
 delete     a contact to remove (only under a delete policy that asks for it)
 skip       left out by a reviewer's decision
 ========== ===========================================================================
+
+A scheduled sync plans with the bindings it keeps (:class:`Bound`, by source key) and tags
+the items that only a sync has (``PlanItem.sync``, :data:`SYNC_TAGS`):
+========== ===========================================================================
+edited     review: the bound contact was edited outside the job, the source has not
+           changed since (``on_phonebook_edit: review``); nothing is written
+conflict   review: edited outside the job *and* changed in the source
+gone       review: the bound contact was deleted from the phonebook; not added again
+readd      add: the bound contact deleted from the phonebook is added again
+           (``readd_deleted``)
+kept       unchanged: the outside edit is accepted as the new baseline
+           (``on_phonebook_edit: keep``); nothing is written
+========== ===========================================================================
+
+Every ``unchanged`` item's ``before`` is the contact as the job may confirm it: with
+``kept``, an outside edit; untagged, the contact as the job left it, or one that already
+holds exactly what the source says (a write whose record in the state was lost).
 """
 
 from __future__ import annotations
@@ -36,9 +53,12 @@ __all__ = [
     "ACTIONS",
     "CHANGE_ACTIONS",
     "DELETE_POLICIES",
+    "EDIT_POLICIES",
     "NAME_POLICIES",
     "PHONE_POLICIES",
     "PLAN_VERSION",
+    "SYNC_TAGS",
+    "Bound",
     "Candidate",
     "Plan",
     "PlanItem",
@@ -54,14 +74,60 @@ CHANGE_ACTIONS = frozenset({"add", "update", "delete"})
 #: ``merge`` keeps phonebook numbers the source lacks in free slots; ``replace`` does not.
 PHONE_POLICIES = ("merge", "replace")
 #: ``never`` deletes nothing; ``owned`` deletes contacts this sync owns (``owned_ids``)
-#: whose record has gone from the source.
-DELETE_POLICIES = ("never", "owned")
+#: whose record has gone from the source; ``mirror`` deletes every contact no record
+#: accounts for, except those another sync job owns.
+DELETE_POLICIES = ("never", "owned", "mirror")
+#: What a sync does with a bound contact edited outside it (``on_phonebook_edit``):
+#: ``review`` holds the record back, ``overwrite`` writes the source's version again,
+#: ``keep`` takes the edited contact as the new baseline.
+EDIT_POLICIES = ("review", "overwrite", "keep")
+#: ``PlanItem.sync`` values, each with the one action it tags.
+SYNC_TAGS: Mapping[str, str] = {
+    "edited": "review",
+    "conflict": "review",
+    "gone": "review",
+    "readd": "add",
+    "kept": "unchanged",
+}
 #: ``phonebook`` keeps a contact's name when the source's differs only in form (case,
 #: accents, punctuation, word order, a title); ``source`` writes the source's form.
 NAME_POLICIES = ("phonebook", "source")
 
 
 # -- values ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A source key's binding from the sync state, as the planner needs it.
+
+    ``contact_id`` is the contact the key is bound to; ``written`` the contact exactly as
+    this job last wrote or confirmed it (the base of the three-way comparison: a phonebook
+    copy that differs from it was edited outside the job); ``owned`` whether the job
+    owns the contact (made it, or adopted it), so may delete it.
+    """
+
+    contact_id: str
+    written: ContactFields
+    owned: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """``{contact_id, written: {name, phone1, phone2, phone3}, owned}``."""
+        return {
+            "contact_id": self.contact_id,
+            "written": self.written.to_json(),
+            "owned": self.owned,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Bound:
+        """Inverse of :meth:`to_json`; ``PlanError`` if the shape is wrong."""
+        mapping = _mapping(data, "binding")
+        owned = mapping.get("owned")
+        if not isinstance(owned, bool):
+            raise PlanError("plan file: binding owned must be true or false")
+        written = _fields_from_json(mapping.get("written"), "binding written")
+        return cls(_text(mapping, "contact_id", "binding"), written, owned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +159,8 @@ class PlanItem:
     The apply engine reads ``action``, ``id`` (the phonebook contact involved, None for
     an add), ``before`` (the contact as read) and ``after`` (what to write). ``score`` is
     the 0-100 match score of the contact the decision is about (or of the closest one
-    considered), None when there was none; ``reason`` says why in a few words.
+    considered), None when there was none; ``reason`` says why in a few words. ``sync``
+    tags what only a scheduled sync plans (:data:`SYNC_TAGS`), None otherwise.
     """
 
     action: str
@@ -105,10 +172,13 @@ class PlanItem:
     score: float | None = None
     warnings: tuple[str, ...] = ()
     candidates: tuple[Candidate, ...] = ()
+    sync: str | None = None
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise ValueError(f"unknown action {self.action!r}")
+        if self.sync is not None and SYNC_TAGS.get(self.sync) != self.action:
+            raise ValueError(_sync_problem(self.sync, self.action))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +189,9 @@ class PlanSettings:
     the phone policy (:data:`PHONE_POLICIES`); ``delete`` the delete policy
     (:data:`DELETE_POLICIES`); ``match`` the matcher's thresholds; ``decisions`` the
     reviewers' decisions by source key; ``names`` the name policy (:data:`NAME_POLICIES`).
+    A scheduled sync's: ``on_phonebook_edit`` (:data:`EDIT_POLICIES`) for a bound contact
+    edited outside the job, ``readd_deleted`` to add again a bound contact deleted from
+    the phonebook (else it is reported for review).
     """
 
     region: str = "GB"
@@ -127,6 +200,8 @@ class PlanSettings:
     match: MatchSettings = field(default_factory=MatchSettings)
     decisions: Mapping[str, Decision] = field(default_factory=dict)
     names: str = "phonebook"
+    on_phonebook_edit: str = "review"
+    readd_deleted: bool = False
 
     def __post_init__(self) -> None:
         region = self.region.upper()
@@ -139,6 +214,10 @@ class PlanSettings:
             raise ConfigError(f"delete policy must be one of {', '.join(DELETE_POLICIES)}")
         if self.names not in NAME_POLICIES:
             raise ConfigError(f"names policy must be one of {', '.join(NAME_POLICIES)}")
+        if self.on_phonebook_edit not in EDIT_POLICIES:
+            raise ConfigError(f"on_phonebook_edit must be one of {', '.join(EDIT_POLICIES)}")
+        if not isinstance(self.readd_deleted, bool):
+            raise ConfigError("readd_deleted must be true or false")
 
     def to_json(self) -> dict[str, Any]:
         """The settings as a JSON object."""
@@ -147,6 +226,8 @@ class PlanSettings:
             "phones": self.phones,
             "delete": self.delete,
             "names": self.names,
+            "on_phonebook_edit": self.on_phonebook_edit,
+            "readd_deleted": self.readd_deleted,
             "match": self.match.to_json(),
             "decisions": {key: self.decisions[key].to_json() for key in sorted(self.decisions)},
         }
@@ -166,6 +247,11 @@ class PlanSettings:
                 delete=_text(mapping, "delete"),
                 # Absent from plan files made before the setting: they wrote the source's form.
                 names=_text({"names": "source", **mapping}, "names"),
+                # Absent from plan files made before scheduled sync: the defaults.
+                on_phonebook_edit=_text(
+                    {"on_phonebook_edit": "review", **mapping}, "on_phonebook_edit"
+                ),
+                readd_deleted=_flag(mapping, "readd_deleted"),
                 match=MatchSettings.from_json(_mapping(mapping.get("match", {}), "match")),
                 decisions=decisions,
             )
@@ -296,7 +382,7 @@ def _check_writes(items: tuple[PlanItem, ...]) -> None:
 
 
 def _item_to_json(item: PlanItem) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "action": item.action,
         "id": item.id,
         "before": item.before.to_json() if item.before else None,
@@ -310,6 +396,9 @@ def _item_to_json(item: PlanItem) -> dict[str, Any]:
             for c in item.candidates
         ],
     }
+    if item.sync is not None:  # omitted otherwise: plan files stay as they were
+        data["sync"] = item.sync
+    return data
 
 
 def _item_from_json(data: object, number: int) -> PlanItem:
@@ -327,6 +416,9 @@ def _item_from_json(data: object, number: int) -> PlanItem:
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
         raise PlanError(f"plan file: {where} warnings must be a list of strings")
     before, after = mapping.get("before"), mapping.get("after")
+    sync = _optional_text(mapping, "sync", where)
+    if sync is not None and SYNC_TAGS.get(sync) != action:
+        raise PlanError(f"plan file: {where}: {_sync_problem(sync, action)}")
     return PlanItem(
         action=action,
         id=_optional_text(mapping, "id", where),
@@ -337,7 +429,14 @@ def _item_from_json(data: object, number: int) -> PlanItem:
         score=_score(mapping.get("score"), where),
         warnings=tuple(warnings),
         candidates=tuple(_candidate_from_json(c, f"{where} candidate") for c in candidates),
+        sync=sync,
     )
+
+
+def _sync_problem(sync: str, action: str) -> str:
+    if sync not in SYNC_TAGS:
+        return f"unknown sync tag {sync!r} (one of {', '.join(SYNC_TAGS)})"
+    return f"sync tag {sync!r} goes with action {SYNC_TAGS[sync]!r}, not {action!r}"
 
 
 def _source_to_json(source: SourceRef) -> dict[str, Any]:
@@ -405,6 +504,13 @@ def _text(mapping: Mapping[str, Any], key: str, where: str = "") -> str:
     value = mapping.get(key)
     if not isinstance(value, str):
         raise PlanError(f"plan file: {_within(where, key)} must be a string")
+    return value
+
+
+def _flag(mapping: Mapping[str, Any], key: str) -> bool:
+    value = mapping.get(key, False)
+    if not isinstance(value, bool):
+        raise PlanError(f"plan file: settings {key} must be true or false")
     return value
 
 

@@ -3,12 +3,14 @@
 :func:`make_plan` is pure: source records, the phonebook as read, and settings in; a
 :class:`~connector.reconcile.plan.Plan` out. It reads no file and no network and changes
 no process-wide state; the I/O sits at the edges (:mod:`connector.reconcile.workflow`).
+A scheduled sync also passes its bindings and the contacts other jobs own; the rules for
+those are :mod:`connector.reconcile.bindings`'s.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -22,6 +24,8 @@ from connector.model import (
     SourceRecord,
     phonebook_fingerprint,
 )
+from connector.reconcile import bindings as sync_rules
+from connector.reconcile.blocking import RemoteIndex
 from connector.reconcile.decisions import Decision, positional_keys_warning
 from connector.reconcile.evidence import (
     DIFFERENT,
@@ -50,6 +54,7 @@ from connector.reconcile.matching import (
 from connector.reconcile.names import display_name, name_key, name_tokens
 from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 from connector.reconcile.plan import (
+    Bound,
     Candidate,
     Plan,
     PlanItem,
@@ -65,6 +70,8 @@ def make_plan(
     contacts: Sequence[Contact],
     settings: PlanSettings | None = None,
     *,
+    bindings: Mapping[str, Bound] | None = None,
+    foreign_ids: frozenset[str] = frozenset(),
     owned_ids: frozenset[str] | None = None,
     decisions: Mapping[str, Decision] | None = None,
     server: str = "",
@@ -76,16 +83,25 @@ def make_plan(
     Pure apart from the defaults of ``plan_id`` (a random uuid4 hex) and ``created_at``
     (now, UTC): pass both for a fully deterministic plan. ``decisions`` add to (and win
     over) ``settings.decisions``; the plan's settings keep the union. ``owned_ids`` is the
-    set of contact ids this sync created, required by the ``owned`` delete policy and
-    ignored otherwise. Same inputs give the same plan, whatever the order of ``contacts``.
+    set of contact ids this sync created, required by the ``owned`` delete policy (unless
+    ``bindings`` say it: a binding's ``owned`` counts as well) and ignored otherwise.
+
+    A scheduled sync passes ``bindings`` (source key -> :class:`Bound`, from its state)
+    and ``foreign_ids`` (contacts other sync jobs own); what they change is described in
+    :mod:`connector.reconcile.bindings`, and ``PlanItem.sync`` tags the items only a sync
+    has. Same inputs give the same plan, whatever the order of ``contacts``.
     """
     settings = settings or PlanSettings()
     if decisions:
         settings = replace(settings, decisions={**settings.decisions, **decisions})
-    if settings.delete == "owned" and owned_ids is None:
+    if settings.delete == "owned" and owned_ids is None and bindings is None:
         raise ConfigError("the 'owned' delete policy needs the set of contacts this sync owns")
+    owned = frozenset(owned_ids or ())
+    if bindings:
+        owned |= {bound.contact_id for bound in bindings.values() if bound.owned}
     ordered = sorted(contacts, key=lambda contact: _id_order(contact.id))
-    items, warnings = _Planner(settings, ordered).run(list(records), owned_ids or frozenset())
+    planner = _Planner(settings, ordered, bindings or {}, foreign_ids)
+    items, warnings = planner.run(list(records), owned)
     base = phonebook_fingerprint(ordered)
     return Plan(
         plan_id=plan_id or uuid.uuid4().hex,
@@ -116,65 +132,401 @@ class _Prepared:
         return self.record.notes + self.phones.warnings + self.phones.errors
 
 
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """What a record makes of a contact: the fields to write (``after``, the contact's own
+    fields when nothing changes), its display name and numbers (Sipalto form) as they
+    will be, what changes in words (``""`` for nothing), and numbers that did not fit."""
+
+    after: ContactFields
+    name: str
+    numbers: tuple[str, ...]
+    changes: str
+    dropped: tuple[str, ...]
+
+
 class _Planner:
     """One planning run; holds the inputs so the steps below stay short."""
 
-    def __init__(self, settings: PlanSettings, contacts: Sequence[Contact]) -> None:
+    def __init__(
+        self,
+        settings: PlanSettings,
+        contacts: Sequence[Contact],
+        bindings: Mapping[str, Bound],
+        foreign_ids: frozenset[str],
+    ) -> None:
         self.settings = settings
         self.phones = PhoneNormaliser(settings.region)
         self.contacts = contacts
         self.remote_index = {contact.id: i for i, contact in enumerate(contacts)}
-        self.remotes = [
-            make_party(display_name(c.name), self.phones.numbers_of(c.phones)) for c in contacts
-        ]
+        self.remotes = _Parties(contacts, self.phones)
         # Contacts that records keyed by their id will hold once written, by remote index.
         self.bound_parties: dict[int, Party] = {}
+        self.bindings = bindings
+        self.foreign_ids = foreign_ids
+        self.sync = sync_rules.SyncView()
+        self.locations: list[str] = []
+        self.owned_ids: frozenset[str] = frozenset()
+        self.candidates: set[int] = set()  # contacts some record's review may turn out to be
+        # Built on first need: only a sync with records left to match asks.
+        self._claimed_numbers: dict[str, list[int]] | None = None
+        self._foreign_list: list[int] = []
+        self._foreign_index: RemoteIndex | None = None
 
     def run(
         self, records: Sequence[SourceRecord], owned_ids: frozenset[str]
     ) -> tuple[tuple[PlanItem, ...], tuple[str, ...]]:
+        self.owned_ids = owned_ids
         prepared = self._prepare(records)
         items: list[PlanItem | None] = [self._rejected(p) if p.problem else None for p in prepared]
+        self.sync = self._resolve_bindings(prepared)
         pinned, warnings = self._apply_decisions(prepared, items)
         bound = self._bind_to_ids(prepared, items, pinned)
+        # Records the sync state binds: never matched, made into items by the three-way rules.
+        synced = {
+            i for i in (*self.sync.bound, *self.sync.gone) if items[i] is None and i not in pinned
+        }
         parties: list[Party | None] = [
             self._party(p, p.phones.numbers) if items[i] is None else None
             for i, p in enumerate(prepared)
         ]
-        repeats = find_duplicates(
-            [None if i in pinned else party for i, party in enumerate(parties)],
-            self.settings.match,
-        )
+        repeats = self._repeats(parties, pinned, synced)
         numbers, merge_warnings = self._merge_repeats(prepared, repeats)
         for i in repeats:
             parties[i] = None
         for root in merge_warnings:  # a first record that took in its repeats' numbers
             parties[root] = self._party(prepared[root], numbers[root])
-        outcomes = match_all(
-            parties,
-            self.remotes,
-            self.settings.match,
+        outcomes = self._match(
+            [None if i in synced else party for i, party in enumerate(parties)],
             {**pinned, **bound},
             self._settled(prepared, numbers),
         )
         held, namesake_notes = self._namesakes(prepared, parties, pinned, outcomes)
+        self.candidates = {r for o in outcomes if o is not None for r, _ in o.candidates}
+        for i in sorted(synced):
+            notes = [*merge_warnings.get(i, ()), *namesake_notes.get(i, ())]
+            items[i] = self._synced(prepared[i], i, numbers[i], notes)
         for i, outcome in enumerate(outcomes):
             if i in held:
                 first, extra = prepared[held[i]], merge_warnings.get(i, ())
                 items[i] = self._namesake(prepared[i], first, numbers[i], extra)
             elif outcome is not None:
-                extra = [*merge_warnings.get(i, ()), *namesake_notes.get(i, ())]
-                items[i] = self._displaced(
-                    prepared, i, numbers[i], parties[i], outcome, pinned, extra
-                ) or self._decided(prepared, i, numbers[i], outcome, i in pinned, extra)
+                extra = [
+                    *merge_warnings.get(i, ()),
+                    *namesake_notes.get(i, ()),
+                    *self._released_note(i),
+                ]
+                items[i] = (
+                    self._displaced(prepared, i, numbers[i], parties[i], outcome, pinned, extra)
+                    or self._taken_by_sync(
+                        prepared[i], numbers[i], parties[i], outcome, extra, items
+                    )
+                    or self._decided(prepared, i, numbers[i], outcome, i in pinned, extra)
+                )
         for i, (root, evidence) in repeats.items():
             items[i] = self._repeat(prepared[i], prepared[root], items[root], evidence)
         source_items = [item for item in items if item is not None]
         remote_items = self._remote_duplicates(prepared, outcomes)
-        if self.settings.delete == "owned":
+        if self.settings.delete != "never":
             remote_items += self._deletions(owned_ids, source_items, remote_items, prepared)
         remote_items.sort(key=lambda item: _id_order(item.id or ""))
         return tuple(source_items + remote_items), tuple(warnings)
+
+    # -- scheduled sync: bindings and other jobs' contacts ------------------------------
+
+    def _resolve_bindings(self, prepared: Sequence[_Prepared]) -> sync_rules.SyncView:
+        self.locations = [p.record.location for p in prepared]
+        keys = [(p.record.key, p.record.key_kind, p.problem is None) for p in prepared]
+
+        def fits(i: int, bound: Bound) -> bool:
+            """A record keyed by position still resembles the contact as written."""
+            p = prepared[i]
+            if any(number in bound.written.phones for number in p.phones.numbers):
+                return True  # as the job wrote it: no need to read the slots
+            written = slot_numbers(self.phones, bound.written.phones)
+            if any(number in written for number in p.phones.numbers):
+                return True
+            seen = make_party(display_name(bound.written.name), written)
+            record = self._party(p, p.phones.numbers)
+            return compare(record, seen, self.settings.match).verdict != DIFFERENT
+
+        return sync_rules.resolve_bindings(
+            keys, self.remote_index, self.bindings, self.foreign_ids, fits
+        )
+
+    def _repeats(
+        self, parties: Sequence[Party | None], pinned: Mapping[int, int], synced: Collection[int]
+    ) -> dict[int, tuple[int, Evidence]]:
+        """Records repeating an earlier one (:func:`find_duplicates`); decided records take
+        no part. A bound record is its contact: it is a first record that its repeats merge
+        into, never a repeat itself."""
+        free = [None if i in pinned else party for i, party in enumerate(parties)]
+        if not synced:
+            return find_duplicates(free, self.settings.match)
+        numbers = {n for i, party in enumerate(free) if i not in synced for n in _numbers(party)}
+        # A repeat shares a number with its first record: bound records sharing none with
+        # any unbound one cannot take part (a nightly run of bound records skips them all).
+        for i in synced:
+            if not any(n in numbers for n in _numbers(free[i])):
+                free[i] = None
+        return find_duplicates(free, self.settings.match, firsts=synced)
+
+    def _match(
+        self,
+        sources: Sequence[Party | None],
+        pins: Mapping[int, int],
+        settled: Callable[[int, int], Party],
+    ) -> list[Outcome | None]:
+        """:func:`match_all` over the contacts that may be matched: neither bound to
+        another record by the sync state nor owned by another sync job."""
+        if all(party is None for party in sources):
+            return [None] * len(sources)  # all bound or decided: nothing to match
+        view = self.sync
+        if not view.active:
+            return match_all(sources, list(self.remotes), self.settings.match, pins, settled)
+        # A reviewer's decision may pin a record to its own bound contact: that one stays.
+        decided = set(pins.values())
+        free = [
+            r
+            for r in range(len(self.remotes))
+            if r in decided or (r not in view.claimed and r not in view.foreign)
+        ]
+        position = {r: k for k, r in enumerate(free)}
+        outcomes = match_all(
+            sources,
+            [self.remotes[r] for r in free],
+            self.settings.match,
+            {i: position[r] for i, r in pins.items()},
+            lambda i, k: settled(i, free[k]),
+        )
+        return [None if o is None else _remapped(o, free) for o in outcomes]
+
+    def _synced(
+        self, p: _Prepared, i: int, numbers: tuple[str, ...], extra: Sequence[str]
+    ) -> PlanItem:
+        """The item of a record the sync state binds, by the three-way rules
+        (:func:`connector.reconcile.bindings.edit_step`)."""
+        remote = self.sync.bound.get(i)
+        if remote is None:
+            return self._gone(p, numbers, self.sync.gone[i], extra)
+        contact = self.contacts[remote]
+        written = self.bindings[p.record.key].written
+        head = f"contact {contact.id}, bound to this record"
+        warnings = [*p.warnings, *extra]
+        if written == contact.fields and p.name == written.name and numbers == written.phones:
+            # The nightly case: nobody touched it, and the source says what the job wrote
+            # (in the very form it wrote it), so there is nothing to compare or parse.
+            return PlanItem(
+                "unchanged",
+                id=contact.id,
+                before=written,
+                after=written,
+                source=p.ref,
+                reason=head,
+                warnings=tuple(warnings),
+            )
+        theirs = _Side(self.remotes[remote].name, self._stored_numbers(contact))
+        if written == contact.fields:  # as the job left it: the source's version goes on
+            return self._ordinary(p, numbers, remote, theirs, head, warnings)
+        base = _Side(display_name(written.name), slot_numbers(self.phones, written.phones))
+        ours = self._change(p, numbers, written, base.name, base.numbers)
+        mine = _Side(ours.name, ours.numbers)
+        step = sync_rules.edit_step(
+            self.settings.on_phonebook_edit, theirs.version, base.version, mine.version
+        )
+        if step == sync_rules.ORDINARY:
+            return self._ordinary(p, numbers, remote, theirs, head, warnings)
+        edited = self._changes(base.name, theirs.name, base.numbers, theirs.numbers)
+        edited = f"{head}, was edited outside this job since it last wrote it ({edited})"
+        if step in (sync_rules.EDITED, sync_rules.CONFLICT):
+            policy = "held for review (on_phonebook_edit: review)"
+            if step == sync_rules.EDITED:
+                reason = f"{edited}; the source has not changed: {policy}"
+            else:
+                reason = f"{edited}, and the source changed too ({ours.changes}): {policy}"
+            review = self._review(p, numbers, reason, None, (), extra)
+            return replace(review, id=contact.id, before=contact.fields, sync=step)
+        if step == sync_rules.KEEP:
+            reason = f"{edited}; the edit is kept (on_phonebook_edit: keep)"
+            return self._kept(p, contact, reason, warnings)
+        if step == sync_rules.OVERWRITE:
+            reason = (
+                f"{edited}; the source's version is written over it (on_phonebook_edit: overwrite)"
+            )
+            written_over = self._changes(theirs.name, ours.name, theirs.numbers, ours.numbers)
+            change = replace(ours, changes=written_over or "numbers rearranged")
+            item = self._written_item(p, contact, change, reason, None, [*warnings, *ours.dropped])
+            return self._not_foreign(item, remote)
+        return self._rebased(p, contact, theirs, base, ours, edited, warnings)
+
+    def _ordinary(
+        self,
+        p: _Prepared,
+        numbers: tuple[str, ...],
+        remote: int,
+        theirs: _Side,
+        head: str,
+        warnings: list[str],
+    ) -> PlanItem:
+        """A bound contact as the job left it: the source's version goes onto it, as onto
+        any contact a record matches."""
+        contact = self.contacts[remote]
+        change = self._change(p, numbers, contact.fields, theirs.name, theirs.numbers)
+        item = self._written_item(p, contact, change, head, None, [*warnings, *change.dropped])
+        return self._not_foreign(item, remote)
+
+    def _rebased(
+        self,
+        p: _Prepared,
+        contact: Contact,
+        theirs: _Side,
+        base: _Side,
+        ours: _Change,
+        edited: str,
+        warnings: list[str],
+    ) -> PlanItem:
+        """``keep`` when both sides changed: the contact as edited is the new base, and the
+        source's own change since the job last wrote it is made on top of it."""
+        numbers, dropped = sync_rules.rebase_numbers(theirs.numbers, base.numbers, ours.numbers)
+        name = theirs.name
+        if name_key(ours.name) != name_key(base.name):  # the source renamed the record
+            name = self._after_name(theirs.name, p.name)
+        changes = self._changes(theirs.name, name, theirs.numbers, numbers)
+        if not changes:
+            return self._kept(
+                p,
+                contact,
+                f"{edited}; the edit is kept and already holds the source's change",
+                warnings,
+            )
+        if set(numbers) == set(theirs.numbers):
+            after = replace(contact.fields, name=name)
+        else:
+            after = ContactFields.make(contact.name if name == theirs.name else name, numbers)
+        change = _Change(after, name, tuple(numbers), changes, tuple(dropped))
+        head = (
+            f"{edited}; the edit is kept and the source's change made on top"
+            " (on_phonebook_edit: keep)"
+        )
+        item = self._written_item(p, contact, change, head, None, warnings + dropped)
+        return self._not_foreign(item, self.remote_index[contact.id])
+
+    def _kept(
+        self, p: _Prepared, contact: Contact, reason: str, warnings: Sequence[str]
+    ) -> PlanItem:
+        """Nothing to write; the contact as read becomes the job's baseline."""
+        return PlanItem(
+            "unchanged",
+            id=contact.id,
+            before=contact.fields,
+            after=contact.fields,
+            source=p.ref,
+            reason=reason,
+            warnings=tuple(warnings),
+            sync="kept",
+        )
+
+    def _gone(
+        self, p: _Prepared, numbers: tuple[str, ...], bound: Bound, extra: Sequence[str]
+    ) -> PlanItem:
+        """A bound contact deleted from the phonebook: added again only when asked to."""
+        gone = (
+            f"contact {bound.contact_id} ({bound.written.name}), bound to this record, is no"
+            " longer in the phonebook (deleted outside this job)"
+        )
+        if self.settings.readd_deleted:
+            added = self._add(p, numbers, f"{gone}; added again (readd_deleted)", extra=extra)
+            return replace(added, sync="readd")
+        reason = f"{gone}; not added again: held for review (readd_deleted adds it back)"
+        return replace(self._review(p, numbers, reason, None, (), extra), sync="gone")
+
+    def _not_foreign(self, item: PlanItem, remote: int) -> PlanItem:
+        """Another sync job's contact is never written: its update becomes a review."""
+        if item.action != "update" or remote not in self.sync.foreign:
+            return item
+        reason = f"contact {item.id} is owned by another sync job: not updated ({item.reason})"
+        return replace(item, action="review", reason=reason)
+
+    def _sync_taken(self, remote: int, record: int | None = None) -> str:
+        """Why no record (but ``record``) may be pinned to contact ``remote`` (``""`` when
+        it may): it is another job's, or bound to another record of this job's source."""
+        if remote in self.sync.foreign:
+            return "owned by another sync job"
+        holder = self.sync.claimed.get(remote)
+        if holder is not None and holder != record:
+            return f"bound to {self.locations[holder]} by this sync job"
+        return ""
+
+    def _released_note(self, i: int) -> tuple[str, ...]:
+        note = self.sync.released.get(i)
+        return (note,) if note else ()
+
+    def _taken_by_sync(
+        self,
+        p: _Prepared,
+        numbers: tuple[str, ...],
+        party: Party | None,
+        outcome: Outcome,
+        extra: Sequence[str],
+        items: Sequence[PlanItem | None],
+    ) -> PlanItem | None:
+        """Review, not a new contact, for a record that would match a contact it may not
+        have: one bound to another record (sharing a number, judged as the contact will
+        be once that record is written), or one another sync job owns. None otherwise."""
+        if outcome.verdict != ADD or party is None or not self.sync.active:
+            return None
+        found: list[tuple[float, int, Evidence, str]] = []
+        for r in self._claimed_sharing(party, items):
+            evidence = compare(party, self._held_as(r, items), self.settings.match)
+            if evidence.verdict != DIFFERENT and evidence.shared:
+                where = self.locations[self.sync.claimed[r]]
+                found.append((-evidence.score, r, evidence, f"bound to {where} by this sync job"))
+        for r in self._foreign_near(party):
+            evidence = compare(party, self.remotes[r], self.settings.match)
+            if evidence.verdict != DIFFERENT:
+                found.append((-evidence.score, r, evidence, "owned by another sync job"))
+        if not found:
+            return None
+        _, r, evidence, whose = min(found, key=lambda hit: hit[:2])
+        contact = self.contacts[r]
+        reason = f"{contact.id} ({contact.name}) {evidence.reason}, but it is {whose}"
+        return self._review(p, numbers, reason, evidence.score, (), extra)
+
+    def _claimed_sharing(self, party: Party, items: Sequence[PlanItem | None]) -> list[int]:
+        """Contacts bound to other records that share a number with ``party``, as read or
+        as they will be written."""
+        if self._claimed_numbers is None:
+            index: dict[str, list[int]] = {}
+            for r in self.sync.claimed:
+                written = self._held_as(r, items).numbers
+                for number in dict.fromkeys((*self.remotes[r].numbers, *written)):
+                    index.setdefault(number, []).append(r)
+            self._claimed_numbers = index
+        found = {r for number in party.numbers for r in self._claimed_numbers.get(number, [])}
+        return sorted(found)
+
+    def _held_as(self, remote: int, items: Sequence[PlanItem | None]) -> Party:
+        """A bound contact as it will be once its record's item is applied."""
+        item = items[self.sync.claimed[remote]]
+        if item is None or item.after is None or item.id != self.contacts[remote].id:
+            return self.remotes[remote]
+        if item.action not in ("update", "unchanged"):
+            return self.remotes[remote]
+        return make_party(display_name(item.after.name), self.phones.numbers_of(item.after.phones))
+
+    def _foreign_near(self, party: Party) -> list[int]:
+        """Other jobs' contacts sharing a number with ``party``, or with a name close
+        enough to review."""
+        if not self.sync.foreign:
+            return []
+        if self._foreign_index is None:
+            self._foreign_list = sorted(self.sync.foreign)
+            self._foreign_index = RemoteIndex(
+                [self.remotes[r] for r in self._foreign_list], self.settings.match
+            )
+        index = self._foreign_index
+        near = {*index.by_number(party), *index.by_name(party, ())}
+        return [self._foreign_list[k] for k in sorted(near)]
 
     # -- preparing records ---------------------------------------------------------------
 
@@ -231,7 +583,7 @@ class _Planner:
             remote = self.remote_index.get(decision.remote_id or "")
             problem = record_problem(decision, p.name, p.phones.numbers, self.phones)
             if problem is None and decision.action == "match":
-                problem = self._match_problem(p, decision, remote, pinned_by)
+                problem = self._match_problem(i, p, decision, remote, pinned_by)
             if problem:
                 items[i] = self._review(p, p.phones.numbers, problem, None, ())
             elif decision.action == "skip":
@@ -250,7 +602,12 @@ class _Planner:
         return pinned, warnings
 
     def _match_problem(
-        self, p: _Prepared, decision: Decision, remote: int | None, pinned_by: Mapping[int, str]
+        self,
+        i: int,
+        p: _Prepared,
+        decision: Decision,
+        remote: int | None,
+        pinned_by: Mapping[int, str],
     ) -> str | None:
         """Why a match decision cannot be used for ``p``, or None."""
         if remote is None:
@@ -260,6 +617,9 @@ class _Planner:
                 f"decision '{decision}' cannot be used: {decision.remote_id} is already"
                 f" decided for {pinned_by[remote]}"
             )
+        taken = self._sync_taken(remote, i)
+        if taken:
+            return f"decision '{decision}' cannot be used: {decision.remote_id} is {taken}"
         contact = self.remotes[remote]
         changed = contact_problem(decision, contact, p.name, p.phones.numbers, self.phones)
         if changed:
@@ -314,6 +674,9 @@ class _Planner:
                 items[i] = self._review(p, p.phones.numbers, reason, None, ())
             elif remote in decided_for:
                 reason = f"contact {p.record.key} is already decided for {decided_for[remote]}"
+                items[i] = self._review(p, p.phones.numbers, reason, None, ())
+            elif taken := self._sync_taken(remote):
+                reason = f"contact {p.record.key} is {taken}"
                 items[i] = self._review(p, p.phones.numbers, reason, None, ())
             else:
                 items[i] = self._as_written(p, remote)
@@ -521,35 +884,60 @@ class _Planner:
         contact = self.contacts[outcome.remote]
         evidence = outcome.evidence
         stored = self._stored_numbers(contact)
-        phones, dropped = self._after_phones(numbers, stored)
-        before = contact.fields
-        old_name = self.remotes[outcome.remote].name
-        name = self._after_name(old_name, p.name)
-        warnings = [*p.warnings, *extra, *dropped]
+        change = self._change(p, numbers, contact.fields, self.remotes[outcome.remote].name, stored)
+        warnings = [*p.warnings, *extra, *change.dropped]
         for other, ev in outcome.duplicates:
             duplicate = self.contacts[other]
             warnings.append(
-                f"phonebook duplicate {duplicate.id} ({duplicate.name}) {ev.reason}; left as is"
+                f"phonebook duplicate {duplicate.id} ({duplicate.name}) {ev.reason}; "
+                + self._duplicate_fate(other)
             )
         head = decided_reason(evidence) if pinned else evidence.reason
-        if name != p.name:  # said even on an unchanged item: the source's form was not used
-            head += f'; the phonebook\'s name form kept (the source says "{p.name}")'
+        return self._written_item(p, contact, change, head, evidence.score, warnings)
+
+    def _change(
+        self,
+        p: _Prepared,
+        numbers: Sequence[str],
+        before: ContactFields,
+        old_name: str,
+        stored: Sequence[str],
+    ) -> _Change:
+        """What the record makes of a contact that holds ``before`` (its display name
+        ``old_name``, its numbers ``stored`` in Sipalto form), by the phones and names
+        policies."""
+        phones, dropped = self._after_phones(numbers, stored)
+        name = self._after_name(old_name, p.name)
         changes = self._changes(old_name, name, stored, phones)
         if not changes:
-            return self._unchanged(contact, p, head, evidence.score, warnings)
-        if set(phones) == set(stored):
+            after = before
+        elif set(phones) == set(stored):
             # Only the name changes: the numbers stay in their slots, as they are written.
             after = replace(before, name=name)
         else:
             after = ContactFields.make(before.name if name == old_name else name, phones)
+        return _Change(after, name, tuple(phones), changes, tuple(dropped))
+
+    def _written_item(
+        self,
+        p: _Prepared,
+        contact: Contact,
+        change: _Change,
+        head: str,
+        score: float | None,
+        warnings: Sequence[str],
+    ) -> PlanItem:
+        """The ``update`` (or ``unchanged``) item writing ``change`` onto ``contact``."""
+        if change.name != p.name:  # said even on an unchanged item: the source's form was not used
+            head += f'; the phonebook\'s name form kept (the source says "{p.name}")'
         return PlanItem(
-            "update",
+            "update" if change.changes else "unchanged",
             id=contact.id,
-            before=before,
-            after=after,
+            before=contact.fields,
+            after=change.after,
             source=p.ref,
-            reason=f"{head}; {changes}",
-            score=evidence.score,
+            reason=f"{head}; {change.changes}" if change.changes else head,
+            score=score,
             warnings=tuple(warnings),
         )
 
@@ -674,7 +1062,8 @@ class _Planner:
     def _remote_duplicates(
         self, prepared: Sequence[_Prepared], outcomes: Sequence[Outcome | None]
     ) -> list[PlanItem]:
-        """One item per phonebook duplicate noticed next to a contact a record matched."""
+        """One item per phonebook duplicate noticed next to a contact a record matched
+        (a delete when the delete policy takes it: :meth:`_duplicate_fate`)."""
         found: dict[int, PlanItem] = {}
         for i, outcome in enumerate(outcomes):
             if outcome is None or outcome.remote is None or outcome.verdict != MATCH:
@@ -684,17 +1073,41 @@ class _Planner:
                 if other in found:
                     continue
                 duplicate = self.contacts[other]
+                reason = (
+                    f"phonebook duplicate of {kept.id} ({kept.name}), which "
+                    f"{prepared[i].record.location} matches"
+                )
+                fate = self._duplicate_fate(other)
+                if fate != "left as is":
+                    found[other] = PlanItem(
+                        "delete",
+                        id=duplicate.id,
+                        before=duplicate.fields,
+                        reason=f"{reason}; {fate}",
+                    )
+                    continue
                 found[other] = PlanItem(
                     "duplicate",
                     id=duplicate.id,
                     before=duplicate.fields,
-                    reason=(
-                        f"phonebook duplicate of {kept.id} ({kept.name}), which "
-                        f"{prepared[i].record.location} matches; left as is"
-                    ),
+                    reason=f"{reason}; left as is",
                     score=evidence.score,
                 )
         return list(found.values())
+
+    def _duplicate_fate(self, remote: int) -> str:
+        """What becomes of a phonebook duplicate: ``mirror`` deletes it (the phonebook is
+        to hold the source's records once); ``owned`` deletes it when this job made it (no
+        key binds it, so a later run, which matches no bound record, would delete it as an
+        owned contact no record accounts for). A duplicate that another record's review may
+        turn out to be, or any other, is left as is."""
+        if remote in self.candidates:
+            return "left as is"
+        if self.settings.delete == "mirror":
+            return "deleted (delete: mirror)"
+        if self.settings.delete == "owned" and self.contacts[remote].id in self.owned_ids:
+            return "owned by this sync: deleted (delete: owned)"
+        return "left as is"
 
     def _deletions(
         self,
@@ -703,28 +1116,86 @@ class _Planner:
         remote_items: Sequence[PlanItem],
         prepared: Sequence[_Prepared],
     ) -> list[PlanItem]:
-        """Owned contacts no record accounts for. Anything a record points at (a match,
-        a review candidate, a duplicate) or a rejected record's name might be is kept."""
+        """The delete policy's deletes (:func:`connector.reconcile.bindings.deletable`).
+        Anything a record points at (a match, a review candidate, a duplicate), a rejected
+        record's name might be, that is bound to a key still in the source, or that
+        another sync job owns, is kept."""
         involved = {item.id for item in [*source_items, *remote_items] if item.id}
         involved |= {c.id for item in source_items for c in item.candidates}
         rejected_names = {
             " ".join(sorted(name_tokens(p.name))) for p in prepared if p.problem and p.name
         }
-        deletions = []
-        for contact, party in zip(self.contacts, self.remotes, strict=True):
-            if contact.id not in owned_ids or contact.id in involved:
-                continue
-            if party.sorted_key in rejected_names:
-                continue
-            deletions.append(
-                PlanItem(
-                    "delete",
-                    id=contact.id,
-                    before=contact.fields,
-                    reason="owned by this sync and no longer in the source",
-                )
-            )
-        return deletions
+        kept = {
+            r
+            for r, contact in enumerate(self.contacts)
+            if contact.id in involved
+            or (rejected_names and self.remotes[r].sorted_key in rejected_names)
+        }
+        kept |= {*self.sync.claimed, *self.sync.foreign}
+        policy = self.settings.delete
+        reason = (
+            "owned by this sync and no longer in the source"
+            if policy == "owned"
+            else "no record in the source accounts for it (delete: mirror)"
+        )
+        ids = [contact.id for contact in self.contacts]
+        return [
+            PlanItem("delete", id=ids[r], before=self.contacts[r].fields, reason=reason)
+            for r in sync_rules.deletable(policy, ids, owned=owned_ids, kept=kept)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One side of the three-way comparison: a display name and numbers in Sipalto form."""
+
+    name: str
+    numbers: tuple[str, ...]
+
+    @property
+    def version(self) -> sync_rules.Version:
+        return sync_rules.Version(name_key(self.name), frozenset(self.numbers))
+
+
+def _numbers(party: Party | None) -> tuple[str, ...]:
+    return party.numbers if party is not None else ()
+
+
+class _Parties:
+    """The phonebook's contacts as matching sees them (display name, numbers in Sipalto
+    form), each made on first use: a sync whose records are bound reads few of them."""
+
+    def __init__(self, contacts: Sequence[Contact], phones: PhoneNormaliser) -> None:
+        self._contacts = contacts
+        self._phones = phones
+        self._made: list[Party | None] = [None] * len(contacts)
+
+    def __len__(self) -> int:
+        return len(self._contacts)
+
+    def __getitem__(self, index: int) -> Party:
+        party = self._made[index]
+        if party is None:
+            contact = self._contacts[index]
+            party = make_party(display_name(contact.name), self._phones.numbers_of(contact.phones))
+            self._made[index] = party
+        return party
+
+    def __iter__(self) -> Iterator[Party]:
+        return (self[index] for index in range(len(self._contacts)))
+
+
+def _remapped(outcome: Outcome, remotes: Sequence[int]) -> Outcome:
+    """``outcome`` of matching against a subset of the phonebook, with the subset's
+    indices turned back into the phonebook's (``remotes[k]`` is the k-th of the subset)."""
+    return Outcome(
+        outcome.verdict,
+        None if outcome.remote is None else remotes[outcome.remote],
+        outcome.evidence,
+        tuple((remotes[r], ev) for r, ev in outcome.candidates),
+        tuple((remotes[r], ev) for r, ev in outcome.duplicates),
+        tuple((remotes[r], source) for r, source in outcome.taken),
+    )
 
 
 def slot_numbers(phones: PhoneNormaliser, values: Sequence[str]) -> tuple[str, ...]:
