@@ -1,7 +1,7 @@
 """The ``sipalto-sync`` group: global options, the context handed to commands, errors, logging.
 
 The commands themselves live in one module per command group (``contacts``, ``sources``,
-``apply``, ``calls``, ``sandbox``) and add themselves to :data:`cli` when
+``apply``, ``calls``, ``sandbox``, ``sync``) and add themselves to :data:`cli` when
 :mod:`connector.cli` imports them. Library errors become one line and an exit code in
 :func:`handle_errors`; a traceback is shown only with ``-v``.
 """
@@ -28,6 +28,8 @@ from connector.errors import SipaltoSyncError
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2  # plan --detailed-exitcode: there are changes to apply
+EXIT_VALVE = 3  # sync: a safety valve held the run back; nothing was written
+EXIT_HELD = 4  # sync --detailed-exitcode: done, but records are held for review or rejected
 EXIT_INTERRUPTED = 130
 
 
