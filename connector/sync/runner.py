@@ -1007,7 +1007,12 @@ class _Steps:
             self.binds.append(_Bind(key, result.new_id, item.after, True))
         elif item.action == "update" and done and item.id and item.after:
             self.binds.append(_Bind(key, item.id, item.after, self._owned(key, item.id)))
-        elif item.action == "unchanged" and item.id and item.before:
+        elif item.action == "unchanged" and item.id and item.before and item.sync != "kept":
+            # A kept edit leaves the binding as it is: what the job wrote stays the base, so
+            # the next run again sees "edited, source unchanged" and keeps it, and a later
+            # change in the source is made on top of the edit (the planner's rebase).
+            # Confirming the edit as written would make it "as written" next run, and the
+            # source's version would be written back over it.
             self._unchanged(key, item.id, item.before)
 
     def _owned(self, key: str, contact_id: str) -> bool:
@@ -1021,8 +1026,8 @@ class _Steps:
         if bound is None or bound.contact_id != contact_id:
             self.binds.append(_Bind(key, contact_id, fields, self._owned(key, contact_id)))
         elif bound.fields != fields:
-            # An edit accepted (keep), or a phonebook that came to say what the source
-            # says: what it holds now is the baseline.
+            # A phonebook that came to say what the source says: what it holds now is
+            # the baseline.
             self.confirms.append((key, fields))
 
     def departed(self, present: frozenset[str], existing: set[str], *, deletes_owned: bool) -> None:
