@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -20,6 +21,13 @@ from connector.sandbox import Faults, Sandbox, SandboxServer, SandboxState
 # workers) the first example, which loads libphonenumber's metadata, can pass any deadline.
 settings.register_profile("sipalto", deadline=None)
 settings.load_profile("sipalto")
+
+# A shell starts a background job (`pytest &`, a CI step run with `&`) with SIGINT
+# ignored, and programs inherit that: the Ctrl-C tests' children would never see their
+# SIGINT. Give this process (each xdist worker imports this file) the default handler back,
+# so its children start with the default disposition whatever started the run.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 SMALL_BOOK = [
     {"id": "11111", "name": "Domino's Pizza", "phone1": "01491833000",
