@@ -18,6 +18,7 @@ from adapters import open_source
 from adapters.base import clean_name
 from connector.delimited import sniff_delimiter
 from connector.errors import ConfigError, SourceError, UnsupportedFormat
+from connector.phonetext import not_a_phone_reason
 
 
 def write_csv(
@@ -337,7 +338,11 @@ CP1252_NAME_TEXT = st.text(
     st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ÀÉÎÕÜàçéèëïñöøüÿß'-"),
     max_size=30,
 )
-PHONE_TEXT = st.from_regex(r"\+?[0-9][0-9 ()\-]{5,16}[0-9]", fullmatch=True)
+# Written like a phone number, and not like a date or an amount (``01-1-00``), which the
+# reader rightly refuses (a guessed column of those is left out).
+PHONE_TEXT = st.from_regex(r"\+?[0-9][0-9 ()\-]{5,16}[0-9]", fullmatch=True).filter(
+    lambda text: not_a_phone_reason(text) is None
+)
 
 
 @st.composite
