@@ -56,6 +56,7 @@ import re
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -273,14 +274,32 @@ def _connect(path: Path, what: str) -> sqlite3.Connection:
         raise ConfigError(f"{path}: cannot open the {what}: {exc}") from exc
     try:
         db.execute("PRAGMA busy_timeout=10000")
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         # FULL: a binding recorded after a write must survive a power cut, or the next
         # run would not know it owns the contact it added.
         db.execute("PRAGMA synchronous=FULL")
+    except sqlite3.OperationalError as exc:
+        db.close()
+        raise ConfigError(f"{path}: cannot open the {what}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ConfigError(f"{path}: is not a {what} (not an SQLite database: {exc})") from exc
     return db
+
+
+def _use_wal(db: sqlite3.Connection, patience: float = 10.0) -> None:
+    """Switch to WAL. Another connection switching at the same moment makes SQLite answer
+    "database is locked" at once, without waiting the busy timeout (two jobs, or a job and
+    ``sync status``, opening a new file together): try again for a while."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _add_new_columns(db: sqlite3.Connection, added: Sequence[tuple[str, str, str]]) -> None:
