@@ -32,6 +32,14 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
             return False
         return True
 
+    def _free(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBRLCK, 1)
+        except OSError:
+            return False
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return True
+
 else:
     import fcntl
 
@@ -40,6 +48,16 @@ else:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
+        return True
+
+    def _free(fd: int) -> bool:
+        # A shared lock is refused while a run holds its exclusive one; taken, it is let
+        # go at once.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fd, fcntl.LOCK_UN)
         return True
 
 
@@ -111,15 +129,33 @@ class PlanLock:
         self._fd = None
 
     def _taken_message(self, holder: dict[str, str]) -> str:
-        who = "another process"
-        if holder.get("pid"):
-            who = f"process {holder['pid']} on {holder.get('host') or 'an unknown host'}"
-            if holder.get("since"):
-                who += f" since {holder['since']}"
         return (
-            f"plan {self.plan_id[:8]} is already being applied to {self.server} by {who} "
-            f"(lock {self.path}); wait for that run to end"
+            f"plan {self.plan_id[:8]} is already being applied to {self.server} by "
+            f"{holder_text(holder)} (lock {self.path}); wait for that run to end"
         )
+
+
+def holder_text(holder: dict[str, str]) -> str:
+    """Who holds a lock, for a message: ``process 4242 on pbx-01 since ...``."""
+    who = "another process"
+    if holder.get("pid"):
+        who = f"process {holder['pid']} on {holder.get('host') or 'an unknown host'}"
+        if holder.get("since"):
+            who += f" since {holder['since']}"
+    return who
+
+
+def lock_holder(path: Path) -> dict[str, str] | None:
+    """Who holds the lock file ``path`` now (pid, host, since; empty if unknown), or
+    ``None`` when nobody does. Looks without taking the lock for longer than a probe."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        return None if _free(fd) else _read_holder(fd)
+    finally:
+        os.close(fd)
 
 
 def _same_file(fd: int, path: Path) -> bool:

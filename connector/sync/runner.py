@@ -38,10 +38,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +50,7 @@ from typing import Any
 
 from connector.apply.engine import INTERRUPTED
 from connector.apply.journal import DONE, SKIPPED, Journal
-from connector.apply.lock import PlanLock
+from connector.apply.lock import PlanLock, holder_text, lock_holder
 from connector.apply.report import ApplyObserver, ApplyReport, OpResult, RunStart, Tally
 from connector.apply.run import ApplySettings, run_plan
 from connector.apply.target import plan_target
@@ -146,59 +144,10 @@ class JobLock(PlanLock):
         self.job = job
 
     def _taken_message(self, holder: dict[str, str]) -> str:
-        who = "another process"
-        if holder.get("pid"):
-            who = f"process {holder['pid']} on {holder.get('host') or 'an unknown host'}"
-            if holder.get("since"):
-                who += f" since {holder['since']}"
         return (
-            f"job {self.job!r} is already running: {who} holds its lock ({self.path}); "
-            "this run stopped before doing anything"
+            f"job {self.job!r} is already running: {holder_text(holder)} holds its lock "
+            f"({self.path}); this run stopped before doing anything"
         )
-
-
-def lock_holder(path: Path) -> dict[str, str] | None:
-    """Who holds the lock file ``path`` now (pid, host, since; empty if unknown), or
-    ``None`` when nobody does. Looks without taking the lock for longer than a probe."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    try:
-        if _free(fd):
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8") or "{}")
-        except (OSError, ValueError):
-            data = {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-    finally:
-        os.close(fd)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _free(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBRLCK, 1)
-        except OSError:
-            return False
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return True
-
-else:
-    import fcntl
-
-    def _free(fd: int) -> bool:
-        # A shared lock is refused while the run holds its exclusive one; taken, it is
-        # let go at once.
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return True
 
 
 # -- what a run tells ------------------------------------------------------------------------
