@@ -70,16 +70,12 @@ class Result:
         return self.paced_rate / (LIMIT / WINDOW)
 
 
-def start_sandbox(
-    seed: Path, log: Path, headers: str, window: str
-) -> tuple[subprocess.Popen[str], str]:
-    """``sipalto-sync sandbox`` in its own process; returns it and its URL."""
+def start_sandbox(seed: Path, log: Path, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """``sipalto-sync sandbox`` in its own process, seeded from ``seed``, logging its
+    requests to ``log``, with more sandbox ``options``; returns it and its URL."""
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "connector", "sandbox", "--port", "0", "--seed", str(seed),
-            "--latency", str(LATENCY), "--rate-limit", f"{LIMIT}/{WINDOW:g}",
-            "--rate-headers", headers, "--rate-window", window, "--request-log", str(log),
-        ],
+        [sys.executable, "-m", "connector", "sandbox", "--port", "0", "--seed", str(seed),
+         "--request-log", str(log), *options],
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
@@ -123,7 +119,11 @@ def run(
     seed_path = workdir / f"seed-{name}.json"
     seed_path.write_text(json.dumps(seed), encoding="utf-8")
     log = workdir / f"requests-{name}.jsonl"
-    process, url = start_sandbox(seed_path, log, headers, window)
+    process, url = start_sandbox(
+        seed_path, log,
+        "--latency", str(LATENCY), "--rate-limit", f"{LIMIT}/{WINDOW:g}",
+        "--rate-headers", headers, "--rate-window", window,
+    )  # fmt: skip
     try:
         plan = workdir / f"plan-{name}.json"
         doc = {"version": 1, "plan_id": uuid.uuid4().hex, "created_at": "2026-11-27T10:00:00+00:00",

@@ -23,7 +23,6 @@ import argparse
 import csv
 import json
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -32,27 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_apply import start_sandbox
 from bench_plan import build
 
 READ = "/phone-books/get-global-contacts"
 LOGIN = "/auth/login"
-
-
-def start_sandbox(seed: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
-    """``sipalto-sync sandbox`` in its own process; returns it and its URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "connector", "sandbox", "--port", "0", "--seed", str(seed),
-         "--request-log", str(log)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"the sandbox did not start: {line}")
-    return process, match.group(1)
 
 
 def write_scene(folder: Path, size: int) -> Path:
