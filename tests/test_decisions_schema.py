@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from config_errors import assert_one_line_before_reading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -154,14 +155,7 @@ def test_a_bad_decisions_file_is_one_line_before_anything_is_read(
     # The source does not exist: had it been opened first, that would be the error.
     source = tmp_path / "never-read.csv"
     result = run_cli("plan", str(source), "--decisions", str(decisions))
-    assert result.exit_code == 1
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    place = f"{decisions}:{bad.line}: " + (f"{bad.key}: " if bad.key else "")
-    assert result.stderr.splitlines() == [result.stderr.rstrip("\n")]
-    assert result.stderr.startswith(f"Error: {place}"), result.stderr
-    assert bad.says in result.stderr
-    assert sandbox.state.requests == []
+    assert_one_line_before_reading(result, decisions, bad.line, bad.key, bad.says, sandbox)
 
 
 def test_a_mistake_carries_its_place(tmp_path: Path) -> None:
