@@ -19,7 +19,7 @@ from connector.cli.app import (
     cli,
     pass_app,
 )
-from connector.cli.options import ApplyOptions, apply_options, format_option
+from connector.cli.options import ApplyOptions, Decorator, apply_options, format_option
 from connector.errors import SipaltoSyncError
 from connector.sync.job import Job, load_job
 from connector.sync.runner import SyncResult, job_status, run_job
@@ -28,6 +28,20 @@ from connector.ui.apply_view import ProgressDisplay
 from connector.ui.sync_view import LOG_FORMATS, EventLog, render_status, render_summary, status_json
 
 _CONFIG_HELP = "The job file (YAML): source, server, state, policy, report folder."
+
+
+def config_option(*, required: bool = False) -> Decorator:
+    """``--config JOB.yaml``: optional on ``sync`` itself (its subcommands take their
+    own), required on ``sync status``."""
+    return click.option(
+        "--config",
+        "-c",
+        "config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="JOB.yaml",
+        required=required,
+        help=_CONFIG_HELP,
+    )
 
 
 @cli.group(
@@ -45,14 +59,7 @@ Exit codes: 0 done (or nothing to do), 1 error or an apply that did not finish,
 done, but records are held for review or were rejected.
 """,
 )
-@click.option(
-    "--config",
-    "-c",
-    "config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="JOB.yaml",
-    help=_CONFIG_HELP,
-)
+@config_option()
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -184,15 +191,7 @@ Examples:
   sipalto-sync sync status --config crm-nightly.yaml --format json
 """,
 )
-@click.option(
-    "--config",
-    "-c",
-    "config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="JOB.yaml",
-    required=True,
-    help=_CONFIG_HELP,
-)
+@config_option(required=True)
 @format_option(("text", "json"), help="How to show the status.")
 @pass_app
 def status(app: AppContext, config: Path, fmt: str) -> None:

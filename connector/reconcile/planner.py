@@ -316,15 +316,7 @@ class _Planner:
         if written == contact.fields and p.name == written.name and numbers == written.phones:
             # The nightly case: nobody touched it, and the source says what the job wrote
             # (in the very form it wrote it), so there is nothing to compare or parse.
-            return PlanItem(
-                "unchanged",
-                id=contact.id,
-                before=written,
-                after=written,
-                source=p.ref,
-                reason=head,
-                warnings=tuple(warnings),
-            )
+            return self._unchanged(contact, p, head, None, warnings)
         theirs = _Side(self.remotes[remote].name, self._stored_numbers(contact))
         if written == contact.fields:  # as the job left it: the source's version goes on
             return self._ordinary(p, numbers, remote, theirs, head, warnings)
