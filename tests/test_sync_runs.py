@@ -156,15 +156,16 @@ def test_on_phonebook_edit_overwrite_or_keep(
         assert code == 0, out + err
         assert len(scene.writes()) == before
         assert scene.phonebook()[carol] == expected
-    written = scene.bindings()["C3"].fields
-    if policy == "overwrite":
-        assert (written.name, written.phone1) == expected
-        assert "Edited in Sipalto" not in out  # said once
+    binding = scene.bindings()["C3"]
+    assert (binding.fields.name, binding.fields.phone1) == expected
+    assert "Edited in Sipalto" not in out  # said once
+    if policy == "keep":
+        # The edit is the new baseline; what the source made stays the job's own
+        # version, on which a later change in the source is measured.
+        assert binding.own is not None
+        assert (binding.own.name, binding.own.phone1) == ("Carol Cole", "07700900003")
     else:
-        # What the job wrote stays its base: the edit is seen, said and kept every run,
-        # until the source itself changes.
-        assert (written.name, written.phone1) == ("Carol Cole", "07700900003")
-        assert "Edited in Sipalto since this job wrote them (1):" in out
+        assert binding.own is None
 
 
 def test_a_contact_deleted_by_hand_is_reported_and_readded_only_when_asked(
@@ -426,21 +427,7 @@ def test_base_url_on_the_command_line_wins_over_the_environment(
     assert f"Run of job crm against {scene.server.url}: done." in result.stdout
 
 
-@pytest.mark.parametrize(
-    "phones",
-    [
-        "merge",
-        pytest.param(
-            "replace",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known defect (issue 12, open): after a rebase the binding stores the "
-                "rebased contact, and under replace the next run writes the source's numbers "
-                "over the kept edit; the binding must keep the job's own version instead",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("phones", ["merge", "replace"])
 def test_a_kept_edit_survives_a_later_change_in_the_source(
     run_cli: CliRun, sandbox_factory: SandboxFactory, tmp_path: Path, phones: str
 ) -> None:
@@ -450,8 +437,15 @@ def test_a_kept_edit_survives_a_later_change_in_the_source(
     assert sync(run_cli, scene)[0] == 0
     carol = scene.by_name()["Carol Cole"]
     scene.edit(carol, phone2="07700900333")  # a second number added by hand
-    assert sync(run_cli, scene)[0] == 0
+    code, out, _ = sync(run_cli, scene)
+    assert code == 0
+    assert "Edited in Sipalto since this job wrote them (1):" in out
+    assert f"[contact {carol}]" in out
     assert scene.phonebook()[carol] == ("Carol Cole", "07700900003", "07700900333")
+    # Kept: the new baseline, not reported again.
+    code, out, _ = sync(run_cli, scene)
+    assert code == 0
+    assert "Edited in Sipalto" not in out
     # The source renames her: the rename is made on top of the edit, which stays, and
     # stays on every later run.
     renamed = [(k, "Carol Cole-Smith" if k == "C3" else n, p) for k, n, p in FIRST_SOURCE]
@@ -459,4 +453,14 @@ def test_a_kept_edit_survives_a_later_change_in_the_source(
     for _ in range(3):
         code, out, err = sync(run_cli, scene)
         assert code == 0, out + err
+        assert "Edited in Sipalto" not in out
         assert scene.phonebook()[carol] == ("Carol Cole-Smith", "07700900003", "07700900333"), out
+    # The source drops her number: it goes, the kept one stays.
+    moved = [(k, n, "07700900444" if k == "C3" else p) for k, n, p in renamed]
+    scene.write_source(moved)
+    expected = ("Carol Cole-Smith", "07700900333", "07700900444")
+    if phones == "merge":  # merge never removes a number
+        expected = ("Carol Cole-Smith", "07700900003", "07700900333", "07700900444")
+    for _ in range(2):
+        assert sync(run_cli, scene)[0] == 0
+        assert tuple(n for n in scene.phonebook()[carol] if n) == expected

@@ -355,9 +355,13 @@ def test_the_database_itself_refuses_two_keys_for_one_contact(state: SyncState) 
     state.bind("k1", "33333", AMELIA, owned=True)
     db = sqlite3.connect(state.path)
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-        db.execute("INSERT INTO bindings VALUES ('k2', '33333', 1, 'x', '', '', '', 'now', 'now')")
+        db.execute(
+            "INSERT INTO bindings VALUES ('k2', '33333', 1, 'x', '', '', '', 'now', 'now', NULL)"
+        )
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-        db.execute("INSERT INTO bindings VALUES ('k3', '9', 2, 'x', '', '', '', 'now', 'now')")
+        db.execute(
+            "INSERT INTO bindings VALUES ('k3', '9', 2, 'x', '', '', '', 'now', 'now', NULL)"
+        )
     db.close()
 
 
@@ -374,6 +378,33 @@ def test_confirm_makes_a_new_baseline_and_keeps_ownership(state: SyncState, cloc
     assert (confirmed.fields, confirmed.owned, confirmed.contact_id) == (AMELIA_NEW, True, "33333")
     assert (confirmed.bound_at, confirmed.confirmed_at) == (START, clock.now)
     assert state.bindings()["k1"] == confirmed
+
+
+def test_a_kept_edit_keeps_the_jobs_own_version_beside_the_new_baseline(
+    state: SyncState,
+) -> None:
+    state.bind("k1", "33333", AMELIA, owned=True)
+    kept = state.confirm("k1", AMELIA_NEW, own=AMELIA)
+    assert (kept.fields, kept.own, kept.base) == (AMELIA_NEW, AMELIA, AMELIA)
+    assert state.bindings()["k1"] == kept
+    # A write of the job's (or the phonebook coming to say what the source says) makes
+    # the baseline the job's version again.
+    assert state.confirm("k1", AMELIA_NEW).own is None
+    rebound = state.bind("k1", "33333", AMELIA_NEW, owned=True, own=AMELIA)
+    assert rebound.base == AMELIA
+    assert state.bind("k1", "33333", AMELIA, owned=True, own=AMELIA).own is None
+
+
+def test_a_state_file_from_before_own_versions_opens_with_none(path: Path) -> None:
+    with reopen(path) as state:
+        state.bind("k1", "33333", AMELIA, owned=True)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE bindings DROP COLUMN own")
+    db.commit()
+    db.close()
+    with reopen(path) as state:
+        assert state.bindings()["k1"].own is None
+        assert state.confirm("k1", AMELIA_NEW, own=AMELIA).own == AMELIA
 
 
 def test_confirming_an_unbound_key_is_an_error(state: SyncState) -> None:

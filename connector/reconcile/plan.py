@@ -102,22 +102,33 @@ class Bound:
     """A source key's binding from the sync state, as the planner needs it.
 
     ``contact_id`` is the contact the key is bound to; ``written`` the contact exactly as
-    this job last wrote or confirmed it (the base of the three-way comparison: a phonebook
-    copy that differs from it was edited outside the job); ``owned`` whether the job
-    owns the contact (made it, or adopted it), so may delete it.
+    this job last wrote or confirmed it (a phonebook copy that differs from it was edited
+    outside the job since); ``owned`` whether the job owns the contact (made it, or
+    adopted it), so may delete it. ``own`` is the job's own version of the contact, what
+    the source made of it, when an outside edit was kept (``on_phonebook_edit: keep``) and
+    the two differ; the base of the three-way comparison is :attr:`base`.
     """
 
     contact_id: str
     written: ContactFields
     owned: bool
+    own: ContactFields | None = None
+
+    @property
+    def base(self) -> ContactFields:
+        """The job's own version: what a change in the source is measured against."""
+        return self.own if self.own is not None else self.written
 
     def to_json(self) -> dict[str, Any]:
-        """``{contact_id, written: {name, phone1, phone2, phone3}, owned}``."""
-        return {
+        """``{contact_id, written: {name, phone1, phone2, phone3}, owned[, own]}``."""
+        data: dict[str, Any] = {
             "contact_id": self.contact_id,
             "written": self.written.to_json(),
             "owned": self.owned,
         }
+        if self.own is not None:
+            data["own"] = self.own.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> Bound:
@@ -127,7 +138,13 @@ class Bound:
         if not isinstance(owned, bool):
             raise PlanError("plan file: binding owned must be true or false")
         written = _fields_from_json(mapping.get("written"), "binding written")
-        return cls(_text(mapping, "contact_id", "binding"), written, owned)
+        own = mapping.get("own")
+        return cls(
+            _text(mapping, "contact_id", "binding"),
+            written,
+            owned,
+            _fields_from_json(own, "binding own") if own is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +190,7 @@ class PlanItem:
     warnings: tuple[str, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     sync: str | None = None
+    own: ContactFields | None = None
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -398,6 +416,8 @@ def _item_to_json(item: PlanItem) -> dict[str, Any]:
     }
     if item.sync is not None:  # omitted otherwise: plan files stay as they were
         data["sync"] = item.sync
+    if item.own is not None:
+        data["own"] = item.own.to_json()
     return data
 
 
@@ -419,6 +439,7 @@ def _item_from_json(data: object, number: int) -> PlanItem:
     sync = _optional_text(mapping, "sync", where)
     if sync is not None and SYNC_TAGS.get(sync) != action:
         raise PlanError(f"plan file: {where}: {_sync_problem(sync, action)}")
+    own = mapping.get("own")
     return PlanItem(
         action=action,
         id=_optional_text(mapping, "id", where),
@@ -430,6 +451,7 @@ def _item_from_json(data: object, number: int) -> PlanItem:
         warnings=tuple(warnings),
         candidates=tuple(_candidate_from_json(c, f"{where} candidate") for c in candidates),
         sync=sync,
+        own=_fields_from_json(own, f"{where} own") if own is not None else None,
     )
 
 

@@ -310,19 +310,30 @@ class _Planner:
         if remote is None:
             return self._gone(p, numbers, self.sync.gone[i], extra)
         contact = self.contacts[remote]
-        written = self.bindings[p.record.key].written
+        bound = self.bindings[p.record.key]
+        written, own = bound.written, bound.base
         head = f"contact {contact.id}, bound to this record"
         warnings = [*p.warnings, *extra]
-        if written == contact.fields and p.name == written.name and numbers == written.phones:
-            # The nightly case: nobody touched it, and the source says what the job wrote
-            # (in the very form it wrote it), so there is nothing to compare or parse.
+        if written == contact.fields and p.name == own.name and numbers == own.phones:
+            # The nightly case: nobody touched it, and the source says what it said when
+            # the job last wrote (in the very form), so there is nothing to compare or parse.
             return self._unchanged(contact, p, head, None, warnings)
         theirs = _Side(self.remotes[remote].name, self._stored_numbers(contact))
-        if written == contact.fields:  # as the job left it: the source's version goes on
+        if written == contact.fields and bound.own is None:
+            # As the job left it: the source's version goes on.
             return self._ordinary(p, numbers, remote, theirs, head, warnings)
-        base = _Side(display_name(written.name), slot_numbers(self.phones, written.phones))
-        ours = self._change(p, numbers, written, base.name, base.numbers)
+        base = _Side(display_name(own.name), slot_numbers(self.phones, own.phones))
+        ours = self._change(p, numbers, own, base.name, base.numbers)
         mine = _Side(ours.name, ours.numbers)
+        if written == contact.fields:
+            # An outside edit kept on an earlier run, untouched since: it stays, and a
+            # change in the source goes on top of it.
+            if mine.version == base.version:
+                return self._unchanged(
+                    contact, p, f"{head}; the edit kept earlier stays", None, warnings
+                )
+            kept = f"{head}, holds an edit made outside this job and kept"
+            return self._rebased(p, contact, theirs, base, ours, kept, warnings)
         step = sync_rules.edit_step(
             self.settings.on_phonebook_edit, theirs.version, base.version, mine.version
         )
@@ -385,12 +396,13 @@ class _Planner:
             name = self._after_name(theirs.name, p.name)
         changes = self._changes(theirs.name, name, theirs.numbers, numbers)
         if not changes:
-            return self._kept(
+            kept = self._kept(
                 p,
                 contact,
                 f"{edited}; the edit is kept and already holds the source's change",
                 warnings,
             )
+            return replace(kept, own=ours.after if ours.after != contact.fields else None)
         if set(numbers) == set(theirs.numbers):
             after = replace(contact.fields, name=name)
         else:
@@ -401,6 +413,8 @@ class _Planner:
             " (on_phonebook_edit: keep)"
         )
         item = self._written_item(p, contact, change, head, None, warnings + dropped)
+        # What the job records as its own version: the source's, not the edit it kept.
+        item = replace(item, own=ours.after if ours.after != item.after else None)
         return self._not_foreign(item, self.remote_index[contact.id])
 
     def _kept(

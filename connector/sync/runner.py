@@ -679,7 +679,9 @@ class _Run:
             on_phonebook_edit=policy.on_phonebook_edit,
             readd_deleted=policy.readd_deleted or self.readd,
         )
-        bindings = {key: Bound(b.contact_id, b.fields, b.owned) for key, b in self.bindings.items()}
+        bindings = {
+            key: Bound(b.contact_id, b.fields, b.owned, b.own) for key, b in self.bindings.items()
+        }
         owned = frozenset(b.contact_id for b in self.bindings.values() if b.owned)
         with cyclic_gc_paused():
             plan = make_plan(
@@ -909,6 +911,8 @@ class _Bind:
     contact_id: str
     fields: ContactFields
     owned: bool
+    #: The job's own version when it is not ``fields`` (see ``Binding.own``).
+    own: ContactFields | None = None
 
 
 class _Steps:
@@ -929,7 +933,7 @@ class _Steps:
         #: Contacts the registry says this job owns: proof enough after a lost state.
         self.proven = proven
         self.binds: list[_Bind] = []
-        self.confirms: list[tuple[str, ContactFields]] = []
+        self.confirms: list[tuple[str, ContactFields, ContactFields | None]] = []
         self.holds: dict[str, str] = {}
         self.releases: set[str] = set()
         self.forgotten: set[str] = set()
@@ -955,13 +959,16 @@ class _Steps:
             assert item.after is not None
             self.binds.append(_Bind(key, result.new_id, item.after, True))
         elif item.action == "update" and done and item.id and item.after:
-            self.binds.append(_Bind(key, item.id, item.after, self._owned(key, item.id)))
-        elif item.action == "unchanged" and item.id and item.before and item.sync != "kept":
-            # A kept edit leaves the binding as it is: what the job wrote stays the base, so
-            # the next run again sees "edited, source unchanged" and keeps it, and a later
-            # change in the source is made on top of the edit (the planner's rebase).
-            # Confirming the edit as written would make it "as written" next run, and the
-            # source's version would be written back over it.
+            owned = self._owned(key, item.id)
+            self.binds.append(_Bind(key, item.id, item.after, owned, item.own))
+        elif item.action == "unchanged" and item.id and item.before and item.sync == "kept":
+            # A kept edit is the new baseline, so it is not reported again; the job's own
+            # version stays what the source made, so a later change in the source is made
+            # on top of the edit (the planner's rebase) rather than written over it.
+            bound = self.bindings.get(key)
+            if bound is not None and bound.contact_id == item.id:
+                self.confirms.append((key, item.before, item.own or bound.base))
+        elif item.action == "unchanged" and item.id and item.before:
             self._unchanged(key, item.id, item.before)
 
     def _owned(self, key: str, contact_id: str) -> bool:
@@ -977,7 +984,7 @@ class _Steps:
         elif bound.fields != fields:
             # A phonebook that came to say what the source says: what it holds now is
             # the baseline.
-            self.confirms.append((key, fields))
+            self.confirms.append((key, fields, None))
 
     def departed(self, present: frozenset[str], existing: set[str], *, deletes_owned: bool) -> None:
         """Let go of records that left the source: their holds are released and their
@@ -1019,8 +1026,8 @@ class _Steps:
             state.unbind(key)
         for bind in self.binds:
             self._bind(state, bind)
-        for key, fields in self.confirms:
-            state.confirm(key, fields)
+        for key, fields, own in self.confirms:
+            state.confirm(key, fields, own=own)
         # Only keys held now: a run of thousands of records releases a handful at most.
         for key in sorted((self.releases - set(self.holds)) & self.held):
             state.release(key)
@@ -1030,12 +1037,12 @@ class _Steps:
     @staticmethod
     def _bind(state: SyncState, bind: _Bind) -> None:
         try:
-            state.bind(bind.key, bind.contact_id, bind.fields, owned=bind.owned)
+            state.bind(bind.key, bind.contact_id, bind.fields, owned=bind.owned, own=bind.own)
         except BindingConflict as exc:
             # The contact moved to another record (the planner pinned it there): the
             # newest fact wins, so the old key lets go of it.
             state.unbind(exc.other_key)
-            state.bind(bind.key, bind.contact_id, bind.fields, owned=bind.owned)
+            state.bind(bind.key, bind.contact_id, bind.fields, owned=bind.owned, own=bind.own)
 
 
 # -- status ----------------------------------------------------------------------------------

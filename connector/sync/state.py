@@ -151,7 +151,10 @@ _REGISTRY_TABLES = (
 
 #: Columns added since the first state files: (table, column, declaration). A file
 #: written by an older version lacks them; its rows stay valid.
-_STATE_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
+_STATE_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # The job's own version of a contact whose outside edit it kept (JSON), else NULL.
+    ("bindings", "own", "TEXT"),
+)
 
 
 class StateError(SipaltoSyncError):
@@ -429,6 +432,15 @@ class Binding:
     bound_at: datetime
     #: When ``fields`` were last written or confirmed.
     confirmed_at: datetime
+    #: The job's own version of the contact (what the source made of it) when that is not
+    #: ``fields``: the contact was edited outside the job and the edit kept
+    #: (``on_phonebook_edit: keep``). ``None`` when the contact is the job's own version.
+    own: ContactFields | None = None
+
+    @property
+    def base(self) -> ContactFields:
+        """The job's own version of the contact (:attr:`own`, or else :attr:`fields`)."""
+        return self.own if self.own is not None else self.fields
 
 
 @dataclass(frozen=True)
@@ -624,12 +636,22 @@ class SyncState:
         rows = self._database.read("SELECT contact_id FROM bindings WHERE owned=1")
         return frozenset(str(r[0]) for r in rows)
 
-    def bind(self, key: str, contact_id: str, fields: ContactFields, *, owned: bool) -> Binding:
+    def bind(
+        self,
+        key: str,
+        contact_id: str,
+        fields: ContactFields,
+        *,
+        owned: bool,
+        own: ContactFields | None = None,
+    ) -> Binding:
         """Bind ``key`` to ``contact_id`` with ``fields`` as its baseline.
 
         Replaces the key's binding if it had one (``owned`` replaces too: pass the old
-        value to keep it). Raises :class:`BindingConflict`, changing nothing, when the
-        contact is bound to another key: unbind that one first.
+        value to keep it). ``own`` is the job's version of the contact when it is not
+        ``fields`` (a kept outside edit; see :attr:`Binding.own`). Raises
+        :class:`BindingConflict`, changing nothing, when the contact is bound to another
+        key: unbind that one first.
         """
         self._usable()
         if not key or not contact_id:
@@ -651,29 +673,35 @@ class SyncState:
             # The same contact again keeps when it was bound; a new one starts afresh.
             db.execute(
                 "INSERT INTO bindings (source_key, contact_id, owned, name, phone1, phone2, "
-                "phone3, bound_at, confirmed_at) VALUES (?,?,?,?,?,?,?,?,?) "
+                "phone3, bound_at, confirmed_at, own) VALUES (?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (source_key) DO UPDATE SET "
                 "bound_at=CASE WHEN contact_id=excluded.contact_id THEN bound_at "
                 "ELSE excluded.bound_at END, "
                 "contact_id=excluded.contact_id, owned=excluded.owned, name=excluded.name, "
                 "phone1=excluded.phone1, phone2=excluded.phone2, phone3=excluded.phone3, "
-                "confirmed_at=excluded.confirmed_at",
-                (key, contact_id, int(owned), *_columns(fields), now, now),
+                "confirmed_at=excluded.confirmed_at, own=excluded.own",
+                (key, contact_id, int(owned), *_columns(fields), now, now, _own(own, fields)),
             )
             row = db.execute(_BINDING_BY_KEY, (key,)).fetchone()
         return _binding(row)
 
-    def confirm(self, key: str, fields: ContactFields) -> Binding:
-        """Make ``fields`` the baseline of ``key``'s binding (an edit accepted as it is).
+    def confirm(
+        self, key: str, fields: ContactFields, *, own: ContactFields | None = None
+    ) -> Binding:
+        """Make ``fields`` the baseline of ``key``'s binding.
 
+        ``own`` is the job's own version of the contact when an edit made outside the job
+        is accepted as it is (:attr:`Binding.own`): a later change in the source is then
+        made on top of the edit rather than written over it. Without it, the phonebook
+        came to say what the source says, and ``fields`` is the job's version too.
         Raises :class:`StateError` when ``key`` is not bound.
         """
         self._usable()
         with self._database.transaction() as db:
             db.execute(
-                "UPDATE bindings SET name=?, phone1=?, phone2=?, phone3=?, confirmed_at=? "
-                "WHERE source_key=?",
-                (*_columns(fields), self._now(), key),
+                "UPDATE bindings SET name=?, phone1=?, phone2=?, phone3=?, confirmed_at=?, "
+                "own=? WHERE source_key=?",
+                (*_columns(fields), self._now(), _own(own, fields), key),
             )
             row = db.execute(_BINDING_BY_KEY, (key,)).fetchone()
         if row is None:
@@ -844,7 +872,7 @@ class SyncState:
 
 _BINDING_SELECT = (
     "SELECT source_key, contact_id, owned, name, phone1, phone2, phone3, bound_at, "
-    "confirmed_at FROM bindings"
+    "confirmed_at, own FROM bindings"
 )
 _BINDING_BY_KEY = _BINDING_SELECT + " WHERE source_key=?"
 _RUN_SELECT = (
@@ -868,8 +896,14 @@ def _columns(fields: ContactFields) -> tuple[str, str, str, str]:
     return (fields.name, fields.phone1, fields.phone2, fields.phone3)
 
 
+def _own(own: ContactFields | None, fields: ContactFields) -> str | None:
+    """The ``own`` column: NULL when the job's version is the baseline itself."""
+    return None if own is None or own == fields else json.dumps(list(_columns(own)))
+
+
 def _binding(row: Sequence[object]) -> Binding:
-    key, cid, owned, name, p1, p2, p3, bound_at, confirmed_at = (str(v) for v in row)
+    key, cid, owned, name, p1, p2, p3, bound_at, confirmed_at = (str(v) for v in row[:9])
+    own = row[9]
     return Binding(
         key,
         cid,
@@ -877,6 +911,7 @@ def _binding(row: Sequence[object]) -> Binding:
         ContactFields(name, p1, p2, p3),
         _moment(bound_at),
         _moment(confirmed_at),
+        ContactFields(*json.loads(str(own))) if own is not None else None,
     )
 
 
