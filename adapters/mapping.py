@@ -278,7 +278,13 @@ class _Binder:
         key = self._template(mapping.key) if mapping.key else None
         if mapping.key and key is None:
             self._fail(self.missing)
-        names = [t for t in (self._template(n) for n in mapping.names) if t is not None]
+        # A preset's name template keeps the columns a file has: an Outlook-like export
+        # without "Middle Name" still names people "{First Name} {Last Name}", not by
+        # the next template down (their company).
+        partial = mapping.allow_missing_columns
+        names = [
+            t for t in (self._template(n, partial=partial) for n in mapping.names) if t is not None
+        ]
         missing_names = self.missing[:]
         phones = [p for column in mapping.phones for p in self._phone(column)]
         missing_phones = self.missing[len(missing_names) :]
@@ -299,9 +305,12 @@ class _Binder:
     def _find(self, column: str) -> list[int]:
         return self.index.get(_norm(column), [])
 
-    def _template(self, text: str) -> _Template | None:
+    def _template(self, text: str, *, partial: bool = False) -> _Template | None:
+        """``text`` bound to the header row; None when a column it names is missing
+        (with ``partial``: only when every column it names is)."""
         parts: list[str | int] = []
         complete = True
+        found_any = False
         last = 0
         for match in _TEMPLATE_FIELD.finditer(text):
             parts.append(text[last : match.start()])
@@ -315,8 +324,10 @@ class _Binder:
                 complete = False
                 continue
             parts.append(found[0])
+            found_any = True
         parts.append(text[last:])
-        return _Template(tuple(p for p in parts if p != "")) if complete else None
+        usable = complete or (partial and found_any)
+        return _Template(tuple(p for p in parts if p != "")) if usable else None
 
     def _phone(self, column: PhoneColumn) -> list[_BoundPhone]:
         if _NUMBERED in column.column:

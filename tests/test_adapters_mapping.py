@@ -349,6 +349,24 @@ def test_a_preset_can_be_named_and_tolerates_a_dropped_phone_column(tmp_path: Pa
     assert (record.key, record.name, record.phones[0].value) == ("7", "Amelia", "1009")
 
 
+def test_a_preset_name_template_keeps_the_columns_the_file_has(tmp_path: Path) -> None:
+    # An Outlook-like export without "Middle Name": people keep their own names, and the
+    # company is the name only of a record without one (it was everybody's before).
+    rows = [
+        ["First Name", "Last Name", "Company", "Mobile Phone"],
+        ["Ann", "Lee", "Acme", "07700 900001"],
+        ["", "", "Beta Ltd", "07700 900002"],
+    ]
+    source = open_source(write_csv(tmp_path / "c.csv", rows), mapping="outlook")
+    assert [r.name for r in source.records()] == ["Ann Lee", "Beta Ltd"]
+    assert "First Name + Last Name, Company -> name" in " ".join(source.messages)
+    # A mapping of one's own still names a missing column as an error.
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text('name: "{First Name} {Middle Name} {Last Name}"\nphones: [Mobile Phone]\n')
+    with pytest.raises(SourceError, match="Middle Name"):
+        open_source(write_csv(tmp_path / "c.csv", rows), mapping=mapping)
+
+
 def test_a_preset_still_needs_its_key_column(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", [["name", "phone1"], ["Amelia", "1009"]])
     with pytest.raises(SourceError, match=r"c\.csv:1: mapping preset sipalto names column 'id'"):
