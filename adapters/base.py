@@ -53,12 +53,17 @@ class Source(Protocol):
 
     ``messages`` are info lines for the user (the encoding and delimiter found, the
     preset recognised, the columns chosen); they are complete by the time
-    :meth:`records` yields its first record.
+    :meth:`records` yields its first record. ``cut_short`` says, once every record was
+    read, whether the file looks truncated: its records are still given (the last one
+    rejected), but a sync must not take a missing record for a deleted one.
     """
 
     format_name: ClassVar[str]
     path: Path
     messages: list[str]
+    #: Why the file seems cut short (an export that stopped part way: a last row or card
+    #: that ends early, with the file), or None; known once :meth:`records` has ended.
+    cut_short: str | None
 
     def __init__(
         self,

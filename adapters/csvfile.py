@@ -61,6 +61,7 @@ class CsvSource:
             mapping=load_mapping(mapping) if mapping is not None else None,
             header_row=header_row,
         )
+        self.cut_short: str | None = None
         self.messages: list[str] = [
             f"{self.path.name}: read as {self.encoding.description}, "
             f"{DELIMITER_NAMES[self.delimiter]}-separated, header on line {self.layout.line}",
@@ -70,21 +71,41 @@ class CsvSource:
     def records(self) -> Iterator[SourceRecord]:
         """Stream one record per non-blank row after the header."""
         maker = RecordMaker(self.layout, location=lambda line: f"{self.path.name}:{line}")
+        short: _Row | None = None  # the last row, when it has fewer fields than the header
         for row in self._rows():
             if row.first <= self.layout.line:
                 continue
+            short = None
             if row.unreadable is not None:
                 yield maker.unreadable(row.first, row.unreadable)
                 continue
             if is_blank(row.cells):
                 continue
             problem = width_problem(self.layout, row.cells, row.first, row.last)
+            if problem and len(row.cells) < self.layout.width:
+                short = row
             yield maker.record(
                 row.first,
                 row.cells,
                 problems=[problem] if problem else [],
                 notes=[_REPAIRED_NOTE] if row.repaired else [],
             )
+        if short is not None and (
+            short.last > short.first or short.open_end or not self._ends_with_line_break()
+        ):
+            # An export that stopped part way ends in the middle of a row (or of a quoted
+            # field, which then runs to the end of the file).
+            self.cut_short = (
+                f"{self.path.name}:{short.first}: the last row has {len(short.cells)} of "
+                f"{self.layout.width} fields and the file ends there: is the file cut short?"
+            )
+
+    def _ends_with_line_break(self) -> bool:
+        with self.path.open("rb") as raw:
+            raw.seek(0, io.SEEK_END)
+            raw.seek(max(0, raw.tell() - 4))
+            tail = raw.read().rstrip(b"\x00")  # UTF-16 writes a line break as \n\0 or \0\n
+        return tail.endswith((b"\n", b"\r"))
 
     def _rows(self) -> Iterator[_Row]:
         """Every row, blank ones too; a row the csv module cannot read says why."""
@@ -121,7 +142,10 @@ class CsvSource:
                 last = reader.line_num
                 if not (self._skip_sep_line and first == 1):
                     cleaned, repaired = _clean(cells, encoding.repairs)
-                    yield _Row(first, last, cleaned, repaired=repaired)
+                    # The reader strips a row's line break, so a last field ending in one
+                    # is a quoted field still open when the file ended.
+                    open_end = bool(cells) and cells[-1].endswith(("\n", "\r"))
+                    yield _Row(first, last, cleaned, repaired=repaired, open_end=open_end)
                 first = last + 1
 
 
@@ -134,6 +158,8 @@ class _Row:
     cells: list[str]
     repaired: bool = False
     unreadable: str | None = None
+    #: The row's last field is a quoted one that the end of the file cut off.
+    open_end: bool = False
 
 
 def _unreadable_reason(exc: csv.Error) -> str:

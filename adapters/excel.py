@@ -112,6 +112,8 @@ class ExcelSource:
             self.sheet_name, self.layout, skipped = self._find_sheet(
                 workbook, sheet, loaded, header_row
             )
+        # A workbook cut short is a broken zip archive, refused when it is opened.
+        self.cut_short: str | None = None
         self.messages: list[str] = [
             f"{self.path.name}: sheet {self.sheet_name}, header on row {self.layout.line}"
         ]

@@ -126,6 +126,7 @@ class VCardSource:
                 f"not a vCard file: no BEGIN:VCARD in the first {len(prefix)} bytes", path=self.path
             )
         self.messages: list[str] = []
+        self.cut_short: str | None = None
 
     def records(self) -> Iterator[SourceRecord]:
         """Stream one record per card, in file order."""
@@ -275,6 +276,10 @@ class VCardSource:
         if card is not None:
             card.problems.append(
                 f"card has no END:VCARD (it begins on line {card.line} and the file ends)"
+            )
+            self.cut_short = (
+                f"{self.path.name}:{card.line}: the last card has no END:VCARD and the file "
+                "ends there: is the file cut short?"
             )
             yield card
 

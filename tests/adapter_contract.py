@@ -119,6 +119,12 @@ class AdapterContract:
         assert iter(records) is records
         assert next(records).name == PEOPLE[0].name
 
+    def test_a_whole_file_is_not_cut_short(self, source_path: Path) -> None:
+        source = open_source(source_path)
+        assert source.cut_short is None
+        list(source.records())
+        assert source.cut_short is None
+
     def test_messages_are_text_lines(self, source_path: Path) -> None:
         messages = open_source(source_path).messages
         assert all(isinstance(m, str) and "\n" not in m for m in messages)

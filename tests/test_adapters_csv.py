@@ -213,6 +213,49 @@ def test_an_unclosed_quote_is_reported_where_it_starts(tmp_path: Path) -> None:
     assert "the row runs from line 3 to 4: is a quote left open?" in records[1].problems[0]
 
 
+@pytest.mark.parametrize(
+    ("text", "cut_short"),
+    [
+        # cut in the middle of the last row: the export stopped part way
+        ("ID,Name,Phone\n1,Amelia,07700 900101\n2,Ben", "c.csv:3: the last row has 2 of 3"),
+        # cut inside a quoted field, which runs to the end of the file
+        ('ID,Name,Phone\n1,Amelia,07700 900101\n2,"Ben\n', "c.csv:3: the last row has 2 of 3"),
+        # a short last row that ends its line: a row somebody left short, not a cut
+        ("ID,Name,Phone\n1,Amelia,07700 900101\n2,Ben\n", None),
+        # a whole last row without a line break, as many programs write
+        ("ID,Name,Phone\n1,Amelia,07700 900101\n2,Ben,07700 900102", None),
+        # a short row in the middle is a rejection, not a cut
+        ("ID,Name,Phone\n1,Amelia\n2,Ben,07700 900102", None),
+    ],
+)
+def test_a_file_cut_off_part_way_through_a_row_says_so(
+    tmp_path: Path, text: str, cut_short: str | None
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(text, encoding="utf-8")
+    source = open_source(path)
+    records = list(source.records())
+    assert len(records) == 2
+    if cut_short is None:
+        assert source.cut_short is None
+    else:
+        assert source.cut_short is not None and source.cut_short.startswith(cut_short)
+        assert not records[-1].ok
+
+
+def test_a_utf16_file_cut_off_in_a_row_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes("ID\tName\tPhone\r\n1\tAmelia\t07700 900101\r\n2\tBen".encode("utf-16"))
+    source = open_source(path)
+    list(source.records())
+    assert source.cut_short is not None
+    whole = tmp_path / "w.csv"
+    whole.write_bytes("ID\tName\tPhone\r\n1\tAmelia\r\n".encode("utf-16"))
+    source = open_source(whole)
+    list(source.records())
+    assert source.cut_short is None
+
+
 def test_blank_lines_and_empty_rows_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("\n\nName,Phone\n\nAmelia Hartley,07700 900101\n,\n  ,  \n\nBen,07700 900102\n")

@@ -138,8 +138,12 @@ def test_a_broken_card_is_reported_with_its_number_and_the_rest_import() -> None
 
 def test_a_file_cut_off_inside_a_card(tmp_path: Path) -> None:
     path = write_cards(tmp_path / "c.vcf", "BEGIN:VCARD\nVERSION:3.0\nFN:Amelia\nTEL:07700 900101")
-    (record,) = open_source(path).records()
+    source = open_source(path)
+    (record,) = source.records()
     assert record.problems == ("card has no END:VCARD (it begins on line 1 and the file ends)",)
+    assert source.cut_short == (
+        "c.vcf:1: the last card has no END:VCARD and the file ends there: is the file cut short?"
+    )
 
 
 def test_an_end_without_any_card(tmp_path: Path) -> None:

@@ -265,6 +265,18 @@ def test_valves_trip_and_nothing_is_written(
         last = state.last_run()
     assert last is not None and last.result == "valve"
 
+    # An export cut off in the middle of a row: its missing records are not deletes, and
+    # no --allow-deletes lets them through.
+    scene.write_source(FIRST_SOURCE)
+    text = scene.source.read_text(encoding="utf-8")
+    scene.source.write_text(text[: text.index("Bob Baker") + 5], encoding="utf-8")
+    code, out, err = sync(run_cli, scene, "--allow-deletes", "3")
+    assert code == 3, out + err
+    assert "safety valve incomplete-source: the source was not read completely" in err
+    assert "contacts.csv:3: the last row has 2 of 4 fields and the file ends there" in err
+    assert (scene.phonebook(), scene.bindings(), len(scene.writes())) == (book, bound, writes)
+
+    scene.write_source(FIRST_SOURCE[:1])
     assert sync(run_cli, scene, "--allow-deletes", "2")[0] == 3  # fewer than it deletes
     code, out, err = sync(run_cli, scene, "--allow-deletes", "3")
     assert code == 0, out + err

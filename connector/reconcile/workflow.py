@@ -40,6 +40,9 @@ class SourceRead:
     format: str
     records: tuple[SourceRecord, ...]
     messages: tuple[str, ...]
+    #: Why the source seems cut short (a truncated export), or None: a record missing
+    #: from such a read may only be missing from the read.
+    cut_short: str | None = None
 
 
 def read_source(path: str | Path, options: SourceOptions | None = None) -> SourceRead:
@@ -54,7 +57,9 @@ def read_source(path: str | Path, options: SourceOptions | None = None) -> Sourc
         header_row=options.header_row,
     )
     records = tuple(source.records())
-    return SourceRead(Path(path), source.format_name, records, tuple(source.messages))
+    return SourceRead(
+        Path(path), source.format_name, records, tuple(source.messages), source.cut_short
+    )
 
 
 def plan_from_source(

@@ -272,6 +272,8 @@ class SyncResult:
     source: str = ""
     records: int = 0
     source_complete: bool = True
+    #: Why the source was not read completely ("" when it was).
+    incomplete_reason: str = ""
     source_messages: tuple[str, ...] = ()
     phonebook_size: int = 0
     plan: Plan | None = None
@@ -487,6 +489,7 @@ class _Run:
             plan,
             records=self.result.records,
             source_complete=self.result.source_complete,
+            incomplete_reason=self.result.incomplete_reason,
             phonebook_size=len(contacts),
             bound_contacts=len({b.contact_id for b in self.bindings.values()} & _ids(contacts)),
             policy=self.job.policy,
@@ -636,17 +639,21 @@ class _Run:
         rejected = sum(1 for record in read.records if not record.ok)
         self.result.source = str(location)
         self.result.records = len(read.records)
-        self.result.source_complete = True  # a file read to its end; it raised otherwise
+        # A file that could not be read at all raised; one read to a cut-off end did not.
+        self.result.source_complete = read.cut_short is None
+        self.result.incomplete_reason = read.cut_short or ""
         self.result.source_messages = read.messages
         for message in read.messages:
             self.say("source.message", message)
+        if read.cut_short:
+            self.say("source.incomplete", read.cut_short, level="warning")
         self.say(
             "source.read",
             f"read {_count(len(read.records), 'record')} from {location}"
             + (f" ({rejected} rejected)" if rejected else ""),
             records=len(read.records),
             rejected=rejected,
-            complete=True,
+            complete=read.cut_short is None,
         )
         if any(r.key_kind == "position" for r in read.records if r.ok):
             self.result.notes.append(

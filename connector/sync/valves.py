@@ -82,6 +82,7 @@ def check_valves(
     *,
     records: int,
     source_complete: bool,
+    incomplete_reason: str = "",
     phonebook_size: int,
     bound_contacts: int,
     policy: Policy,
@@ -92,7 +93,8 @@ def check_valves(
     """The first valve ``plan`` trips, or None when the run may write.
 
     ``records`` is how many records the source gave (rejected ones included);
-    ``source_complete`` whether it was read to its end; ``phonebook_size`` the contacts
+    ``source_complete`` whether it was read to its end (``incomplete_reason`` says why
+    not: a file cut short, a page that errored); ``phonebook_size`` the contacts
     the phonebook held when planned; ``bound_contacts`` how many of them this job is
     bound to (owned or not). ``allow_deletes`` is ``--allow-deletes N`` (None: not
     given), ``confirmed`` whether ``--yes`` was given. ``report``, the file holding the
@@ -116,7 +118,9 @@ def check_valves(
     if not source_complete and deletes:
         return trip(
             INCOMPLETE_SOURCE,
-            f"the source was not read completely and the plan would delete "
+            "the source was not read completely"
+            + (f" ({incomplete_reason})" if incomplete_reason else "")
+            + " and the plan would delete "
             f"{_contacts(deletes)} that may only be missing from this read",
             "run again once the source reads completely (--allow-deletes does not apply)",
         )
