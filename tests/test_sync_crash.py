@@ -94,6 +94,8 @@ def test_a_run_killed_mid_apply_leaves_no_lock_and_the_next_completes_exactly(
     status = run_cli("sync", "status", "--config", str(scene.job), env=scene.env)
     assert "Running now: no" in status.stdout
     assert f"killed (process {killed.pid}" in status.stdout
+    assert "Last failure: " in status.stdout
+    assert ", killed: it was killed before it finished" in status.stdout
 
     result = run_cli(*scene.args(*ONE_THREAD), server=scene.server, env=scene.env)
     assert result.exit_code == 0, result.stdout + result.stderr

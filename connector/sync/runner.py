@@ -1103,10 +1103,14 @@ def job_status(job: Job) -> JobStatus:
     if not job.state.exists():
         return JobStatus(job.name, server, job.state, False, running)
     with SyncState.open(job.state, job=job.name, server=server) as state:
+        last_run, last_failure = state.last_run(), state.last_failure()
+        if last_run is not None and run_state(last_run, running) == "killed":
+            # The state cannot tell a killed last run from a running one; the lock can.
+            last_failure = last_run
         common: dict[str, Any] = {
             "running": running,
-            "last_run": state.last_run(),
-            "last_failure": state.last_failure(),
+            "last_run": last_run,
+            "last_failure": last_failure,
         }
         if state.mismatch:
             return JobStatus(job.name, server, job.state, True, mismatch=state.mismatch, **common)

@@ -150,7 +150,8 @@ def render_status(status: JobStatus) -> str:
     if status.last_failure is not None:
         failure = status.last_failure
         why = failure.error or "it was killed before it finished"
-        lines.append(f"Last failure: {_when(failure.started_at)}, {failure.result}: {why}")
+        ended = run_state(failure, status.running)
+        lines.append(f"Last failure: {_when(failure.started_at)}, {ended}: {why}")
     else:
         lines.append("Last failure: none")
     if not status.mismatch:
