@@ -21,8 +21,9 @@ from conftest import CliRun, SandboxFactory
 from stall import Stall, reaches
 from sync_scene import Scene, start_sync
 
+from connector.apply.lock import lock_holder
 from connector.sandbox import Faults
-from connector.sync.runner import job_lock_path, lock_holder
+from connector.sync.files import job_lock_path
 
 ONE_THREAD = ("--concurrency", "1", "--settle-delay", "0.5")
 SOURCE = [

@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import CliRun, SandboxFactory
 from sync_scene import Scene
 
-from connector.sync.runner import job_lock_path
+from connector.sync.files import job_lock_path
 
 
 def status(run_cli: CliRun, scene: Scene, *options: str) -> str:
@@ -101,7 +101,7 @@ def test_status_sees_a_run_in_progress_by_its_lock(
 HOLD_THE_LOCK = """
 import sys, time
 from pathlib import Path
-from connector.sync.runner import JobLock
+from connector.sync.files import JobLock
 lock = JobLock(Path(sys.argv[1]), job="crm", server="http://127.0.0.1")
 lock.acquire()
 print("held", flush=True)

@@ -22,8 +22,10 @@ from connector.cli.app import (
 from connector.cli.options import ApplyOptions, Decorator, apply_options, format_option
 from connector.errors import SipaltoSyncError
 from connector.sync.job import Job, load_job
-from connector.sync.runner import SyncResult, job_status, run_job
+from connector.sync.result import SyncResult
+from connector.sync.runner import run_job
 from connector.sync.state import OK, VALVE
+from connector.sync.status import job_status
 from connector.ui.apply_view import ProgressDisplay
 from connector.ui.sync_view import LOG_FORMATS, EventLog, render_status, render_summary, status_json
 

@@ -1,12 +1,17 @@
 """Scheduled sync: job file, sync state, lock and runner.
 
-So far: :mod:`connector.sync.state`, what a job remembers between runs (bindings,
+:mod:`~connector.sync.job`, the job file (its full reference is that module's
+docstring); :mod:`~connector.sync.state`, what a job remembers between runs (bindings,
 ownership, records held for review, its runs) and the registry of which job owns which
-contact; :mod:`connector.sync.job`, the job file (its full reference is that module's
-docstring); :mod:`connector.sync.valves`, the checks that hold a run back before its
-first write.
+contact; :mod:`~connector.sync.files`, the lock and the files kept beside the state;
+:mod:`~connector.sync.valves`, the checks that hold a run back before its first write;
+:mod:`~connector.sync.runner`, one run (:func:`run_job`), which tells
+:mod:`~connector.sync.events` as it goes, records its outcome with
+:mod:`~connector.sync.recording`, writes :mod:`~connector.sync.reports` and returns a
+:mod:`~connector.sync.result`; :mod:`~connector.sync.status`, ``sync status``.
 """
 
+from connector.sync.events import SyncEvent, SyncObserver
 from connector.sync.job import (
     DEFAULT_KEEP_REPORTS,
     DEFAULT_MAX_DELETES,
@@ -18,6 +23,8 @@ from connector.sync.job import (
     Policy,
     load_job,
 )
+from connector.sync.result import SyncResult
+from connector.sync.runner import run_job
 from connector.sync.state import (
     ERROR,
     FINISHED_RESULTS,
@@ -41,6 +48,7 @@ from connector.sync.state import (
     default_state_path,
     server_key,
 )
+from connector.sync.status import JobStatus, job_status
 from connector.sync.valves import VALVES, ValveTrip, check_valves
 
 __all__ = [
@@ -60,6 +68,7 @@ __all__ = [
     "Hold",
     "Job",
     "JobSource",
+    "JobStatus",
     "MaxDeletes",
     "OwnershipConflict",
     "OwnershipRegistry",
@@ -68,6 +77,9 @@ __all__ = [
     "RunRecord",
     "StateError",
     "StateMismatch",
+    "SyncEvent",
+    "SyncObserver",
+    "SyncResult",
     "SyncState",
     "ValveTrip",
     "check_job_name",
@@ -75,6 +87,8 @@ __all__ = [
     "clean_server",
     "default_registry_path",
     "default_state_path",
+    "job_status",
     "load_job",
+    "run_job",
     "server_key",
 ]

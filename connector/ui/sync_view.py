@@ -14,14 +14,10 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from connector.apply.report import ApplyObserver
-from connector.sync.runner import (
-    JobStatus,
-    SyncEvent,
-    SyncObserver,
-    SyncResult,
-    run_state,
-)
+from connector.sync.events import SyncEvent, SyncObserver
+from connector.sync.result import SyncResult
 from connector.sync.state import RunRecord
+from connector.sync.status import JobStatus, run_state
 
 __all__ = [
     "LOG_FORMATS",
