@@ -5,17 +5,20 @@ Import them into the conftest (or test module) that uses them::
     from fakecrm.fixtures import dynamics, fake_crm, hubspot, pipedrive, salesforce, zoho
 
 Each vendor fixture is a factory: ``hubspot(contacts=40, seed=3, faults=Faults(...))``
-starts a server and returns a :class:`Served` (``.url``, ``.fake``, ``.settings``); every
-server is stopped when the test ends.
+serves the fake on a loopback port and returns a :class:`Served` (``.url``, ``.fake``,
+``.settings``). Ports are reused from test to test (one per fake a test serves), and the
+servers stop when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import pytest
+from starlette.responses import PlainTextResponse
 
 from fakecrm.base import FakeCRM
 from fakecrm.dynamics import FakeDynamics
@@ -86,19 +89,47 @@ def connection_settings(fake: FakeCRM, url: str) -> dict[str, str]:
 Serve = Callable[[FakeCRM], Served[Any]]
 
 
+class _Swap:
+    """An ASGI app that forwards to whichever fake its server lends itself to."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.target is None:  # between tests: nobody should be calling
+            await PlainTextResponse("no fake CRM is being served", 503)(scope, receive, send)
+            return
+        await self.target(scope, receive, send)
+
+
+# Servers are lent out test by test rather than started and stopped each time: uvicorn
+# takes a tick (0.1 s and more) to shut down, which adds up over a few dozen tests.
+_POOL: list[tuple[FakeServer, _Swap]] = []
+
+
+@atexit.register
+def _stop_pool() -> None:
+    for server, _ in _POOL:
+        server.stop()
+
+
 @pytest.fixture
 def fake_crm() -> Iterator[Serve]:
-    """Serve any fake CRM; all servers stop after the test."""
-    servers: list[FakeServer] = []
+    """Serve any fake CRM on its own loopback port for the length of the test."""
+    lent: list[_Swap] = []
 
     def serve(fake: FakeCRM) -> Served[Any]:
-        server = FakeServer(fake.app).start()
-        servers.append(server)
+        if len(lent) == len(_POOL):
+            swap = _Swap()
+            _POOL.append((FakeServer(swap).start(), swap))
+        server, swap = _POOL[len(lent)]
+        swap.target = fake.app
+        lent.append(swap)
         return Served(fake, server)
 
     yield serve
-    for server in servers:
-        server.stop()
+    for swap in lent:
+        swap.target = None
 
 
 @pytest.fixture
