@@ -51,6 +51,7 @@ def plan(
     owned_ids = settings.pop("owned_ids", None)
     bindings = settings.pop("bindings", None)
     foreign_ids = settings.pop("foreign_ids", frozenset())
+    partial = settings.pop("partial", False)
     return make_plan(
         records,
         contacts,
@@ -59,6 +60,7 @@ def plan(
         foreign_ids=foreign_ids,
         decisions=decisions,
         owned_ids=owned_ids,
+        partial=partial,
         server="https://pbx.example",
         plan_id="0" * 32,
         created_at=CREATED,

@@ -333,6 +333,39 @@ def test_a_binding_whose_key_left_the_source_binds_nothing() -> None:
     assert (item.action, item.id) == ("unchanged", "30001")
 
 
+# -- incremental reads ----------------------------------------------------------------------
+
+
+def test_an_incremental_read_leaves_the_records_it_did_not_include_bound_and_deletes_nothing() -> (
+    None
+):
+    # Only C1 changed since the last read; C2 is still in the source, unchanged.
+    bob = contact("30002", "Bob Baker", "07700900102")
+    bindings = {"C1": WRITTEN, "C2": bound("30002", "Bob Baker", "07700900102")}
+    changed = keyed("C1", "Ann Archer", ANN, ANN_NEW)
+    for delete in ("never", "owned", "mirror"):
+        result = plan([changed], [AS_WRITTEN, bob], bindings=bindings, partial=True, delete=delete)
+        assert [(i.action, i.id) for i in result.items] == [("update", "30001")]
+        assert result.settings.delete == "never"
+    # A full read without C2 would delete it.
+    full = plan([changed], [AS_WRITTEN, bob], bindings=bindings, delete="owned")
+    assert deleted(full) == ["30002"]
+
+
+def test_a_new_record_like_one_an_incremental_read_left_out_goes_to_review() -> None:
+    bob = contact("30002", "Bob Baker", "07700900102")
+    bindings = {"C2": bound("30002", "Bob Baker", "07700900102")}
+    newcomer = keyed("C7", "Bob Baker", "07700900102")
+    result = plan([newcomer], [bob], bindings=bindings, partial=True)
+    (item,) = result.items
+    assert item.action == "review"
+    assert "bound by this sync job to a record this incremental read did not include" in (
+        item.reason
+    )
+    # In a full read, C2's absence frees its contact for the re-keyed record.
+    assert plan([newcomer], [bob], bindings=bindings).items[0].action == "unchanged"
+
+
 # -- other jobs' contacts -------------------------------------------------------------------
 
 

@@ -85,7 +85,9 @@ class SyncView:
     ``gone``: record -> binding, for keys bound to a contact no longer in it;
     ``claimed``: contact -> record, the contacts of ``bound`` (no candidates for others);
     ``released``: record -> why its position key's binding was not used;
-    ``foreign``: contacts another sync job owns.
+    ``foreign``: contacts another sync job owns;
+    ``unread``: contacts bound to keys an incremental read did not include (their records
+    are still in the source, unchanged): no candidates, never written or deleted.
     """
 
     bound: dict[int, int] = field(default_factory=dict)
@@ -93,11 +95,20 @@ class SyncView:
     claimed: dict[int, int] = field(default_factory=dict)
     released: dict[int, str] = field(default_factory=dict)
     foreign: frozenset[int] = frozenset()
+    unread: frozenset[int] = frozenset()
 
     @property
     def active(self) -> bool:
         """True when anything here changes what matching may use."""
-        return bool(self.claimed or self.foreign)
+        return bool(self.claimed or self.foreign or self.unread)
+
+    def off_limits(self, remote: int) -> str:
+        """Why contact ``remote`` belongs to no record of this plan (``""`` if it may)."""
+        if remote in self.foreign:
+            return "owned by another sync job"
+        if remote in self.unread:
+            return "bound by this sync job to a record this incremental read did not include"
+        return ""
 
 
 def resolve_bindings(
@@ -106,6 +117,8 @@ def resolve_bindings(
     bindings: Mapping[str, Bound],
     foreign_ids: Collection[str],
     fits: Callable[[int, Bound], bool],
+    *,
+    partial: bool = False,
 ) -> SyncView:
     """Which record each binding pins, and to which contact.
 
@@ -113,6 +126,8 @@ def resolve_bindings(
     binds its first record (the others are rejected for it). ``fits(record, binding)``
     says whether a usable record keyed by position still fits the contact as written.
     Records keyed by a phonebook id are bound by that id and take no binding here.
+    ``partial``: the records are an incremental read (those changed since the last one),
+    so a bound key absent from them has not left the source: its contact is ``unread``.
     """
     view = SyncView(
         foreign=frozenset(contact_index[cid] for cid in foreign_ids if cid in contact_index)
@@ -122,6 +137,12 @@ def resolve_bindings(
     first: dict[str, int] = {}
     for i, (key, _, _) in enumerate(keys):
         first.setdefault(key, i)
+    if partial:
+        view.unread = frozenset(
+            contact_index[b.contact_id]
+            for key, b in bindings.items()
+            if key not in first and b.contact_id in contact_index
+        )
     for key, i in first.items():
         binding = bindings.get(key)
         _, kind, usable = keys[i]

@@ -73,6 +73,7 @@ def make_plan(
     bindings: Mapping[str, Bound] | None = None,
     foreign_ids: frozenset[str] = frozenset(),
     owned_ids: frozenset[str] | None = None,
+    partial: bool = False,
     decisions: Mapping[str, Decision] | None = None,
     server: str = "",
     plan_id: str | None = None,
@@ -89,7 +90,10 @@ def make_plan(
     A scheduled sync passes ``bindings`` (source key -> :class:`Bound`, from its state)
     and ``foreign_ids`` (contacts other sync jobs own); what they change is described in
     :mod:`connector.reconcile.bindings`, and ``PlanItem.sync`` tags the items only a sync
-    has. Same inputs give the same plan, whatever the order of ``contacts``.
+    has. ``partial`` says the records are an incremental read (only those changed since
+    the last read): a bound key absent from them is still in the source, its contact is
+    left as it is, and nothing is deleted (a deletion cannot be seen in such a read).
+    Same inputs give the same plan, whatever the order of ``contacts``.
     """
     settings = settings or PlanSettings()
     if decisions:
@@ -100,7 +104,9 @@ def make_plan(
     if bindings:
         owned |= {bound.contact_id for bound in bindings.values() if bound.owned}
     ordered = sorted(contacts, key=lambda contact: _id_order(contact.id))
-    planner = _Planner(settings, ordered, bindings or {}, foreign_ids)
+    if partial and settings.delete != "never":
+        settings = replace(settings, delete="never")
+    planner = _Planner(settings, ordered, bindings or {}, foreign_ids, partial=partial)
     items, warnings = planner.run(list(records), owned)
     base = phonebook_fingerprint(ordered)
     return Plan(
@@ -154,8 +160,11 @@ class _Planner:
         contacts: Sequence[Contact],
         bindings: Mapping[str, Bound],
         foreign_ids: frozenset[str],
+        *,
+        partial: bool = False,
     ) -> None:
         self.settings = settings
+        self.partial = partial
         self.phones = PhoneNormaliser(settings.region)
         self.contacts = contacts
         self.remote_index = {contact.id: i for i, contact in enumerate(contacts)}
@@ -251,7 +260,7 @@ class _Planner:
             return compare(record, seen, self.settings.match).verdict != DIFFERENT
 
         return sync_rules.resolve_bindings(
-            keys, self.remote_index, self.bindings, self.foreign_ids, fits
+            keys, self.remote_index, self.bindings, self.foreign_ids, fits, partial=self.partial
         )
 
     def _repeats(
@@ -289,7 +298,7 @@ class _Planner:
         free = [
             r
             for r in range(len(self.remotes))
-            if r in decided or (r not in view.claimed and r not in view.foreign)
+            if r in decided or (r not in view.claimed and not view.off_limits(r))
         ]
         position = {r: k for k, r in enumerate(free)}
         outcomes = match_all(
@@ -448,16 +457,18 @@ class _Planner:
 
     def _not_foreign(self, item: PlanItem, remote: int) -> PlanItem:
         """Another sync job's contact is never written: its update becomes a review."""
-        if item.action != "update" or remote not in self.sync.foreign:
+        whose = self.sync.off_limits(remote)
+        if item.action != "update" or not whose:
             return item
-        reason = f"contact {item.id} is owned by another sync job: not updated ({item.reason})"
+        reason = f"contact {item.id} is {whose}: not updated ({item.reason})"
         return replace(item, action="review", reason=reason)
 
     def _sync_taken(self, remote: int, record: int | None = None) -> str:
         """Why no record (but ``record``) may be pinned to contact ``remote`` (``""`` when
         it may): it is another job's, or bound to another record of this job's source."""
-        if remote in self.sync.foreign:
-            return "owned by another sync job"
+        whose = self.sync.off_limits(remote)
+        if whose:
+            return whose
         holder = self.sync.claimed.get(remote)
         if holder is not None and holder != record:
             return f"bound to {self.locations[holder]} by this sync job"
@@ -490,7 +501,7 @@ class _Planner:
         for r in self._foreign_near(party):
             evidence = compare(party, self.remotes[r], self.settings.match)
             if evidence.verdict != DIFFERENT:
-                found.append((-evidence.score, r, evidence, "owned by another sync job"))
+                found.append((-evidence.score, r, evidence, self.sync.off_limits(r)))
         if not found:
             return None
         _, r, evidence, whose = min(found, key=lambda hit: hit[:2])
@@ -521,12 +532,12 @@ class _Planner:
         return make_party(display_name(item.after.name), self.phones.numbers_of(item.after.phones))
 
     def _foreign_near(self, party: Party) -> list[int]:
-        """Other jobs' contacts sharing a number with ``party``, or with a name close
-        enough to review."""
-        if not self.sync.foreign:
+        """Other jobs' contacts (and those of records an incremental read left out)
+        sharing a number with ``party``, or with a name close enough to review."""
+        if not self.sync.foreign and not self.sync.unread:
             return []
         if self._foreign_index is None:
-            self._foreign_list = sorted(self.sync.foreign)
+            self._foreign_list = sorted(self.sync.foreign | self.sync.unread)
             self._foreign_index = RemoteIndex(
                 [self.remotes[r] for r in self._foreign_list], self.settings.match
             )
@@ -1137,7 +1148,7 @@ class _Planner:
             if contact.id in involved
             or (rejected_names and self.remotes[r].sorted_key in rejected_names)
         }
-        kept |= {*self.sync.claimed, *self.sync.foreign}
+        kept |= {*self.sync.claimed, *self.sync.foreign, *self.sync.unread}
         policy = self.settings.delete
         reason = (
             "owned by this sync and no longer in the source"

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import parse_qsl
 
-from fakecrm.people import KINDS, Person, make_people
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from fakecrm.people import KINDS, Person, make_people
 
 #: Query and form fields whose values never reach the log.
 SECRET_FIELDS = frozenset(

@@ -30,10 +30,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from fakecrm.base import Context, Expected, FakeCRM, Faults, bearer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from fakecrm.base import Context, Expected, FakeCRM, Faults, bearer
 
 CONTACTS_PATH = "/crm/v3/objects/contacts"
 DEFAULT_LIMIT = 10
