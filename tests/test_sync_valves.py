@@ -62,6 +62,7 @@ class Run:
     allow_deletes: int | None = None
     confirmed: bool = False
     report: str | None = REPORT
+    partial: bool = False
 
     def check(self) -> ValveTrip | None:
         records = self.records
@@ -71,6 +72,7 @@ class Run:
             self.plan,
             records=records,
             source_complete=self.source_complete,
+            partial=self.partial,
             phonebook_size=self.phonebook_size,
             bound_contacts=self.bound_contacts,
             policy=self.policy,
@@ -116,6 +118,9 @@ CASES = [
     ("allowed more than planned", nightly(12, allow_deletes=100), None),
     ("allowed fewer than the policy would", nightly(8, allow_deletes=5), MAX_DELETES),
     ("allowed none, none planned", nightly(0, allow_deletes=0), None),
+    # an incremental read that found nothing changed is a quiet night, not an empty source
+    ("incremental, nothing changed", Run(plan=make_plan(), records=0, partial=True), None),
+    ("a full read, nothing read", Run(plan=make_plan(), records=0), EMPTY_SOURCE),
     # a source read incompletely never deletes
     ("incomplete, no delete", nightly(0, source_complete=False), None),
     ("incomplete, one delete", nightly(1, source_complete=False), INCOMPLETE_SOURCE),

@@ -72,6 +72,8 @@ class SyncResult:
     source_complete: bool = True
     #: Why the source was not read completely ("" when it was).
     incomplete_reason: str = ""
+    #: For an incremental read (a CRM's records changed since an earlier run): since when.
+    since: str | None = None
     source_messages: tuple[str, ...] = ()
     phonebook_size: int = 0
     plan: Plan | None = None

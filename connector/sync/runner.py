@@ -228,6 +228,7 @@ class _Run:
             records=self.result.records,
             source_complete=self.result.source_complete,
             incomplete_reason=self.result.incomplete_reason,
+            partial=self.result.since is not None,
             phonebook_size=len(contacts),
             bound_contacts=len({b.contact_id for b in self.bindings.values()} & _ids(contacts)),
             policy=self.job.policy,
@@ -244,9 +245,10 @@ class _Run:
             self.say("dry_run", "dry run: nothing was written to Sipalto or to the state")
         else:
             report = self._apply(plan)
-            # Records missing from a read that did not finish may only be missing from it.
-            complete = self.result.source_complete
-            present = _present_keys(records_read) if complete else None
+            # Records missing from a read that did not finish, or from an incremental one,
+            # may only be missing from it.
+            whole = self.result.source_complete and self.result.since is None
+            present = _present_keys(records_read) if whole else None
             self._record(plan, report, present=present, existing=_ids(contacts))
 
     # -- the state and the registry ------------------------------------------------------
@@ -436,6 +438,7 @@ class _Run:
                 bindings=bindings,
                 foreign_ids=self._foreign_ids(),
                 owned_ids=owned,
+                partial=self.result.since is not None,
                 server=self.base_url,
             )
         self.result.plan, self.result.owned = plan, len(owned)

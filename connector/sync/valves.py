@@ -83,6 +83,7 @@ def check_valves(
     records: int,
     source_complete: bool,
     incomplete_reason: str = "",
+    partial: bool = False,
     phonebook_size: int,
     bound_contacts: int,
     policy: Policy,
@@ -94,7 +95,9 @@ def check_valves(
 
     ``records`` is how many records the source gave (rejected ones included);
     ``source_complete`` whether it was read to its end (``incomplete_reason`` says why
-    not: a file cut short, a page that errored); ``phonebook_size`` the contacts
+    not: a file cut short, a page that errored); ``partial`` whether it was an incremental
+    read (only the records changed since the last one: none is a quiet night, not an
+    empty source, and such a plan deletes nothing); ``phonebook_size`` the contacts
     the phonebook held when planned; ``bound_contacts`` how many of them this job is
     bound to (owned or not). ``allow_deletes`` is ``--allow-deletes N`` (None: not
     given), ``confirmed`` whether ``--yes`` was given. ``report``, the file holding the
@@ -125,7 +128,7 @@ def check_valves(
             "run again once the source reads completely (--allow-deletes does not apply)",
         )
     usable = _usable(plan)
-    if usable == 0 and (bound_contacts or deletes) and not allowed:
+    if usable == 0 and (bound_contacts or deletes) and not allowed and not partial:
         found = "none read" if records == 0 else f"{records} read, all rejected"
         return trip(
             EMPTY_SOURCE,
