@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -48,17 +49,36 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _FORMULA = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
 
 
+@dataclass(frozen=True, slots=True)
+class ReadProgress:
+    """How far the read of a slow source has come (a CRM's pages), for a progress view."""
+
+    source: str
+    pages: int
+    records: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Records per second so far."""
+        return self.records / self.elapsed if self.elapsed > 0 else 0.0
+
+
 class Source(Protocol):
     """An opened contact source.
 
-    ``messages`` are info lines for the user (the encoding and delimiter found, the
-    preset recognised, the columns chosen); they are complete by the time
-    :meth:`records` yields its first record.
+    ``path`` is the file (or, for a CRM, the URL). ``messages`` are info lines for the
+    user (the encoding and delimiter found, the preset recognised, the columns chosen);
+    they are complete by the time :meth:`records` yields its first record.
     """
 
     format_name: ClassVar[str]
-    path: Path
     messages: list[str]
+
+    @property
+    def path(self) -> str | Path:
+        """The file read, or the URL of a web source."""
+        ...
 
     def __init__(
         self,
