@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.base import ReadProgress
 from adapters.crm.schema import parse_crm_mapping
@@ -240,6 +242,27 @@ def test_a_next_url_on_another_server_is_not_followed() -> None:
     with pytest.raises(IncompleteRead, match=r"another server \(https://evil.test\)"):
         read_all(source(handler, mapping))
     assert len(seen) == 1
+
+
+def test_a_next_url_naming_the_default_port_is_the_same_server() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params.get("from", "0"))
+        body: dict[str, Any] = {"data": PEOPLE[start : start + 2]}
+        if start + 2 < len(PEOPLE):
+            body["links"] = {"next": f"https://CRM.example.test:443/v1/people?from={start + 2}"}
+        return httpx.Response(200, json=body)
+
+    mapping, _ = paged("json_link")
+    assert len(read_all(source(handler, mapping))) == 5
+
+
+def test_a_next_url_that_is_not_a_url_is_an_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": PEOPLE[:1], "links": {"next": "http://[::1"}})
+
+    mapping, _ = paged("json_link")
+    with pytest.raises(IncompleteRead, match=r"page 1: .*'http://\[::1' is not a valid URL"):
+        read_all(source(handler, mapping))
 
 
 def test_max_pages_is_an_error_not_a_silent_stop() -> None:
@@ -634,3 +657,51 @@ def test_json_body_of_a_post_search_carries_the_cursor() -> None:
 
     assert len(read_all(source(handler, mapping))) == 5
     assert bodies == [{"limit": 2}, {"limit": 2, "after": "2"}, {"limit": 2, "after": "4"}]
+
+
+# -- whatever a server answers: records, or one IncompleteRead ------------------------------
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+        st.sampled_from(["data", "meta", "next", "links", "id", "first", "phone", "phones",
+                         "value", "total", "info", "more_records"]), kids, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+ANSWERS = st.tuples(
+    st.sampled_from([200, 200, 200, 204, 301, 400, 401, 403, 404, 429, 500, 503]),
+    JSON,
+    st.dictionaries(
+        st.sampled_from(["Retry-After", "Link", "Location", "Content-Type"]),
+        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=20),
+        max_size=2,
+    ),
+)
+
+
+@settings(max_examples=150)
+@given(
+    st.sampled_from(["cursor", "json_link", "header_link", "page_number", "offset"]),
+    st.lists(ANSWERS, min_size=1, max_size=6),
+)
+def test_any_answers_give_records_or_one_incomplete_read(
+    style: str, answers: list[tuple[int, Any, dict[str, str]]]
+) -> None:
+    queue = list(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status, body, headers = queue.pop(0) if queue else (200, {"data": []}, {})
+        return httpx.Response(status, json=body, headers=headers)
+
+    mapping = MAPPING if style == "cursor" else paged(style)[0]
+    try:
+        records = read_all(source(handler, mapping + "max_pages: 8\n"))
+    except IncompleteRead as error:
+        assert "\n" not in str(error) and TOKEN not in str(error)
+        assert str(error).startswith("testcrm: page ")
+    else:
+        assert all(record.location.startswith("testcrm:") for record in records)

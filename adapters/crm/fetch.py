@@ -168,7 +168,10 @@ class Fetcher:
             log.info("the rate limit's window is spent; waiting %.1f s", self._wait_before_next)
             self.sleep(self._wait_before_next)
             self._wait_before_next = 0.0
-        http_request = self._build(request)
+        try:
+            http_request = self._build(request)
+        except httpx.InvalidURL as exc:
+            raise ReadFailure(f"the URL is not valid ({exc})") from None
         if credentials is not None:
             credentials.apply(http_request)
         self.requests += 1

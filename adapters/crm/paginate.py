@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
+
+import httpx
 
 from adapters.crm.fetch import PageAnswer, PageRequest
 from adapters.crm.schema import (
@@ -102,18 +104,22 @@ class _LinkPages(Pages):
     def __init__(self) -> None:
         self.seen = _Seen("next page URL")
         self.page = 0
-        self.origin: tuple[str, str] | None = None
+        self.origin: tuple[str, str, int | None] | None = None
 
     def _follow(self, request: PageRequest, answer: PageAnswer, link: Any) -> PageRequest | None:
         self.page += 1
         if self.origin is None:
-            first = urlsplit(request.url)
-            self.origin = (first.scheme, first.netloc)
+            self.origin = _origin(request.url)
         if not isinstance(link, str) or not link.strip():
             return None
-        url = urljoin(answer.url, link.strip())
-        parts = urlsplit(url)
-        if (parts.scheme, parts.netloc) != self.origin:
+        try:
+            url = str(httpx.URL(answer.url).join(link.strip()))
+        except (httpx.InvalidURL, ValueError):
+            raise PaginationError(
+                f"the next page's URL {_short(link)} is not a valid URL"
+            ) from None
+        if _origin(url) != self.origin:
+            parts = urlsplit(url)
             raise PaginationError(
                 f"the next page's URL is on another server ({parts.scheme}://{parts.hostname}); "
                 "it is not followed with the CRM's credentials"
@@ -166,7 +172,7 @@ class PageNumberPages(Pages):
     ) -> PageRequest | None:
         if not records:
             return None
-        if self.more is not None and select_one(answer.body, self.more) is not True:
+        if self.more is not None and not _flag(select_one(answer.body, self.more)):
             return None
         if self.total is not None:
             total = _whole(select_one(answer.body, self.total))
@@ -217,6 +223,21 @@ def pages_for(settings: Paginator) -> Pages:
         return OffsetPages(settings)
     assert isinstance(settings, SinglePage)
     return SinglePages()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port, the port ``None`` when it is the scheme's own
+    (``https://a.test`` and ``https://a.test:443`` are one server)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise PaginationError(f"the next page's URL {_short(url)} is not a valid URL") from None
+    return parsed.scheme, parsed.host.lower(), parsed.port
+
+
+def _flag(value: Any) -> bool:
+    """A "more pages" flag: true, or the text true (some APIs quote their booleans)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _whole(value: Any) -> int | None:

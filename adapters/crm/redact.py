@@ -57,10 +57,13 @@ class Redactor:
     def url(self, url: str) -> str:
         """``url`` fit to show: no user or password, query values that are secrets masked,
         and any secret left anywhere else masked too."""
-        parts = urlsplit(url)
-        netloc = parts.hostname or ""
-        if parts.port is not None:
-            netloc += f":{parts.port}"
+        try:
+            parts = urlsplit(url)
+            netloc = parts.hostname or ""
+            if parts.port is not None:
+                netloc += f":{parts.port}"
+        except ValueError:  # not a URL at all (a junk Location header): hide what is known
+            return self(url)
         query = [
             (name, MASK if self.is_secret(value) else value)
             for name, value in parse_qsl(parts.query, keep_blank_values=True)
