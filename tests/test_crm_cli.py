@@ -119,6 +119,7 @@ def test_inspect_with_limit_reads_only_the_pages_it_needs(run_cli, tmp_path) -> 
         assert len(crm.page_requests) == 2
     assert [r["name"] for r in json.loads(result.stdout)] == NAMES[:3]
     assert f"testcrm: reading GET {crm.url}/contacts" in result.stderr
+    assert "--limit 3: only the first 3 records were read" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from connector.cli.options import (
 from connector.reconcile.decisions import load_decisions
 from connector.reconcile.plan import NAME_POLICIES, PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
-from connector.reconcile.workflow import SourceOptions, plan_from_source, read_source
+from connector.reconcile.workflow import SourceOptions, SourceRead, plan_from_source, read_source
 from connector.ui.plan_view import PREVIEW_FORMATS, write_plan
 from connector.ui.read_view import ReadProgressDisplay
 from connector.ui.source_view import (
@@ -55,8 +55,7 @@ def inspect(
     target = output.resolve(file_name("records", fmt))
     with _progress(app) as progress:
         read = read_source(source, replace(reading, progress=progress))
-    for message in read.messages:
-        app.say(message)
+    _say_read(app, read, reading)
     with open_output(target, quiet=app.quiet) as out:
         write_records(read.records, fmt, out, color=app.color(out), terminal=out.isatty())
     rejected = rejection_lines(read.records)
@@ -160,8 +159,7 @@ def plan(
             settings=settings,
             decisions=pinned,
         )
-    for message in read.messages:
-        app.say(message)
+    _say_read(app, read, reading)
     with open_output(target, quiet=app.quiet) as preview:
         write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
     if out is not None:
@@ -169,6 +167,14 @@ def plan(
         app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
     if detailed_exitcode and made.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+def _say_read(app: AppContext, read: SourceRead, reading: SourceOptions) -> None:
+    """What the adapter said while reading, and whether ``--limit`` cut the read short."""
+    for message in read.messages:
+        app.say(message)
+    if reading.limit is not None and len(read.records) >= reading.limit:
+        app.say(f"--limit {reading.limit}: only the first {reading.limit} records were read")
 
 
 def _progress(app: AppContext) -> ReadProgressDisplay:
