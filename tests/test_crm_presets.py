@@ -300,7 +300,7 @@ def test_salesforce_follows_next_records_url_and_waits_out_the_limit_answer() ->
         ("0031", "Rajesh Patel", ["0121 496 0131"]),
         ("0032", "Harrow & Pike", ["07700 900132"]),
     ]
-    assert sleeps == [60.0]
+    assert sleeps == [10.0]
 
 
 def test_dynamics_uses_client_credentials_and_the_odata_next_link() -> None:

@@ -406,6 +406,14 @@ def test_a_vendor_throttle_answer_declared_in_the_mapping_waits_and_retries() ->
     sleeps = Sleeps()
     assert len(read_all(source(handler, mapping, sleep=sleeps))) == 5
     assert sleeps == [20.0]
+    # A limit that does not clear fails after the retries, with the vendor's message.
+    handler, _ = answering(*[limit] * 9)
+    with pytest.raises(IncompleteRead) as caught:
+        read_all(source(handler, mapping))
+    assert (
+        "the CRM is throttling requests (403 Forbidden: TotalRequests Limit exceeded.) "
+        "(gave up after 6 tries)"
+    ) in str(caught.value)
     # Without the declaration it is a refusal, with the vendor's message.
     handler, _ = answering(limit)
     with pytest.raises(IncompleteRead, match=r"403 Forbidden \(TotalRequests Limit exceeded.\)"):

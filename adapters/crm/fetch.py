@@ -190,7 +190,9 @@ class Fetcher:
             return "renew", _status_text(response) + ": the credentials were refused", None
         throttled = self._throttle_wait(response)
         if throttled is not None:
-            return "retry", f"the CRM is throttling requests ({status})", throttled
+            detail = _error_detail(response, self.redactor)
+            said = f"{_status_text(response)}{f': {detail}' if detail else ''}"
+            return "retry", f"the CRM is throttling requests ({said})", throttled
         if status >= 500:
             return "retry", f"the CRM answered {_status_text(response)}", None
         raise _final_failure(response, self.redactor)
