@@ -2,10 +2,11 @@
 
 Use :func:`open_source` to open any supported file; :mod:`adapters.mapping` holds the
 mapping format and the shipped presets, :mod:`adapters.guessing` the recognition of
-common headers when no mapping is given.
+common headers when no mapping is given; :mod:`adapters.crm` reads a CRM's REST API.
 """
 
 from adapters.base import Source, build_record
+from adapters.crm import CrmSource, is_url
 from adapters.guessing import guess_mapping
 from adapters.mapping import (
     Mapping,
@@ -21,6 +22,7 @@ from connector.phonetext import split_numbers
 __all__ = [
     "ADAPTERS",
     "EXTENSIONS",
+    "CrmSource",
     "Mapping",
     "PhoneColumn",
     "Source",
@@ -29,6 +31,7 @@ __all__ = [
     "detect_preset",
     "format_names",
     "guess_mapping",
+    "is_url",
     "list_presets",
     "load_mapping",
     "open_source",

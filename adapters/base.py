@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -48,22 +49,42 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _FORMULA = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
 
 
+@dataclass(frozen=True, slots=True)
+class ReadProgress:
+    """How far the read of a slow source has come (a CRM's pages), for a progress view."""
+
+    source: str
+    pages: int
+    records: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Records per second so far."""
+        return self.records / self.elapsed if self.elapsed > 0 else 0.0
+
+
 class Source(Protocol):
     """An opened contact source.
 
-    ``messages`` are info lines for the user (the encoding and delimiter found, the
-    preset recognised, the columns chosen); they are complete by the time
-    :meth:`records` yields its first record. ``cut_short`` says, once every record was
-    read, whether the file looks truncated: its records are still given (the last one
-    rejected), but a sync must not take a missing record for a deleted one.
+    ``path`` is the file (or, for a CRM, the URL). ``messages`` are info lines for the
+    user (the encoding and delimiter found, the preset recognised, the columns chosen);
+    they are complete by the time :meth:`records` yields its first record. ``cut_short``
+    says, once every record was read, whether the file looks truncated: its records are
+    still given (the last one rejected), but a sync must not take a missing record for a
+    deleted one.
     """
 
     format_name: ClassVar[str]
-    path: Path
     messages: list[str]
     #: Why the file seems cut short (an export that stopped part way: a last row or card
     #: that ends early, with the file), or None; known once :meth:`records` has ended.
     cut_short: str | None
+
+    @property
+    def path(self) -> str | Path:
+        """The file read, or the URL of a web source."""
+        ...
 
     def __init__(
         self,

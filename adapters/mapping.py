@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
@@ -41,9 +41,16 @@ from connector.schema import (
     shorthand,
     validate_config,
 )
+from connector.yamlfile import load_yaml
 
 #: Google marks a contact's primary value by starting its label with this ("* Mobile").
 PRIMARY_LABEL_MARK = "*"
+
+#: What a mapping reads: a file's table (:class:`Mapping`), or a CRM's REST API
+#: (:mod:`adapters.crm`); a CRM mapping is told by its ``endpoint`` key.
+FILE_KIND = "file"
+CRM_KIND = "crm"
+CRM_MARK = "endpoint"
 
 #: What a mapping's ``key`` column may hold (``key_is``): the source's own id for a record
 #: (the default), or the Sipalto contact id, which binds the record to that contact.
@@ -141,8 +148,12 @@ class Mapping:
 
 
 @dataclass(frozen=True, slots=True)
-class _Template:
-    """A parsed template: literal text and column indexes, in order."""
+class BoundTemplate:
+    """A parsed template: literal text and value indexes, in order.
+
+    File mappings index a row's cells; CRM mappings (:mod:`adapters.crm`) index the values
+    a record's paths select. Either way rendering is plain substitution: no code runs.
+    """
 
     parts: tuple[str | int, ...]
 
@@ -189,8 +200,8 @@ class BoundMapping:
     """A mapping tied to one header row; turns a row of cells into record fields."""
 
     mapping: Mapping
-    key: _Template | None
-    names: tuple[_Template, ...]
+    key: BoundTemplate | None
+    names: tuple[BoundTemplate, ...]
     phones: tuple[_BoundPhone, ...]
     summary: str = ""
 
@@ -222,7 +233,11 @@ class BoundMapping:
 
 
 def load_mapping(name_or_path: str | Path | Mapping) -> Mapping:
-    """A mapping from a preset name (``google-contacts``) or a YAML file path."""
+    """A file mapping from a preset name (``google-contacts``) or a YAML file path.
+
+    A CRM mapping (one with an ``endpoint``, read by :mod:`adapters.crm`) is refused:
+    it reads a CRM's URL, not a file.
+    """
     if isinstance(name_or_path, Mapping):
         return name_or_path
     text = str(name_or_path)
@@ -230,22 +245,47 @@ def load_mapping(name_or_path: str | Path | Mapping) -> Mapping:
     if path.is_file():
         return _load_file(path)
     if _preset_exists(text):
+        if preset_kind(text) == CRM_KIND:
+            raise ConfigError(_crm_for_a_file(f"preset {text}", text))
         return _load_preset(text)
     if path.suffix.lower() in (".yaml", ".yml") or len(path.parts) > 1:
         raise ConfigError(f"{path}: mapping file not found")
-    names = ", ".join(name for name, _ in list_presets())
+    names = ", ".join(file_preset_names())
     raise ConfigError(f"no mapping file or preset named {text!r} (presets: {names})")
 
 
 def list_presets() -> list[tuple[str, str]]:
-    """``(name, description)`` of every shipped preset, sorted by name."""
-    return [(name, _load_preset(name).description) for name in _preset_names()]
+    """``(name, description)`` of every shipped file preset, sorted by name (the CRM
+    presets are listed by :func:`adapters.registry.list_all_presets`)."""
+    return [(name, _load_preset(name).description) for name in file_preset_names()]
+
+
+def is_crm_mapping(data: object) -> bool:
+    """Whether YAML ``data`` is a CRM mapping: one that names an ``endpoint`` to read."""
+    return isinstance(data, dict) and CRM_MARK in data
+
+
+def preset_kind(name: str) -> str:
+    """:data:`FILE_KIND` or :data:`CRM_KIND`: what the shipped preset ``name`` reads."""
+    return _preset_kind(name)
+
+
+def file_preset_names() -> list[str]:
+    """The shipped presets that read files, sorted."""
+    return [name for name in _preset_names() if preset_kind(name) == FILE_KIND]
+
+
+def crm_preset_names() -> list[str]:
+    """The shipped presets that read a CRM's REST API, sorted."""
+    return [name for name in _preset_names() if preset_kind(name) == CRM_KIND]
 
 
 def preset_text(name: str) -> str:
     """The YAML text of a shipped preset, to show or copy as a starting point."""
     if not _preset_exists(name):
-        names = ", ".join(_preset_names())
+        # The file presets: the message the job file's check shows (CRM presets are named
+        # where a URL is read, and by `mappings list`).
+        names = ", ".join(file_preset_names())
         raise ConfigError(f"no preset named {name!r} (presets: {names})")
     return _preset_file(name).read_text(encoding="utf-8")
 
@@ -253,7 +293,7 @@ def preset_text(name: str) -> str:
 def detect_preset(headers: Sequence[str]) -> Mapping | None:
     """The shipped preset whose ``detect`` header set is all present in ``headers``."""
     present = {_norm(h) for h in headers}
-    for name in _preset_names():
+    for name in file_preset_names():
         mapping = _load_preset(name)
         if any(all(_norm(col) in present for col in cols) for cols in mapping.detect):
             return mapping
@@ -305,29 +345,12 @@ class _Binder:
     def _find(self, column: str) -> list[int]:
         return self.index.get(_norm(column), [])
 
-    def _template(self, text: str, *, partial: bool = False) -> _Template | None:
-        """``text`` bound to the header row; None when a column it names is missing
-        (with ``partial``: only when every column it names is)."""
-        parts: list[str | int] = []
-        complete = True
-        found_any = False
-        last = 0
-        for match in _TEMPLATE_FIELD.finditer(text):
-            parts.append(text[last : match.start()])
-            last = match.end()
-            if match.group(1) is None:
-                parts.append(match.group(0)[0])
-                continue
-            found = self._find(match.group(1))
-            if not found:
-                self.missing.append(match.group(1))
-                complete = False
-                continue
-            parts.append(found[0])
-            found_any = True
-        parts.append(text[last:])
-        usable = complete or (partial and found_any)
-        return _Template(tuple(p for p in parts if p != "")) if usable else None
+    def _template(self, text: str, *, partial: bool = False) -> BoundTemplate | None:
+        def find(column: str) -> int | None:
+            found = self._find(column)
+            return found[0] if found else None
+
+        return bind_template(text, find, self.missing, partial=partial)
 
     def _phone(self, column: PhoneColumn) -> list[_BoundPhone]:
         if _NUMBERED in column.column:
@@ -392,11 +415,11 @@ class _Binder:
     def _summary(
         self,
         mapping: Mapping,
-        key: _Template | None,
-        names: list[_Template],
+        key: BoundTemplate | None,
+        names: list[BoundTemplate],
         phones: list[_BoundPhone],
     ) -> str:
-        def template_text(template: _Template) -> str:
+        def template_text(template: BoundTemplate) -> str:
             columns = [self.headers[p].strip() for p in template.parts if isinstance(p, int)]
             return " + ".join(columns)
 
@@ -406,6 +429,43 @@ class _Binder:
         if key is not None:
             text += f"; {template_text(key)} -> key"
         return text
+
+
+def bind_template(
+    text: str, find: Callable[[str], int | None], missing: list[str], *, partial: bool = False
+) -> BoundTemplate | None:
+    """``text`` (a template such as ``"{First Name} {Last Name}"``) with each field turned
+    into the index ``find`` gives it; ``{{`` and ``}}`` are literal braces.
+
+    A field ``find`` knows nothing of is added to ``missing`` and the result is ``None``;
+    with ``partial``, only when ``find`` knows none of its fields (the others are left out:
+    a preset's ``{First Name} {Middle Name} {Last Name}`` on a file without a middle name).
+    """
+    parts: list[str | int] = []
+    complete = True
+    found_any = False
+    last = 0
+    for match in _TEMPLATE_FIELD.finditer(text):
+        parts.append(text[last : match.start()])
+        last = match.end()
+        if match.group(1) is None:
+            parts.append(match.group(0)[0])
+            continue
+        index = find(match.group(1))
+        if index is None:
+            missing.append(match.group(1))
+            complete = False
+            continue
+        parts.append(index)
+        found_any = True
+    parts.append(text[last:])
+    usable = complete or (partial and found_any)
+    return BoundTemplate(tuple(p for p in parts if p != "")) if usable else None
+
+
+def template_fields(text: str) -> list[str]:
+    """The fields a template names, in order (``{{``/``}}`` are not fields)."""
+    return [m.group(1) for m in _TEMPLATE_FIELD.finditer(text) if m.group(1) is not None]
 
 
 def describe_headers(headers: Sequence[str]) -> str:
@@ -555,8 +615,29 @@ class MappingFile(ConfigModel):
 
 
 def _load_file(path: Path) -> Mapping:
-    settings = load_config(path, MappingFile, what="mapping file")
+    try:
+        settings = load_config(path, MappingFile, what="mapping file")
+    except ConfigError:
+        # A CRM mapping given for a file fails as a file mapping ("endpoint: unknown
+        # setting"); say what it is instead.
+        if _is_crm_file(path):
+            raise ConfigError(_crm_for_a_file(str(path), str(path)), path=path) from None
+        raise
     return Mapping.from_settings(settings, name=path.stem, origin=str(path))
+
+
+def _is_crm_file(path: Path) -> bool:
+    try:
+        return is_crm_mapping(load_yaml(path.read_text(encoding="utf-8-sig"), origin=str(path)))
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return False
+
+
+def _crm_for_a_file(origin: str, name: str) -> str:
+    return (
+        f"{origin} is a CRM mapping: it reads a CRM's web API, so give it a URL "
+        f"(sipalto-sync plan https://... --mapping {name}), not a file"
+    )
 
 
 def _parse(text: str, *, name: str, origin: str) -> Mapping:
@@ -582,6 +663,12 @@ def _preset_file(name: str) -> Path:
 
 def _preset_exists(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9_-]+", name)) and _preset_file(name).is_file()
+
+
+@functools.cache
+def _preset_kind(name: str) -> str:
+    data = load_yaml(preset_text(name), origin=f"preset {name}")
+    return CRM_KIND if is_crm_mapping(data) else FILE_KIND
 
 
 @functools.cache

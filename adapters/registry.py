@@ -10,12 +10,22 @@ extensions in :data:`EXTENSIONS`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from adapters.base import Source
+from adapters.base import ReadProgress, Source
+from adapters.crm.schema import list_crm_presets
+from adapters.crm.source import CrmSource, is_url
 from adapters.csvfile import CsvSource
 from adapters.excel import ExcelSource
-from adapters.mapping import Mapping, load_mapping
+from adapters.mapping import (
+    CRM_KIND,
+    FILE_KIND,
+    Mapping,
+    crm_preset_names,
+    list_presets,
+    load_mapping,
+)
 from adapters.textfile import bom_encoding, looks_binary, read_prefix, utf16_without_bom
 from adapters.vcard import VCardSource
 from connector.errors import ConfigError, UnsupportedFormat
@@ -72,6 +82,7 @@ def open_source(
     encoding: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    progress: Callable[[ReadProgress], None] | None = None,
 ) -> Source:
     """Open ``path`` with the adapter its extension or content calls for.
 
@@ -80,10 +91,16 @@ def open_source(
     only); ``encoding`` forces a text encoding; ``sheet`` (name, or 1-based number) and
     ``header_row`` (1-based) pick where a table starts.
 
+    A ``path`` that is an ``http(s)://`` URL (as text) is a CRM, read by
+    :class:`~adapters.crm.CrmSource` with ``mapping`` a CRM preset or mapping file;
+    ``progress`` is called as its pages are read.
+
     Raises :class:`~connector.errors.SourceError` (or its subclass
     :class:`~connector.errors.UnsupportedFormat`) when the file cannot be read at all,
     and :class:`~connector.errors.ConfigError` for a bad option or mapping file.
     """
+    if isinstance(path, str) and is_url(path):
+        return _open_crm(path, format, mapping, encoding, sheet, header_row, progress)
     path = Path(path)
     # A mistake in the mapping file is reported before the source is read.
     mapping = load_mapping(mapping) if mapping is not None else None
@@ -98,6 +115,34 @@ def open_source(
     if message:
         source.messages.insert(0, f"{path.name}: {message}")
     return source
+
+
+def _open_crm(
+    url: str,
+    format: str | None,
+    mapping: str | Path | Mapping | None,
+    encoding: str | None,
+    sheet: str | int | None,
+    header_row: int | None,
+    progress: Callable[[ReadProgress], None] | None,
+) -> CrmSource:
+    if format is not None:
+        raise ConfigError("--source-format is for files; a URL is read as a CRM")
+    if isinstance(mapping, Mapping):
+        raise ConfigError(
+            f"mapping {mapping.name} is a file mapping; a URL needs a CRM mapping "
+            f"(CRM presets: {', '.join(crm_preset_names())})"
+        )
+    return CrmSource(url, mapping=mapping, encoding=encoding, sheet=sheet,
+                     header_row=header_row, progress=progress)  # fmt: skip
+
+
+def list_all_presets() -> list[tuple[str, str, str]]:
+    """``(name, kind, description)`` of every shipped preset, sorted by name; ``kind`` is
+    ``file`` (columns of a CSV, Excel or vCard file) or ``crm`` (a CRM's web API)."""
+    described = {name: (FILE_KIND, text) for name, text in list_presets()}
+    described.update({name: (CRM_KIND, text) for name, text in list_crm_presets()})
+    return [(name, *described[name]) for name in sorted(described)]
 
 
 def detect_format(path: Path, prefix: bytes) -> tuple[str, str | None]:

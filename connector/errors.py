@@ -9,7 +9,8 @@ parsing messages::
     SipaltoSyncError
     ├── ConfigError                  bad option, missing credentials, bad mapping/config file
     ├── SourceError                  a source file cannot be read at all (file, line)
-    │   └── UnsupportedFormat        wrong or unknown format (.xls, binary junk)
+    │   ├── UnsupportedFormat        wrong or unknown format (.xls, binary junk)
+    │   └── IncompleteRead           a CRM's web API failed part-way: nothing read is used
     ├── PlanError                    a plan file is unreadable or was made for another server
     ├── AlreadyRunning               another process is applying the same plan to the same server
     ├── ApiError                     the Sipalto API answered, and the answer is an error
@@ -197,4 +198,32 @@ class OutcomeUnknown(SipaltoSyncError):
 
     def __init__(self, message: str, *, cause: SipaltoSyncError):
         self.cause = cause
+        super().__init__(message)
+
+
+class IncompleteRead(SourceError):
+    """A read of a CRM's web API that failed part-way: the records read before it are not
+    a source, and nothing may be planned or deleted from them.
+
+    ``source`` names the CRM (its preset or mapping), ``page`` the page being read (from
+    1), ``request`` the method and URL (secrets removed), ``status`` the HTTP status when
+    there was an answer, ``records`` how many records had been read. The message says all
+    of it, and what to check, on one line.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        page: int,
+        request: str,
+        status: int | None = None,
+        records: int = 0,
+    ):
+        self.source = source
+        self.page = page
+        self.request = request
+        self.status = status
+        self.records = records
         super().__init__(message)

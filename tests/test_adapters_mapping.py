@@ -227,7 +227,7 @@ def test_errors_in_a_mapping_file_name_the_file(tmp_path: Path, text: str, probl
 
 def test_an_unknown_mapping_name_lists_the_presets() -> None:
     with pytest.raises(ConfigError, match="presets: google-contacts, outlook, sipalto"):
-        load_mapping("salesforce")
+        load_mapping("netsuite")
 
 
 def test_a_missing_mapping_file_is_a_config_error(tmp_path: Path) -> None:

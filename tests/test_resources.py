@@ -22,13 +22,13 @@ REPO = Path(__file__).resolve().parent.parent
 PROBE = """
 import importlib.util, json
 import connector
-from adapters.mapping import list_presets
+from adapters.registry import list_all_presets
 from connector.paths import resource_dir
 from connector.sandbox import default_seed
 print(json.dumps({
     "package": connector.__file__,
     "installed_as_package": importlib.util.find_spec("connector.mappings") is not None,
-    "presets": [name for name, _ in list_presets()],
+    "presets": [name for name, *_ in list_all_presets()],
     "sample_data": str(resource_dir("sample_data")),
     "seed": len(default_seed()),
 }))

@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 import click
 
+from adapters.crm import is_url
 from adapters.registry import format_names
 from connector.apply.engine import DEFAULT_MAX_TIME, DEFAULT_SETTLE_DELAY
 from connector.apply.restore import MASS_DELETE_COUNT, MASS_DELETE_SHARE
@@ -215,12 +216,30 @@ def file_name(stem: str, fmt: str) -> str:
 _EXTENSIONS = {"table": "txt", "text": "txt", "decisions": "yaml"}
 
 
+class SourceLocation(click.ParamType):
+    """A source: a file (checked as ``click.Path`` checks it), or an ``http(s)://`` URL,
+    kept as text (a CRM, read with a CRM mapping)."""
+
+    name = "source"
+    _file = click.Path(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and is_url(value):
+            return value
+        return self._file.convert(value, param, ctx)
+
+
+#: The SOURCE argument of ``inspect`` and ``plan``: a file or a CRM's URL.
+SOURCE = SourceLocation()
+
+
 def _reading(
     source_format: str | None,
     mapping: str | None,
     encoding: str | None,
     sheet: str | None,
     header_row: int | None,
+    limit: int | None,
 ) -> SourceOptions:
     return SourceOptions(
         format=source_format,
@@ -228,6 +247,7 @@ def _reading(
         encoding=encoding,
         sheet=int(sheet) if sheet and sheet.isdigit() else sheet,
         header_row=header_row,
+        limit=limit,
     )
 
 
@@ -244,8 +264,8 @@ source_options = option_group(
         "--mapping",
         "-m",
         metavar="NAME|FILE",
-        help="Mapping preset name or YAML file (see `mappings list`) [default: "
-        "recognise a preset or common headers].",
+        help="Mapping preset name or YAML file (see `mappings list`); a CRM's URL needs a "
+        "CRM one [default: recognise a preset or common headers].",
     ),
     click.option(
         "--encoding",
@@ -258,6 +278,13 @@ source_options = option_group(
         type=click.IntRange(min=1),
         metavar="N",
         help="Row number of a table's header [default: detected].",
+    ),
+    click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Read only the first N records (to try a mapping out; a CRM stops reading "
+        "pages there).",
     ),
 )
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from adapters.mapping import list_presets, preset_text
+from adapters.mapping import preset_text
+from adapters.registry import list_all_presets
 from connector.cli.app import EXIT_CHANGES, EXIT_ERROR, AppContext, cli, pass_app
 from connector.cli.options import (
+    SOURCE,
     OutputOption,
     file_name,
     format_option,
@@ -20,8 +23,9 @@ from connector.cli.options import (
 from connector.reconcile.decisions import load_decisions
 from connector.reconcile.plan import NAME_POLICIES, PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
-from connector.reconcile.workflow import SourceOptions, plan_from_source, read_source
+from connector.reconcile.workflow import SourceOptions, SourceRead, plan_from_source, read_source
 from connector.ui.plan_view import PREVIEW_FORMATS, write_plan
+from connector.ui.read_view import ReadProgressDisplay
 from connector.ui.source_view import (
     RECORD_FORMATS,
     rejection_lines,
@@ -38,19 +42,20 @@ Examples:
   sipalto-sync inspect export.xlsx --sheet Contacts --mapping crm.yaml --format json -o records.json
 """
 )
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", type=SOURCE)
 @source_options
 @format_option(RECORD_FORMATS, help="How to show the records.")
 @output_option
 @pass_app
 def inspect(
-    app: AppContext, source: Path, reading: SourceOptions, fmt: str, output: OutputOption
+    app: AppContext, source: str | Path, reading: SourceOptions, fmt: str, output: OutputOption
 ) -> None:
-    """Show the contacts a source file holds, as read, with every rejected record."""
+    """Show the contacts a source holds (a file, or a CRM's URL with a CRM mapping), as
+    read, with every rejected record."""
     target = output.resolve(file_name("records", fmt))
-    read = read_source(source, reading)
-    for message in read.messages:
-        app.say(message)
+    with _progress(app) as progress:
+        read = read_source(source, replace(reading, progress=progress))
+    _say_read(app, read, reading)
     with open_output(target, quiet=app.quiet) as out:
         write_records(read.records, fmt, out, color=app.color(out), terminal=out.isatty())
     rejected = rejection_lines(read.records)
@@ -74,7 +79,7 @@ Examples:
   sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to apply, 2: changes
 """
 )
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", type=SOURCE)
 @source_options
 @click.option(
     "--region",
@@ -129,7 +134,7 @@ Examples:
 @pass_app
 def plan(
     app: AppContext,
-    source: Path,
+    source: str | Path,
     reading: SourceOptions,
     region: str,
     phones: str,
@@ -141,16 +146,20 @@ def plan(
     output: OutputOption,
     detailed_exitcode: bool,
 ) -> None:
-    """Compare a source with the phonebook and preview the changes (a dry run)."""
+    """Compare a source (a file, or a CRM's URL with a CRM mapping) with the phonebook and
+    preview the changes (a dry run)."""
     target = output.resolve(file_name("plan-preview", fmt))
     settings = PlanSettings(region=region, phones=phones, delete=delete, names=names)
     pinned = load_decisions(decisions) if decisions else None
-    with app.settings.client() as api:
+    with app.settings.client() as api, _progress(app) as progress:
         made, read = plan_from_source(
-            api, source, source_options=reading, settings=settings, decisions=pinned
+            api,
+            source,
+            source_options=replace(reading, progress=progress),
+            settings=settings,
+            decisions=pinned,
         )
-    for message in read.messages:
-        app.say(message)
+    _say_read(app, read, reading)
     with open_output(target, quiet=app.quiet) as preview:
         write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
     if out is not None:
@@ -158,6 +167,21 @@ def plan(
         app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
     if detailed_exitcode and made.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+def _say_read(app: AppContext, read: SourceRead, reading: SourceOptions) -> None:
+    """What the adapter said while reading, and whether ``--limit`` cut the read short."""
+    for message in read.messages:
+        app.say(message)
+    if reading.limit is not None and len(read.records) >= reading.limit:
+        app.say(f"--limit {reading.limit}: only the first {reading.limit} records were read")
+
+
+def _progress(app: AppContext) -> ReadProgressDisplay:
+    """The progress display of a slow read (a CRM's pages), on standard error."""
+    return ReadProgressDisplay(
+        terminal=sys.stderr.isatty(), quiet=app.quiet, echo=lambda line: click.echo(line, err=True)
+    )
 
 
 @cli.group(
@@ -168,7 +192,8 @@ Examples:
 """
 )
 def mappings() -> None:
-    """The shipped mapping presets (how a table's columns become contacts)."""
+    """The shipped mapping presets: how a table's columns, or a CRM's records, become
+    contacts."""
 
 
 @mappings.command(
@@ -182,7 +207,7 @@ Example:
 def mappings_list(output: OutputOption) -> None:
     """List the mapping presets."""
     with open_output(output.resolve("mappings.txt")) as out:
-        write_presets(list_presets(), out)
+        write_presets(list_all_presets(), out)
 
 
 @mappings.command(

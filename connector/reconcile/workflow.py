@@ -7,11 +7,13 @@ that fails fastest (a bad file is reported before the network is touched).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.base import ReadProgress
 from adapters.mapping import Mapping as SourceMapping
 from adapters.registry import open_source
 from connector.api.client import SipaltoClient
@@ -30,13 +32,17 @@ class SourceOptions:
     encoding: str | None = None
     sheet: str | int | None = None
     header_row: int | None = None
+    #: Read only the first ``limit`` records (trying a mapping out); None: all of them.
+    limit: int | None = None
+    #: Called as a slow source (a CRM's pages) is read.
+    progress: Callable[[ReadProgress], None] | None = None
 
 
 @dataclass(frozen=True)
 class SourceRead:
     """Every record of a source, and what the adapter said while reading it."""
 
-    path: Path
+    path: str | Path
     format: str
     records: tuple[SourceRecord, ...]
     messages: tuple[str, ...]
@@ -55,10 +61,11 @@ def read_source(path: str | Path, options: SourceOptions | None = None) -> Sourc
         encoding=options.encoding,
         sheet=options.sheet,
         header_row=options.header_row,
+        progress=options.progress,
     )
-    records = tuple(source.records())
+    records = tuple(itertools.islice(source.records(), options.limit))
     return SourceRead(
-        Path(path), source.format_name, records, tuple(source.messages), source.cut_short
+        source.path, source.format_name, records, tuple(source.messages), source.cut_short
     )
 
 

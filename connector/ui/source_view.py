@@ -65,10 +65,10 @@ def rejection_lines(records: Sequence[SourceRecord]) -> list[str]:
     return [f"{r.location}: rejected: {'; '.join(r.problems)}" for r in records if r.problems]
 
 
-def write_presets(presets: Iterable[tuple[str, str]], out: TextIO) -> None:
-    """The mapping presets, one per line: name, then what it reads."""
-    for name, description in presets:
-        out.write(f"{name:<18} {description}\n")
+def write_presets(presets: Iterable[tuple[str, str, str]], out: TextIO) -> None:
+    """The mapping presets, one per line: name, kind (``file`` or ``crm``), what it reads."""
+    for name, kind, description in presets:
+        out.write(f"{name:<18} {kind:<5} {description}\n")
 
 
 def render_source_json(records: Sequence[SourceRecord]) -> str:
