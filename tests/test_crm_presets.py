@@ -197,7 +197,8 @@ def test_zoho_fetches_a_token_from_the_accounts_server_it_is_given() -> None:
         assert request.headers["authorization"] == "Zoho-oauthtoken 1000.at"
         assert request.url.path == "/crm/v8/Contacts"
         assert "Phone" in request.url.params["fields"].split(",")
-        page = int(request.url.params["page"])
+        assert "page" not in request.url.params  # numbers stop at 2,000 records; tokens do not
+        page = int(request.url.params.get("page_token", "p1")[1:])
         record = {
             "id": f"55{page}",
             "First_Name": "Siobhan",
@@ -211,7 +212,13 @@ def test_zoho_fetches_a_token_from_the_accounts_server_it_is_given() -> None:
             200,
             json={
                 "data": [record],
-                "info": {"per_page": 1, "count": 1, "page": page, "more_records": page < 3},
+                "info": {
+                    "per_page": 1,
+                    "count": 1,
+                    "page": page,
+                    "more_records": page < 3,
+                    "next_page_token": f"p{page + 1}" if page < 3 else None,
+                },
             },
         )
 

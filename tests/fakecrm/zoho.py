@@ -55,7 +55,8 @@ MAX_FIELDS = 50
 DISCRETE_LIMIT = 2000
 FIELDS = (
     "id", "Owner", "First_Name", "Last_Name", "Full_Name", "Account_Name", "Email", "Title",
-    "Phone", "Mobile", "Home_Phone", "Other_Phone", "Created_Time", "Modified_Time",
+    "Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone", "Fax", "Created_Time",
+    "Modified_Time",
 )  # fmt: skip
 PHONE_FIELDS = {"work": "Phone", "mobile": "Mobile", "home": "Home_Phone", "other": "Other_Phone"}
 NOT_IMPLEMENTED = frozenset(
@@ -124,6 +125,8 @@ class FakeZoho(FakeCRM):
             "Email": person.email,
             "Title": None,
             **{name: phones.get(name) for name in PHONE_FIELDS.values()},
+            "Asst_Phone": None,
+            "Fax": None,
             "Created_Time": _stamp(created),
             "Modified_Time": _stamp(created + timedelta(days=9)),
         }
