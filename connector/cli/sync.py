@@ -82,6 +82,12 @@ done, but records are held for review or were rejected.
     "readd_deleted: true does on every run).",
 )
 @click.option(
+    "--full-read",
+    is_flag=True,
+    help="This once, read a CRM whose mapping reads incrementally in full (and so see "
+    "what was deleted from it).",
+)
+@click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 4 when the run finished but records are held for review or were rejected.",
@@ -103,6 +109,7 @@ def sync(
     dry_run: bool,
     allow_deletes: int | None,
     readd_deleted: bool,
+    full_read: bool,
     detailed_exitcode: bool,
     log_format: str,
     applying: ApplyOptions,
@@ -129,6 +136,7 @@ def sync(
                 confirmed=applying.yes,
                 allow_deletes=allow_deletes,
                 readd=readd_deleted,
+                full_read=full_read,
                 observer=log,
                 apply_settings=applying.settings,
             )

@@ -127,10 +127,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
-from adapters.mapping import preset_text
+from adapters.mapping import crm_preset_names, preset_text
 from adapters.registry import format_names
 from connector.config import ConnectionSettings
 from connector.errors import ConfigError
@@ -365,6 +365,20 @@ class SourceSection(ConfigModel):
     header_row: Annotated[int, AfterValidator(_at_least_one)] | None = Field(
         default=None, description="the row number of the header, from 1; default: detected"
     )
+
+    @model_validator(mode="after")
+    def _crm_needs_a_mapping(self) -> SourceSection:
+        if not _URL.match(self.path):
+            return self
+        if self.mapping is None:
+            raise ValueError(
+                "a CRM source (an http(s) URL) needs a mapping: a CRM preset "
+                f"({', '.join(crm_preset_names())}) or a CRM mapping file"
+            )
+        for key in ("format", "encoding", "sheet", "header_row"):
+            if getattr(self, key) is not None:
+                raise ValueError(f"{key} is for files; a CRM source (an http(s) URL) has none")
+        return self
 
 
 class SipaltoSection(ConfigModel):

@@ -44,18 +44,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from adapters.crm.schema import load_crm_mapping
+from adapters.crm.source import CrmSource
+from adapters.mapping import Mapping as SourceMapping
 from connector.apply.journal import DONE, SKIPPED, Journal
 from connector.apply.report import ApplyReport
 from connector.apply.run import ApplySettings, run_plan
 from connector.apply.target import plan_target
-from connector.errors import ConfigError, SipaltoSyncError
+from connector.errors import SipaltoSyncError
 from connector.files import atomic_write
 from connector.model import Contact, ContactFields, SourceRecord
 from connector.paths import private_dir
 from connector.reconcile.plan import Bound, Plan, PlanItem, PlanSettings
 from connector.reconcile.planfile import load_plan, save_plan
 from connector.reconcile.planner import make_plan
-from connector.reconcile.workflow import cyclic_gc_paused, read_source
+from connector.reconcile.workflow import SourceRead, cyclic_gc_paused, read_source
 from connector.sync.events import ApplyEvents, SyncEvent, SyncObserver
 from connector.sync.files import (
     PENDING_PLAN,
@@ -64,6 +67,7 @@ from connector.sync.files import (
     journal_path,
     pending_plan_path,
 )
+from connector.sync.incremental import INCREMENTAL_MARK, IncrementalMark, read_since
 from connector.sync.job import Job
 from connector.sync.recording import Recording
 from connector.sync.reports import prune_reports, report_name
@@ -104,6 +108,7 @@ def run_job(
     confirmed: bool = False,
     allow_deletes: int | None = None,
     readd: bool = False,
+    full_read: bool = False,
     observer: SyncObserver | None = None,
     apply_settings: ApplySettings | None = None,
     registry_path: Path | None = None,
@@ -113,7 +118,8 @@ def run_job(
 
     ``confirmed`` is ``--yes`` (a ``mirror`` job needs it on every run),
     ``allow_deletes`` is ``--allow-deletes N``, ``readd`` re-adds contacts deleted by
-    hand this once (as ``readd_deleted: true`` does every time). ``registry_path`` is
+    hand this once (as ``readd_deleted: true`` does every time), ``full_read`` reads a
+    CRM with an ``incremental`` mapping in full this once. ``registry_path`` is
     the ownership registry (default: the data directory's).
 
     Raises :class:`~connector.errors.AlreadyRunning` when another run of the job holds
@@ -131,6 +137,7 @@ def run_job(
         apply_settings=apply_settings or ApplySettings(),
         registry_path=registry_path or default_registry_path(),
         clock=clock,
+        full_read=full_read,
     )
     return run.execute()
 
@@ -150,6 +157,7 @@ class _Run:
         apply_settings: ApplySettings,
         registry_path: Path,
         clock: Clock,
+        full_read: bool = False,
     ) -> None:
         self.job = job
         self.dry_run = dry_run
@@ -167,6 +175,9 @@ class _Run:
         self.state: SyncState | None = None
         self.registry: OwnershipRegistry | None = None
         self.bindings: dict[str, Binding] = {}
+        self.full_read = full_read
+        #: Where an incremental CRM read got to, kept once the run has done all it planned.
+        self.new_mark: IncrementalMark | None = None
         #: The name of this run's report files (None: the job writes no reports).
         self.run_name = (
             report_name(job.report, job.name, self.result.started_at) if job.report else None
@@ -369,13 +380,10 @@ class _Run:
 
     def _read_source(self) -> Sequence[SourceRecord]:
         location = self.job.source.location
-        if self.job.source.is_url:
-            raise ConfigError(
-                f"{self.job.path}: source.path is a URL, and this version reads only files "
-                "(csv, xlsx, vcf)"
-            )
-        assert isinstance(location, Path)
-        read = read_source(location, self.job.source.options)
+        if isinstance(location, str):
+            read = self._read_crm(location)
+        else:
+            read = read_source(location, self.job.source.options)
         rejected = sum(1 for record in read.records if not record.ok)
         self.result.source = str(location)
         self.result.records = len(read.records)
@@ -387,13 +395,15 @@ class _Run:
             self.say("source.message", message)
         if read.cut_short:
             self.say("source.incomplete", read.cut_short, level="warning")
+        since = f", changed since {self.result.since}" if self.result.since else ""
         self.say(
             "source.read",
-            f"read {plural(len(read.records), 'record')} from {location}"
+            f"read {plural(len(read.records), 'record')} from {location}{since}"
             + (f" ({rejected} rejected)" if rejected else ""),
             records=len(read.records),
             rejected=rejected,
             complete=read.cut_short is None,
+            since=self.result.since,
         )
         if any(r.key_kind == "position" for r in read.records if r.ok):
             self.result.notes.append(
@@ -402,6 +412,38 @@ class _Run:
                 "record stays bound to its contact"
             )
         return read.records
+
+    def _read_crm(self, url: str) -> SourceRead:
+        """Read a CRM. With an ``incremental`` mapping and a mark from an earlier run, only
+        the records changed since then (a partial read: nothing is deleted), unless a full
+        read is due (``full_every``, ``--full-read``, or no mark yet). A page that fails
+        raises: a CRM read part way is no source."""
+        written = self.job.source.options.mapping
+        # The job file's schema refuses a URL without a mapping.
+        assert written is not None and not isinstance(written, SourceMapping)
+        mapping = load_crm_mapping(written)
+        incremental = mapping.settings.incremental
+        mark = self._incremental_mark(url, mapping.name) if incremental else None
+        now = self.clock().timestamp()
+        since = read_since(incremental, mark, now=now, full_read=self.full_read)
+        source = CrmSource(url, mapping=mapping, since=since)
+        records = tuple(source.records())
+        self.result.since = since
+        if incremental is not None:
+            full_read_at = mark.full_read_at if since and mark else now
+            self.new_mark = IncrementalMark(
+                url, mapping.name, source.high_water or since, full_read_at
+            )
+        return SourceRead(url, source.format_name, records, tuple(source.messages))
+
+    def _incremental_mark(self, url: str, mapping: str) -> IncrementalMark | None:
+        """The mark an earlier run of this job left for this source (None: none)."""
+        if self.state is None:
+            return None
+        mark = IncrementalMark.from_text(self.state.get_value(INCREMENTAL_MARK))
+        if mark is None or (mark.source, mark.mapping) != (url, mapping) or not mark.since:
+            return None
+        return mark
 
     def _read_phonebook(self) -> list[Contact]:
         with self.job.connection.client() as api:
@@ -613,6 +655,10 @@ class _Run:
             steps.carry_out(state)
             if finished:
                 state.set_value(PENDING_PLAN, None)
+            if self.new_mark is not None and (report is None or report.stopped is None):
+                # Only a run that did all it planned moves the mark: a later one must see
+                # again what this one left undone.
+                state.set_value(INCREMENTAL_MARK, self.new_mark.to_text())
         if finished:
             pending_plan_path(self.job.state).unlink(missing_ok=True)
         if steps.changes:

@@ -17,10 +17,11 @@ Follows (Pipedrive developer docs):
 
 Simplifies: a person's ``name`` is split at its first space into ``first_name`` and
 ``last_name`` (as Pipedrive does for a name typed whole); a company with no person is a
-person named after the company, linked to an organisation. Filters and sorting
-(``filter_id``, ``ids``, ``owner_id``, ``org_id``, ``updated_since``, ``updated_until``,
-``sort_by``, ``sort_direction``, ``include_fields``, ``custom_fields``) are documented but
-not implemented (400 naming the fake); undocumented parameters are refused with 400.
+person named after the company, linked to an organisation. ``updated_since`` (RFC 3339)
+returns the persons whose ``update_time`` is that or later. Other filters and sorting
+(``filter_id``, ``ids``, ``owner_id``, ``org_id``, ``updated_until``, ``sort_by``,
+``sort_direction``, ``include_fields``, ``custom_fields``) are documented but not
+implemented (400 naming the fake); undocumented parameters are refused with 400.
 The cursor is opaque (base64 of the next person's id). An API token does not expire; the
 ``token_expires_after`` knob makes it answer 401 after N requests, as a revoked one would.
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -43,14 +45,17 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 NOT_IMPLEMENTED = frozenset(
     {
-        "filter_id", "ids", "owner_id", "org_id", "updated_since", "updated_until",
+        "filter_id", "ids", "owner_id", "org_id", "updated_until",
         "sort_by", "sort_direction", "include_fields", "custom_fields",
     }
 )  # fmt: skip
-DOCUMENTED_PARAMS = frozenset({"limit", "cursor", "api_token"}) | NOT_IMPLEMENTED
+DOCUMENTED_PARAMS = frozenset({"limit", "cursor", "api_token", "updated_since"}) | NOT_IMPLEMENTED
 ERROR_INFO = "Please check developers.pipedrive.com for more information about Pipedrive API."
 LABELS = {"work": "work", "mobile": "mobile", "home": "home", "other": "other"}
 EPOCH = datetime(2024, 3, 4, 8, 30, tzinfo=timezone.utc)
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 
 
 def _stamp(when: datetime) -> str:
@@ -181,9 +186,14 @@ class FakePipedrive(FakeCRM):
             return self._error(400, "Validation failed: limit: Expected number")
         if not 1 <= limit <= MAX_LIMIT:
             return self._error(400, f"Validation failed: limit: Must be between 1 and {MAX_LIMIT}")
+        # updated_since (RFC 3339): only persons whose update_time is that or later.
+        since = params.get("updated_since")
+        if since is not None and not _RFC3339.fullmatch(since):
+            return self._error(400, "Validation failed: updated_since: Expected RFC 3339 time")
+        records = [r for r in self.records if since is None or r["update_time"] >= since]
         offset = 0
         if "cursor" in params:
-            ids = [record["id"] for record in self.records]
+            ids = [record["id"] for record in records]
             person_id = _decode_cursor(params["cursor"])
             if person_id not in ids:
                 return self._error(400, "Validation failed: cursor: Invalid cursor")
@@ -194,13 +204,11 @@ class FakePipedrive(FakeCRM):
             return fault
         next_offset = offset if self.repeats_cursor(page, ctx) else offset + limit
         next_cursor = (
-            _encode_cursor(self.records[next_offset]["id"])
-            if next_offset < len(self.records)
-            else None
+            _encode_cursor(records[next_offset]["id"]) if next_offset < len(records) else None
         )
         body = {
             "success": True,
-            "data": self.records[offset : offset + limit],
+            "data": records[offset : offset + limit],
             "additional_data": {"next_cursor": next_cursor},
         }
         return self.finish(page, ctx, JSONResponse(body, headers=self._limit_headers()))
