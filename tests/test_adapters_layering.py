@@ -21,6 +21,8 @@ CORE = {
     "connector.paths",
     "connector.yamlfile",
     "connector.schema",
+    "connector.variables",
+    "connector.delays",
 }
 
 
@@ -39,16 +41,20 @@ def imports(path: Path) -> list[tuple[str, bool]]:
     return found
 
 
-MODULES = sorted(ADAPTERS.glob("*.py"))
+MODULES = sorted(ADAPTERS.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def _module(path: Path) -> str:
+    return ".".join(("adapters", *path.relative_to(ADAPTERS).with_suffix("").parts))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ADAPTERS)))
 def test_adapters_use_only_the_core_of_connector(path: Path) -> None:
     used = {name for name, _ in imports(path) if name.split(".")[0] == "connector"}
     assert used <= CORE
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ADAPTERS)))
 def test_project_modules_are_imported_at_the_top(path: Path) -> None:
     inside = [name for name, top in imports(path) if not top]
     assert not [name for name in inside if name.split(".")[0] in ("adapters", "connector")]
@@ -56,7 +62,7 @@ def test_project_modules_are_imported_at_the_top(path: Path) -> None:
 
 def test_adapter_modules_import_each_other_without_a_cycle() -> None:
     graph = {
-        f"adapters.{path.stem}": {name for name, _ in imports(path) if name.startswith("adapters.")}
+        _module(path): {name for name, _ in imports(path) if name.startswith("adapters.")}
         for path in MODULES
         if path.stem != "__init__"
     }

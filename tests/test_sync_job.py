@@ -4,6 +4,7 @@ paths relative to the file, credentials from the environment, and no password an
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from dataclasses import replace
 from decimal import Decimal
@@ -445,9 +446,27 @@ def test_a_mapping_is_a_preset_unless_it_has_a_folder_or_a_yaml_suffix(
     "url", ["http://crm.example/api", "https://crm.example/api?page=1", "HTTPS://crm.example"]
 )
 def test_a_source_url_is_kept_as_written(tmp_path: Path, url: str) -> None:
-    job = load_job(write(tmp_path, f"job: crm\nsource:\n  path: '{url}'\n"), {})
+    text = f"job: crm\nsource:\n  path: '{url}'\n  mapping: hubspot\n"
+    job = load_job(write(tmp_path, text), {})
     assert job.source.location == url
     assert job.source.is_url
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("  path: https://crm.example\n", "a CRM source (an http(s) URL) needs a mapping"),
+        (
+            "  path: https://crm.example\n  mapping: hubspot\n  sheet: Contacts\n",
+            "sheet is for files; a CRM source (an http(s) URL) has none",
+        ),
+    ],
+)
+def test_a_crm_source_needs_a_mapping_and_no_file_options(
+    tmp_path: Path, source: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"job.yaml:2: source: {problem}")):
+        load_job(write(tmp_path, f"job: crm\nsource:\n{source}"), {})
 
 
 def test_a_source_file_is_not_a_url(tmp_path: Path) -> None:
@@ -517,6 +536,7 @@ def test_the_password_is_in_the_connection_and_nowhere_else(tmp_path: Path) -> N
 
 def test_the_description_for_reports(tmp_path: Path) -> None:
     text = EVERY_KEY.replace("exports/contacts.xlsx", "https://u:p@crm.example/api?key=k#x")
+    text = re.sub(r"  (format|encoding|sheet|header_row): .*\n", "", text)
     path = write(tmp_path, text)
     assert load_job(path, {"CRM_SYNC_PASSWORD": PASSWORD}).to_json() == {
         "job": "crm-nightly",
@@ -524,10 +544,10 @@ def test_the_description_for_reports(tmp_path: Path) -> None:
         "source": {
             "path": "https://crm.example/api",
             "mapping": str(tmp_path / "maps" / "crm.yaml"),
-            "format": "xlsx",
-            "encoding": "cp1252",
-            "sheet": "Contacts",
-            "header_row": 3,
+            "format": None,
+            "encoding": None,
+            "sheet": None,
+            "header_row": None,
         },
         "sipalto": {"base_url": "http://127.0.0.1:8000"},
         "state": str(tmp_path / "state" / "crm.db"),

@@ -31,7 +31,7 @@ import httpx
 
 from adapters.crm.redact import Redactor
 from adapters.crm.schema import LimitSettings, Throttle
-from connector.api.pacing import parse_delay
+from connector.delays import parse_delay
 
 log = logging.getLogger("adapters.crm")
 

@@ -53,6 +53,7 @@ from adapters.mapping import (
 )
 from connector.errors import ConfigError
 from connector.schema import ConfigModel, Text, as_list, shorthand, validate_config
+from connector.variables import expand_variables
 from connector.yamlfile import YamlDocument, load_yaml_document
 
 #: The most pages one read follows unless the mapping says otherwise.
@@ -422,10 +423,6 @@ class CrmMapping:
         Raises :class:`ConfigError` naming the file, line, setting and variable for a
         variable that is not set; a value is never quoted.
         """
-        # Imported here: the job file's module reads the adapters' registry, which reads
-        # this module (the one expansion rule is not duplicated).
-        from connector.sync.job import expand_variables
-
         environ = os.environ if environ is None else environ
         expanded = expand_variables(self.data, environ, origin=self.origin, document=self.document)
         redactor = Redactor(_secrets(self.data, expanded))

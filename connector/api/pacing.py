@@ -38,7 +38,6 @@ Time and sleep are injected so tests run without waiting.
 
 from __future__ import annotations
 
-import email.utils
 import heapq
 import math
 import statistics
@@ -47,6 +46,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from connector.delays import header_number, parse_delay
 
 #: The longest pause one answer can impose on every thread, in seconds.
 MAX_PAUSE = 300.0
@@ -81,37 +82,6 @@ PROBE_TIMEOUT = 10.0
 DEFAULT_WINDOW = 1.0
 #: The shortest window the pacer believes in, in seconds.
 MIN_WINDOW = 0.001
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
-
-
-def parse_delay(value: str | None, wall: float) -> float | None:
-    """Seconds to wait, from a ``Retry-After`` or ``X-RateLimit-Reset`` header.
-
-    Reads a number of seconds, a Unix time (some APIs' reset) or an HTTP date; ``wall``
-    is the current Unix time. A moment already past is no wait (0); a missing, negative,
-    infinite or unreadable value is ``None``. The one reading of these headers: the
-    client's :class:`~connector.errors.RateLimited` carries the delay the pacer obeyed.
-    """
-    number = _number(value)
-    if number is not None:
-        # Nobody asks to wait 30 years: a number this large is a point in time.
-        return max(0.0, number - wall) if number > 1e9 else number
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - wall)
 
 
 def _third(bounds: deque[float], *, largest: bool) -> float:
@@ -357,8 +327,8 @@ class Pacer:
         reads it.
         """
         lowered = {key.lower(): value for key, value in headers.items()}
-        limit = _number(lowered.get("x-ratelimit-limit"))
-        remaining = _number(lowered.get("x-ratelimit-remaining"))
+        limit = header_number(lowered.get("x-ratelimit-limit"))
+        remaining = header_number(lowered.get("x-ratelimit-remaining"))
         wall = self._wall()
         retry_after = parse_delay(lowered.get("retry-after"), wall)
         with self._lock:
@@ -422,7 +392,7 @@ class Pacer:
 
     def _moment(self, text: str | None, ticket: _Ticket, now: float, wall: float) -> _Moment | None:
         """When (on the monotonic clock) a ``Retry-After`` or ``X-RateLimit-Reset`` falls."""
-        number = _number(text)
+        number = header_number(text)
         if text is not None and number is not None and number <= 1e9:
             # Seconds counted from when the server handled the request; a whole number
             # is the true delay rounded up to the second.

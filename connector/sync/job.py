@@ -120,7 +120,7 @@ import codecs
 import math
 import os
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -135,9 +135,10 @@ from adapters.registry import format_names
 from connector.config import ConnectionSettings
 from connector.errors import ConfigError
 from connector.reconcile.workflow import SourceOptions
-from connector.schema import ConfigModel, Text, key_text, validate_config
+from connector.schema import ConfigModel, Text, validate_config
 from connector.sync.state import check_job_name, clean_server, default_state_path
-from connector.yamlfile import YamlDocument, load_yaml_document
+from connector.variables import expand_variables
+from connector.yamlfile import load_yaml_document
 
 __all__ = [
     "DEFAULT_KEEP_REPORTS",
@@ -172,11 +173,6 @@ _PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*%\s*")
 _URL = re.compile(r"https?://", re.IGNORECASE)
 # A line holding the password: a YAML syntax error there may quote part of it.
 _PASSWORD_LINE = re.compile(r"(?:^|[\s{,])[\"']?password[\"']?\s*:")
-_REFERENCE = re.compile(
-    r"\$\$\{"  # $${ : a literal ${
-    r"|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}"
-    r"|\$\{"  # ${ beginning no reference: a mistake, not text
-)
 
 
 # -- max_deletes -----------------------------------------------------------------------------
@@ -620,80 +616,3 @@ def _connection(section: SipaltoSection, environ: Mapping[str, str]) -> Connecti
 
 
 # -- ${VARIABLES} ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _BadReference:
-    place: tuple[Hashable, ...]
-    problem: str
-    variable: str | None = None
-
-
-def expand_variables(
-    data: object,
-    environ: Mapping[str, str],
-    *,
-    origin: str,
-    document: YamlDocument | None = None,
-) -> object:
-    """``data`` (as YAML read it) with ``${NAME}``, ``${NAME:-default}`` and ``$${`` replaced
-    in every text value (keys are left alone; see the module docstring for the rules).
-
-    Raises :class:`ConfigError` ``FILE:LINE: KEY: problem`` for the first reference to an
-    unset variable or a ``${`` that begins no reference (the line from ``document``),
-    naming any other unset variables; the value itself is never quoted.
-    """
-    bad: list[_BadReference] = []
-    expanded = _expand(data, environ, (), bad)
-    if not bad:
-        return expanded
-    first = bad[0]
-    key = key_text(first.place, data)
-    line = document.line_of(first.place) if document is not None else None
-    where = origin if line is None else f"{origin}:{line}"
-    message = f"{where}: {key}: {first.problem}" if key else f"{where}: {first.problem}"
-    others = sorted({b.variable for b in bad[1:] if b.variable and b.variable != first.variable})
-    if others:
-        message += f"; also not set: {', '.join(others)}"
-    raise ConfigError(message, path=origin, line=line, key=key or None)
-
-
-def _expand(
-    value: object, environ: Mapping[str, str], place: tuple[Hashable, ...], bad: list[_BadReference]
-) -> object:
-    if isinstance(value, str):
-        return _expand_text(value, environ, place, bad)
-    if isinstance(value, dict):
-        return {key: _expand(item, environ, (*place, key), bad) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_expand(item, environ, (*place, n), bad) for n, item in enumerate(value)]
-    return value
-
-
-def _expand_text(
-    text: str, environ: Mapping[str, str], place: tuple[Hashable, ...], bad: list[_BadReference]
-) -> str:
-    def replace(found: re.Match[str]) -> str:
-        name, default = found.group("name"), found.group("default")
-        if found.group() == "$${":
-            return "${"
-        if name is None:
-            bad.append(_BadReference(place, _UNFINISHED))
-            return ""
-        if default is not None:
-            if "${" in default:
-                bad.append(_BadReference(place, "a default cannot hold another ${...}"))
-            return environ.get(name) or default
-        if name not in environ:
-            problem = f"environment variable {name} is not set (or write ${{{name}:-default}})"
-            bad.append(_BadReference(place, problem, name))
-            return ""
-        return environ[name]
-
-    return _REFERENCE.sub(replace, text)
-
-
-_UNFINISHED = (
-    "'${' begins no variable reference: write ${NAME} or ${NAME:-default} "
-    "(a name is letters, digits and _), or $${ for a literal ${"
-)
