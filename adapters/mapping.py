@@ -19,6 +19,7 @@ README's "Mapping format".
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -283,10 +284,12 @@ def crm_preset_names() -> list[str]:
 def preset_text(name: str) -> str:
     """The YAML text of a shipped preset, to show or copy as a starting point."""
     if not _preset_exists(name):
-        # The file presets: the message the job file's check shows (CRM presets are named
-        # where a URL is read, and by `mappings list`).
-        names = ", ".join(file_preset_names())
-        raise ConfigError(f"no preset named {name!r} (presets: {names})")
+        close = difflib.get_close_matches(name, _preset_names(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"no preset named {name!r}{hint} (presets: {', '.join(file_preset_names())}; "
+            f"CRM presets: {', '.join(crm_preset_names())})"
+        )
     return _preset_file(name).read_text(encoding="utf-8")
 
 

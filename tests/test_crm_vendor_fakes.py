@@ -194,3 +194,25 @@ def test_the_error_type_of_a_failed_read_is_a_source_error() -> None:
     from connector.errors import IncompleteRead
 
     assert issubclass(IncompleteRead, SourceError)
+
+
+@pytest.mark.parametrize(
+    ("preset", "variable"), [("hubspot", "HUBSPOT_TOKEN"), ("pipedrive", "PIPEDRIVE_API_TOKEN")]
+)
+def test_a_token_refused_mid_read_names_the_variable_to_check(
+    request: pytest.FixtureRequest,
+    run_cli: Callable[..., Any],
+    tmp_path: Path,
+    preset: str,
+    variable: str,
+) -> None:
+    # A static token revoked while the pages are read: the 401 on page 2 is not retried.
+    case = next(c for c in CASES if c.preset == preset)
+    served = serve(request, case, Faults(token_expires_after=1))
+    out = tmp_path / "plan.json"
+    result = plan_from(run_cli, served, preset, out)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert not out.exists()
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "page 2" in line and "401" in line and variable in line, line
+    assert served.settings["token"] not in result.stdout + result.stderr

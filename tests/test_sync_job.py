@@ -204,8 +204,9 @@ BAD_FILES = [
      "vcf), relative to the job file, or an http(s) URL)"),
     ("job: crm\nsource: {path: ' '}\n", 2, "source.path: must not be empty (allowed: a source "
      "file (csv, xlsx, vcf), relative to the job file, or an http(s) URL)"),
-    (HEAD + "  mapping: outlok\n", 4, "source.mapping: no preset named 'outlok' (presets: "
-     "google-contacts, outlook, sipalto); a mapping file is named with a / or .yaml (allowed: "
+    (HEAD + "  mapping: outlok\n", 4, "source.mapping: no preset named 'outlok'; did you mean "
+     "'outlook'? (presets: google-contacts, outlook, sipalto; CRM presets: dynamics, hubspot, "
+     "pipedrive, salesforce, zoho); a mapping file is named with a / or .yaml (allowed: "
      "a mapping preset name (see `sipalto-sync mappings list`) or a mapping file relative to "
      "the job file)"),
     (HEAD + "  format: xls\n", 4, "source.format: unknown format 'xls' (allowed: one of csv, "
