@@ -180,7 +180,10 @@ ZOHO_ENV = {
 }
 
 
-def test_zoho_fetches_a_token_from_the_accounts_server_it_is_given() -> None:
+@pytest.mark.parametrize("tokens", [False, True], ids=["page-numbers", "page-tokens"])
+def test_zoho_fetches_a_token_from_the_accounts_server_it_is_given(tokens: bool) -> None:
+    asked: list[dict[str, str]] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.host == "127.0.0.1":
             assert request.url.path == "/oauth/v2/token"
@@ -197,8 +200,9 @@ def test_zoho_fetches_a_token_from_the_accounts_server_it_is_given() -> None:
         assert request.headers["authorization"] == "Zoho-oauthtoken 1000.at"
         assert request.url.path == "/crm/v8/Contacts"
         assert "Phone" in request.url.params["fields"].split(",")
-        assert "page" not in request.url.params  # numbers stop at 2,000 records; tokens do not
-        page = int(request.url.params.get("page_token", "p1")[1:])
+        params = dict(request.url.params)
+        asked.append({k: v for k, v in params.items() if k in ("page", "page_token")})
+        page = int(params["page_token"][1:]) if "page_token" in params else int(params["page"])
         record = {
             "id": f"55{page}",
             "First_Name": "Siobhan",
@@ -217,13 +221,18 @@ def test_zoho_fetches_a_token_from_the_accounts_server_it_is_given() -> None:
                     "count": 1,
                     "page": page,
                     "more_records": page < 3,
-                    "next_page_token": f"p{page + 1}" if page < 3 else None,
+                    **({"next_page_token": f"p{page + 1}" if page < 3 else None} if tokens else {}),
                 },
             },
         )
 
     crm = read("zoho", "https://www.zohoapis.eu", handler, ZOHO_ENV)
     assert [r[0] for r in names_and_numbers(crm)] == ["551", "552", "553"]
+    # Page numbers, or (Zoho's numbers stop at 2,000 records) the token it gives instead.
+    if tokens:
+        assert asked == [{"page": "1"}, {"page_token": "p2"}, {"page_token": "p3"}]
+    else:
+        assert asked == [{"page": "1"}, {"page": "2"}, {"page": "3"}]
 
 
 def test_zoho_no_content_is_an_empty_read() -> None:

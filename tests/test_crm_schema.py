@@ -137,6 +137,15 @@ def test_incremental_needs_one_way_to_send_since() -> None:
         parse(GOOD + "incremental: {cursor_path: updated}\n")
 
 
+def test_a_page_token_needs_its_parameter() -> None:
+    text = GOOD.replace(
+        "paginator: {type: cursor, cursor_path: meta.next, cursor_param: cursor}",
+        "paginator: {type: page_number, token_path: info.next}",
+    )
+    with pytest.raises(ConfigError, match="give token_path and token_param together"):
+        parse(text)
+
+
 def test_the_redactor_hides_encoded_forms_and_url_query_values() -> None:
     redact = Redactor(["a b/c+d==", "xy"])
     assert redact("q=a%20b%2Fc%2Bd%3D%3D and a+b%2Fc%2Bd%3D%3D") == "q=*** and ***"

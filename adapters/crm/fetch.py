@@ -57,6 +57,11 @@ class PageRequest:
         params = tuple((k, v) for k, v in self.params if k != name)
         return PageRequest(self.method, self.url, (*params, (name, value)), self.json_body)
 
+    def without_param(self, name: str) -> PageRequest:
+        """This request without the query parameter ``name``."""
+        params = tuple((k, v) for k, v in self.params if k != name)
+        return PageRequest(self.method, self.url, params, self.json_body)
+
     def shown(self, redactor: Redactor) -> str:
         """``GET https://host/path?query`` with every secret removed, for a message."""
         url = httpx.URL(self.url).copy_merge_params(dict(self.params)) if self.params else self.url

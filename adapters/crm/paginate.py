@@ -156,12 +156,18 @@ class HeaderLinkPages(_LinkPages):
 
 
 class PageNumberPages(Pages):
-    """Page 1, 2, 3...: stops on an empty page, a false ``more_path`` or ``total_path``."""
+    """Page 1, 2, 3...: stops on an empty page, a false ``more_path`` or ``total_path``.
+
+    With ``token_path``, a next-page token an answer gives is sent as ``token_param``
+    instead of the next number (Zoho answers page numbers for its first 2,000 records
+    only, and a token for every page), and never repeats."""
 
     def __init__(self, settings: PageNumberPaginator) -> None:
         self.settings = settings
         self.more = parse_path(settings.more_path) if settings.more_path else None
         self.total = parse_path(settings.total_path) if settings.total_path else None
+        self.token = parse_path(settings.token_path) if settings.token_path else None
+        self.seen = _Seen(f"page token at {settings.token_path}")
         self.number = settings.base_page
 
     def start(self, request: PageRequest) -> PageRequest:
@@ -179,6 +185,12 @@ class PageNumberPages(Pages):
             if total is not None and self.number - self.settings.base_page + 1 >= total:
                 return None
         self.number += 1
+        token = select_one(answer.body, self.token) if self.token is not None else None
+        if isinstance(token, (str, int)) and not isinstance(token, bool) and str(token):
+            assert self.settings.token_param is not None  # the schema wants both
+            self.seen.check(str(token), self.number - 1)
+            by_token = request.without_param(self.settings.page_param)
+            return by_token.with_param(self.settings.token_param, str(token))
         return request.with_param(self.settings.page_param, str(self.number))
 
 

@@ -246,6 +246,20 @@ class PageNumberPaginator(ConfigModel):
         None, description=f"a flag saying more pages follow: {_PATH_HELP}"
     )
     total_path: PathText | None = Field(None, description=f"the number of pages: {_PATH_HELP}")
+    token_path: PathText | None = Field(
+        None,
+        description="a token for the next page that, when an answer gives it, is sent "
+        f"instead of the page number (page numbers that stop somewhere): {_PATH_HELP}",
+    )
+    token_param: Text | None = Field(
+        None, description="the query parameter the token_path's token is sent as"
+    )
+
+    @model_validator(mode="after")
+    def _token_both_or_neither(self) -> PageNumberPaginator:
+        if (self.token_path is None) != (self.token_param is None):
+            raise ValueError("give token_path and token_param together")
+        return self
 
 
 class OffsetPaginator(ConfigModel):
