@@ -6,9 +6,11 @@ only what changed (deleting nothing) until a full read."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from conftest import CliRun, SandboxFactory
 from fakecrm.base import Faults
@@ -19,6 +21,8 @@ from fakecrm.fixtures import (  # noqa: F401  (fixtures, reached by name)
     pipedrive,
 )
 from sync_scene import Scene
+
+from connector.sync import runner
 
 HAND_MADE = [
     {"id": "501", "name": "Hannah Hand", "phone1": "01632960501", "phone2": "", "phone3": ""},
@@ -85,6 +89,25 @@ def test_a_crm_job_follows_the_crm_and_a_failed_read_writes_nothing(
     assert "page 2" in failed.stderr and "Traceback" not in failed.stderr
     assert (scene.bindings(), len(scene.writes())) == (bound, writes)
     assert env["HUBSPOT_TOKEN"] not in failed.stdout + failed.stderr
+
+
+def test_a_long_crm_read_logs_its_progress(
+    run_cli: CliRun,
+    sandbox_factory: SandboxFactory,
+    tmp_path: Path,
+    request: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runner, "_PROGRESS_EVERY", 0.0)  # a line per page, not per 10 s
+    served = request.getfixturevalue("hubspot")(250)  # three pages of 100
+    env = {"HUBSPOT_TOKEN": served.settings["token"]}
+    scene, env = crm_scene(sandbox_factory, tmp_path, served, "hubspot", env)
+    result = run(run_cli, scene, env, "--log-format", "json", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    progress = [e for e in events if e["event"] == "source.progress"]
+    assert [(e["pages"], e["records"]) for e in progress] == [(1, 100), (2, 200), (3, 250)]
+    assert progress[0]["message"].startswith("reading hubspot: 100 records in 1 page so far")
 
 
 def test_a_crm_answering_no_record_trips_the_empty_source_valve(

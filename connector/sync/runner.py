@@ -44,6 +44,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from adapters.base import ReadProgress
 from adapters.crm.schema import load_crm_mapping
 from adapters.crm.source import CrmSource
 from adapters.mapping import Mapping as SourceMapping
@@ -142,6 +143,10 @@ def run_job(
     return run.execute()
 
 
+#: Seconds between the progress lines of a slow source's read.
+_PROGRESS_EVERY = 10.0
+
+
 class _Run:
     """One run of a job: holds what the steps share, so each stays short."""
 
@@ -176,6 +181,7 @@ class _Run:
         self.registry: OwnershipRegistry | None = None
         self.bindings: dict[str, Binding] = {}
         self.full_read = full_read
+        self._progress_said = 0.0
         #: Where an incremental CRM read got to, kept once the run has done all it planned.
         self.new_mark: IncrementalMark | None = None
         #: The name of this run's report files (None: the job writes no reports).
@@ -426,7 +432,7 @@ class _Run:
         mark = self._incremental_mark(url, mapping.name) if incremental else None
         now = self.clock().timestamp()
         since = read_since(incremental, mark, now=now, full_read=self.full_read)
-        source = CrmSource(url, mapping=mapping, since=since)
+        source = CrmSource(url, mapping=mapping, since=since, progress=self._read_progress)
         records = tuple(source.records())
         self.result.since = since
         if incremental is not None:
@@ -435,6 +441,19 @@ class _Run:
                 url, mapping.name, source.high_water or since, full_read_at
             )
         return SourceRead(url, source.format_name, records, tuple(source.messages))
+
+    def _read_progress(self, progress: ReadProgress) -> None:
+        """A line every ten seconds while a slow source's pages are read (for logs)."""
+        if progress.elapsed - self._progress_said < _PROGRESS_EVERY:
+            return
+        self._progress_said = progress.elapsed
+        self.say(
+            "source.progress",
+            f"reading {progress.source}: {plural(progress.records, 'record')} in "
+            f"{plural(progress.pages, 'page')} so far ({progress.rate:.0f} a second)",
+            records=progress.records,
+            pages=progress.pages,
+        )
 
     def _incremental_mark(self, url: str, mapping: str) -> IncrementalMark | None:
         """The mark an earlier run of this job left for this source (None: none)."""
