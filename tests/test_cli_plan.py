@@ -22,7 +22,7 @@ def test_text_preview_of_the_sample_shows_each_kind_and_the_summary(run_cli, san
     assert '      + phone3: "01614960803"' in out
     assert "  + add Megan Price  (contacts.csv:12)" in out
     assert "  ? review Siobhan Murphy" in out
-    assert "  ! rejected contacts.csv:17: no phone number" in out
+    assert "  ! rejected contacts.csv:17 Emily Dawson: no phone number" in out
     assert "Plan: 14 to add, 4 to update, 0 to delete, 1 to review, 2 rejected." in out
     assert "Chidi Okafor" not in out  # "Okafor, Chidi" in the phonebook: the same name
     assert "\x1b[" not in out  # no colour when piped

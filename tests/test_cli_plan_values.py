@@ -21,17 +21,22 @@ Desk Person,1009,
 """
 MAPPING = "name: Name\nphones: [Phone, Mobile]\n"  # header recognition is not under test here
 
+#: location (and the record's name, which the preview shows) -> reason.
 REJECTED = {
-    "staff.csv:2": "no usable phone number (12.5 looks like a decimal number, not a phone number)",
-    "staff.csv:3": "no usable phone number (£25.00 looks like an amount of money, not a phone "
-    "number)",
-    "staff.csv:4": "no usable phone number (10:30 looks like a time, not a phone number)",
-    "staff.csv:5": "no usable phone number (496 0101: not a possible phone number (no area "
-    "code), dropped)",
-    "staff.csv:6": "no usable phone number (12% looks like a percentage, not a phone number)",
-    "staff.csv:7": "no usable phone number (01/02/2024 looks like a date, not a phone number)",
-    "staff.csv:8": "no usable phone number (1,234 looks like a number with thousands "
-    "separators, not a phone number)",
+    "staff.csv:2 Decimal Person": "no usable phone number (12.5 looks like a decimal number, "
+    "not a phone number)",
+    "staff.csv:3 Price Person": "no usable phone number (£25.00 looks like an amount of "
+    "money, not a phone number)",
+    "staff.csv:4 Time Person": "no usable phone number (10:30 looks like a time, not a "
+    "phone number)",
+    "staff.csv:5 Local Seven": "no usable phone number (496 0101: not a possible phone "
+    "number (no area code), dropped)",
+    "staff.csv:6 Percent Person": "no usable phone number (12% looks like a percentage, not "
+    "a phone number)",
+    "staff.csv:7 Date Person": "no usable phone number (01/02/2024 looks like a date, not a "
+    "phone number)",
+    "staff.csv:8 Thousands Person": "no usable phone number (1,234 looks like a number with "
+    "thousands separators, not a phone number)",
 }
 NEVER_WRITTEN = {"125", "2500", "1030", "04960101", "12", "01022024", "1234", "15"}
 
@@ -62,8 +67,8 @@ def test_plan_rejects_cells_that_are_not_numbers_and_applies_only_real_ones(
     assert "Plan: 3 to add, 0 to update, 0 to delete, 0 to review, 7 rejected." in lines
 
     plan = json.loads(plan_file.read_text(encoding="utf-8"))
-    rejected = {i["source"]["location"]: i["reason"] for i in plan["items"]
-                if i["action"] == "rejected"}  # fmt: skip
+    rejected = {f'{i["source"]["location"]} {i["source"]["name"]}': i["reason"]
+                for i in plan["items"] if i["action"] == "rejected"}  # fmt: skip
     assert rejected == REJECTED
     adds = {i["after"]["name"]: i for i in plan["items"] if i["action"] == "add"}
     assert {name: written_numbers(item) for name, item in adds.items()} == {
@@ -106,8 +111,8 @@ def test_plan_with_region_us_keeps_extension_1009_and_rejects_a_local_number(
                      "--out", str(plan_file), server=server)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert (
-        "  ! rejected us.csv:4: no usable phone number (555-1234: not a possible phone number "
-        "(no area code), dropped)"
+        "  ! rejected us.csv:4 Local Only: no usable phone number (555-1234: not a possible "
+        "phone number (no area code), dropped)"
     ) in result.stdout.splitlines()
     home = {"SIPALTO_SYNC_HOME": str(tmp_path / "home")}
     assert run_cli("apply", str(plan_file), "--yes", server=server, env=home).exit_code == 0

@@ -139,7 +139,7 @@ def test_a_formula_without_a_saved_value_is_reported_as_such(
     planned = run_cli("plan", str(path), server=server)
     assert planned.exit_code == 0, planned.output
     assert (
-        "  ! rejected staff.xlsx Staff!row 2: cell D2 is a formula with no saved value "
-        "(open and save the file in Excel)"
+        "  ! rejected staff.xlsx Staff!row 2 Amelia Hartley: cell D2 is a formula with no saved "
+        "value (open and save the file in Excel)"
     ) in planned.stdout.splitlines()
     assert "Plan: 1 to add, 0 to update, 0 to delete, 0 to review, 1 rejected." in planned.stdout

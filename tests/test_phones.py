@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from test_phonetext import SPLIT_CASES
 
 from connector.model import RawPhone
+from connector.reconcile.phone_metadata import FICTIONAL_RANGES
 from connector.reconcile.phones import PhoneNormaliser
 
 GB = PhoneNormaliser("GB")
@@ -116,9 +117,9 @@ def test_several_numbers_with_labels_are_all_found() -> None:
 
 
 def test_possible_but_not_valid_number_is_kept_with_a_warning() -> None:
-    (result,) = GB.parse_value("07700 900999")  # Ofcom's drama range
-    assert result.number == "07700900999"
-    assert result.warnings == ("07700 900999 kept though not a valid UK number",)
+    (result,) = GB.parse_value("07700 901999")  # beside Ofcom's drama range, unassigned
+    assert result.number == "07700901999"
+    assert result.warnings == ("07700 901999 kept though not a valid UK number",)
 
 
 @pytest.mark.parametrize("text", ["0123", "0800 flowers", "01491 833000/833001", "+44 12"])
@@ -265,4 +266,25 @@ def test_international_input_agrees_with_libphonenumber(country: str, digits: st
             expected, phonenumbers.PhoneNumberFormat.E164
         )
     flagged = any("not a valid" in w for w in result.warnings)
+    nsn = phonenumbers.national_significant_number(expected)
+    fictional = FICTIONAL_RANGES.get(expected.country_code)
+    if fictional is not None and fictional.fullmatch(nsn):
+        assert not flagged  # Ofcom's drama numbers are valid here, whatever libphonenumber says
+        return
     assert flagged == (not phonenumbers.is_valid_number(expected))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["07700 900123", "+44 7700 900999", "01632 960000", "0115 496 0123", "020 7946 0999",
+     "029 2018 0000", "08081 570123", "03069 990123"],
+)  # fmt: skip
+def test_ofcoms_drama_numbers_are_valid(text: str) -> None:
+    (result,) = PhoneNormaliser("GB").parse_value(text)
+    assert result.usable and result.warnings == ()
+
+
+@pytest.mark.parametrize("text", ["07700 901123", "01632 961000"])
+def test_numbers_next_to_the_drama_ranges_are_still_checked(text: str) -> None:
+    (result,) = PhoneNormaliser("GB").parse_value(text)
+    assert any("not a valid UK number" in w for w in result.warnings)

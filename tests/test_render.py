@@ -51,7 +51,7 @@ def test_text_preview_reads_like_a_careful_terraform_plan() -> None:
         " shares number 01491833000 but the name differs (75)",
         "      # shares number 01491833000 but the name differs (75)",
         "",
-        "  ! rejected contacts.csv:c: no usable phone number (n/a)",
+        "  ! rejected contacts.csv:c Nobody: no usable phone number (n/a)",
         "",
         "  + add Zoë New  (contacts.csv:d)",
         '      + name:   "Zoë New"',
@@ -86,6 +86,25 @@ def test_reviews_pending_and_nothing_to_apply_is_not_no_changes() -> None:
     lines = render_plan_text(plan(records, CONTACTS)).splitlines()
     assert "Nothing to apply; 2 records need review." in lines
     assert not any("No changes" in line for line in lines)
+
+
+def test_a_warning_repeated_on_many_items_is_shown_on_the_first_few_then_counted() -> None:
+    # Numbers libphonenumber does not know as valid: one warning each, of one kind.
+    records = [record(f"r{n}", f"Person {n}", f"01999 {100000 + n}") for n in range(7)]
+    text = render_plan_text(plan(records, []))
+    shown = [line for line in text.splitlines() if "kept though not a valid" in line]
+    assert len(shown) == 3 + 1  # three on their items, one summing up the other four
+    assert shown[-1] == (
+        "Warning: 4 more warnings like '01999 100000 kept though not a valid UK number' not "
+        "shown above (-v shows every one; the plan file and --format csv hold them all)"
+    )
+    every = render_plan_text(plan(records, []), verbose=True)
+    assert sum("kept though not a valid" in line for line in every.splitlines()) == 7
+
+
+def test_a_rejected_record_shows_its_name_and_numbers() -> None:
+    text = render_plan_text(plan([record("x", "", "07700 900123")], []))
+    assert "  ! rejected contacts.csv:x [07700900123]: no name" in text.splitlines()
 
 
 def test_nothing_to_apply_counts_one_review_and_the_rejected() -> None:

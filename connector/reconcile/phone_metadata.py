@@ -19,6 +19,7 @@ from collections.abc import Callable
 import phonenumbers
 
 __all__ = [
+    "FICTIONAL_RANGES",
     "home_form_prefix",
     "local_only_lengths",
     "make_validator",
@@ -41,6 +42,24 @@ _TYPE_DESCS = (
     "fixed_line",
     "mobile",
 )
+
+#: Ofcom's numbers reserved for drama (TV, film, fiction, examples: never assigned to
+#: anyone), as national significant numbers by country code. libphonenumber does not know
+#: some of them (07700 900xxx, 01632 960xxx, 0115 496 0xxx); they are valid here, so that
+#: sample data, demos and documentation do not warn on every line.
+FICTIONAL_RANGES: dict[int, re.Pattern[str]] = {
+    44: re.compile(
+        r"1(?:1[3-8]4960|[2-5]14960|614960|914980)\d{3}"  # 0113-0118, 0121-0151, 0161, 0191
+        r"|2079460\d{3}"  # 020 7946 0xxx, London
+        r"|2896496\d{3}"  # 028 9649 6xxx, Belfast
+        r"|2920180\d{3}"  # 029 2018 0xxx, Cardiff
+        r"|1632960\d{3}"  # 01632 960xxx, no area
+        r"|7700900\d{3}"  # 07700 900xxx, mobile
+        r"|8081570\d{3}"  # 08081 570xxx, freephone
+        r"|9098790\d{3}"  # 0909 879 0xxx, premium rate
+        r"|3069990\d{3}"  # 03069 990xxx, UK-wide
+    ),
+}
 
 
 def simple_national_prefix(metadata: phonenumbers.PhoneMetadata) -> str | None:
@@ -119,7 +138,8 @@ def local_only_lengths(metadata: phonenumbers.PhoneMetadata) -> frozenset[int]:
 def make_validator(country_code: int) -> Callable[[str], bool]:
     """A fast ``is_valid_number`` on the national significant number for one country code.
 
-    Mirrors libphonenumber (region chosen by leading digits, else by a matching type; then
+    Ofcom's drama numbers (:data:`FICTIONAL_RANGES`) are valid too. Otherwise mirrors
+    libphonenumber (region chosen by leading digits, else by a matching type; then
     general pattern and some type pattern must match) with each region's type patterns
     compiled into one expression, which is several times quicker than the library call.
     """
@@ -144,7 +164,11 @@ def make_validator(country_code: int) -> Callable[[str], bool]:
         types = re.compile("|".join(f"(?:{p})" for p in patterns))
         checks.append((leading, general, types))
 
+    fictional = FICTIONAL_RANGES.get(country_code)
+
     def is_valid(nsn: str) -> bool:
+        if fictional is not None and fictional.fullmatch(nsn):
+            return True
         for leading, general, types in checks:
             matches = bool(general.fullmatch(nsn) and types.fullmatch(nsn))
             if leading is not None:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 import yaml
@@ -126,10 +128,15 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
     """The human preview: changed items (all items with ``verbose``), then the summary."""
     paint = _painter(color)
     phones = PhoneNormaliser(plan.settings.region)
+    shown = [item for item in plan.items if verbose or item.action not in _QUIET]
+    repeats = _RepeatedWarnings(limit=None if verbose else SHOWN_WARNINGS_OF_A_KIND)
     blocks = [
-        _item_text(item, paint, _merge_dropped(plan, item, phones))
-        for item in plan.items
-        if verbose or item.action not in _QUIET
+        _item_text(
+            replace(item, warnings=repeats.keep(item.warnings)),
+            paint,
+            _merge_dropped(plan, item, phones),
+        )
+        for item in shown
     ]
     s = plan.summary
     tail = [
@@ -139,7 +146,45 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
     if not plan.has_changes:
         tail.insert(0, _nothing_to_apply(plan))
     warnings = [paint(_WARN, f"Warning: {warning}") for warning in plan.warnings]
+    warnings += [paint(_WARN, f"Warning: {line}") for line in repeats.summary()]
     return "\n\n".join([*blocks, "\n".join([*warnings, *tail])])
+
+
+#: How many items the text preview shows a warning of one kind on (``-v``: all of them).
+SHOWN_WARNINGS_OF_A_KIND = 3
+# What makes two warnings "the same": the numbers and quoted values they name aside.
+_WARNING_DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|[+(]?\d[\d ()./-]*\d|\d")
+
+
+class _RepeatedWarnings:
+    """Item warnings of one kind (the same words, other numbers or values) are shown on
+    the first few items; the others are counted and summed up once at the end."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.seen: dict[str, int] = {}
+        self.first: dict[str, str] = {}
+
+    def keep(self, warnings: Sequence[str]) -> tuple[str, ...]:
+        if self.limit is None:
+            return tuple(warnings)
+        kept = []
+        for warning in warnings:
+            kind = _WARNING_DETAIL.sub("#", warning)
+            self.first.setdefault(kind, warning)
+            self.seen[kind] = self.seen.get(kind, 0) + 1
+            if self.seen[kind] <= self.limit:
+                kept.append(warning)
+        return tuple(kept)
+
+    def summary(self) -> list[str]:
+        assert self.limit is not None or not self.seen
+        return [
+            f"{count(n - self.limit, 'more warning')} like {self.first[kind]!r} not shown "
+            "above (-v shows every one; the plan file and --format csv hold them all)"
+            for kind, n in self.seen.items()
+            if self.limit is not None and n > self.limit
+        ]
 
 
 def _nothing_to_apply(plan: Plan) -> str:
@@ -324,8 +369,12 @@ def _painter(color: bool) -> _Paint:
 def _item_text(item: PlanItem, paint: _Paint, dropped: Sequence[str] = ()) -> str:
     """One item's block; ``dropped`` are the phonebook numbers a merge has no room for."""
     colour = _COLOURS[item.action]
-    if item.action == "rejected" and item.source:  # nothing to show but where and why
-        head = paint(colour, f"  ! rejected {item.source.location}: {item.reason}")
+    if item.action == "rejected" and item.source:  # what there is of it, where and why
+        source = item.source
+        what = f" {source.name}" if source.name else ""
+        if source.phones:
+            what += f" [{', '.join(source.phones)}]"
+        head = paint(colour, f"  ! rejected {source.location}{what}: {item.reason}")
         return "\n".join([head, *(paint(_WARN, f"      ! {w}") for w in item.warnings)])
     head = paint(colour, f"  {_SYMBOLS[item.action]} {_title(item)}")
     if item.source:
