@@ -70,6 +70,24 @@ class Result:
         return self.paced_rate / (LIMIT / WINDOW)
 
 
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """``command`` as a process of its own: (seconds, peak RSS in MB, exit code, stderr).
+
+    The peak RSS is the child's own (``ru_maxrss`` from ``wait4``), not this process's.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return seconds, usage.ru_maxrss / scale, os.waitstatus_to_exitcode(status), err
+
+
 def start_sandbox(seed: Path, log: Path, *options: str) -> tuple[subprocess.Popen[str], str]:
     """``sipalto-sync sandbox`` in its own process, seeded from ``seed``, logging its
     requests to ``log``, with more sandbox ``options``; returns it and its URL."""

@@ -16,16 +16,14 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from bench_apply import start_sandbox
+from bench_apply import run_measured, start_sandbox
 from fakecrm.dynamics import FakeDynamics
 from fakecrm.fixtures import connection_settings
 from fakecrm.hubspot import FakeHubSpot
@@ -60,16 +58,7 @@ def plan(url: str, preset: str, out: Path, env: dict[str, str]) -> tuple[float, 
     """One ``plan`` as a process of its own: (seconds, peak RSS in MB, exit code, stderr)."""
     command = [sys.executable, "-m", "connector", "plan", url, "--mapping", preset,
                "--out", str(out), "-q"]  # fmt: skip
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    assert process.stderr is not None
-    err = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return seconds, usage.ru_maxrss / scale, os.waitstatus_to_exitcode(status), err
+    return run_measured(command, env)
 
 
 def main() -> None:

@@ -25,13 +25,11 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_apply import start_sandbox
+from bench_apply import run_measured, start_sandbox
 from bench_plan import build
 
 READ = "/phone-books/get-global-contacts"
@@ -63,19 +61,8 @@ def write_scene(folder: Path, size: int) -> Path:
 
 def sync(job: Path, env: dict[str, str], *options: str) -> tuple[float, float, int, str]:
     """One run as a process of its own: (seconds, peak RSS in MB, exit code, stderr)."""
-    command = [sys.executable, "-m", "connector", "sync", "--config", str(job), *options]
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    assert process.stderr is not None
-    err = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return seconds, usage.ru_maxrss / scale, process.returncode, err
+    return run_measured([sys.executable, "-m", "connector", "sync", "--config", str(job),
+                         *options], env)  # fmt: skip
 
 
 def requests_since(log: Path, start: int) -> list[dict[str, object]]:
