@@ -391,7 +391,9 @@ class _Run:
         else:
             read = read_source(location, self.job.source.options)
         rejected = sum(1 for record in read.records if not record.ok)
-        self.result.source = str(location)
+        # A CRM's URL is shown as the server is: without userinfo or a query.
+        shown = clean_server(location) if isinstance(location, str) else str(location)
+        self.result.source = shown
         self.result.records = len(read.records)
         # A file that could not be read at all raised; one read to a cut-off end did not.
         self.result.source_complete = read.cut_short is None
@@ -404,7 +406,7 @@ class _Run:
         since = f", changed since {self.result.since}" if self.result.since else ""
         self.say(
             "source.read",
-            f"read {plural(len(read.records), 'record')} from {location}{since}"
+            f"read {plural(len(read.records), 'record')} from {shown}{since}"
             + (f" ({rejected} rejected)" if rejected else ""),
             records=len(read.records),
             rejected=rejected,
@@ -429,7 +431,10 @@ class _Run:
         assert written is not None and not isinstance(written, SourceMapping)
         mapping = load_crm_mapping(written)
         incremental = mapping.settings.incremental
-        mark = self._incremental_mark(url, mapping.name) if incremental else None
+        # The mark names its source as the state names its server: no userinfo or query,
+        # where a careless URL could hold a key.
+        source_id = clean_server(url)
+        mark = self._incremental_mark(source_id, mapping.name) if incremental else None
         now = self.clock().timestamp()
         since = read_since(incremental, mark, now=now, full_read=self.full_read)
         source = CrmSource(url, mapping=mapping, since=since, progress=self._read_progress)
@@ -438,7 +443,7 @@ class _Run:
         if incremental is not None:
             full_read_at = mark.full_read_at if since and mark else now
             self.new_mark = IncrementalMark(
-                url, mapping.name, source.high_water or since, full_read_at
+                source_id, mapping.name, source.high_water or since, full_read_at
             )
         return SourceRead(url, source.format_name, records, tuple(source.messages))
 
