@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from planning_helpers import contact, item_for, plan, record
 
 from connector.reconcile.evidence import (
     DIFFERENT,
@@ -15,7 +20,7 @@ from connector.reconcile.evidence import (
     name_similarity,
 )
 from connector.reconcile.matching import ADD, find_duplicates, find_namesakes, match_all
-from connector.reconcile.names import name_tokens
+from connector.reconcile.names import GENERIC_WORDS, name_tokens
 
 SETTINGS = MatchSettings()
 
@@ -203,3 +208,199 @@ def test_source_records_with_an_earlier_name_and_other_numbers_are_found() -> No
     ]
     keyed = [False] * 6 + [True, True, False, True]
     assert find_namesakes(sources, keyed) == {1: 0, 2: 0, 9: 8}
+
+
+# -- a shared number and one name inside the other ---------------------------------------------
+
+NUMBER = "01134960123"
+
+
+@pytest.mark.parametrize(
+    ("record", "contact", "reason"),
+    [
+        (
+            "Harbour Dental",
+            "Harbour Dental (Leeds)",
+            "same number 01134960123; 'Harbour Dental' is contained in 'Harbour Dental (Leeds)'",
+        ),
+        (
+            "Kestrel Joinery Ltd",
+            "Kestrel",
+            "same number 01134960123; 'Kestrel' is contained in 'Kestrel Joinery Ltd'",
+        ),
+        (
+            "The Crown",
+            "The Crown at Wells",
+            "same number 01134960123; 'The Crown' is contained in 'The Crown at Wells'",
+        ),
+        (
+            "The Heron, Frome",
+            "The Heron",
+            "same number 01134960123; 'The Heron' is contained in 'The Heron, Frome'",
+        ),
+        (
+            "Katsu",
+            "Restaurant Katsu",
+            "same number 01134960123; 'Katsu' is contained in 'Restaurant Katsu'",
+        ),
+        (
+            "Harbour Dental Reception",
+            "Harbour Dental",
+            "same number 01134960123; 'Harbour Dental' is contained in 'Harbour Dental Reception'",
+        ),
+        (
+            "Mill Race Deli",
+            "Mill Race Delicatessen",
+            "same number 01134960123; 'Mill Race Deli' is short for 'Mill Race Delicatessen'",
+        ),
+        (
+            "St Anne's Surgery",
+            "Saint Annes Surgery",
+            "same number 01134960123; 'St Anne's Surgery' is short for 'Saint Annes Surgery'",
+        ),
+        (
+            "Smith Bros Roofing",
+            "Smith Brothers Roofing (Leeds)",
+            "same number 01134960123; 'Smith Bros Roofing' is contained in "
+            "'Smith Brothers Roofing (Leeds)'",
+        ),
+        (
+            "Steak House",
+            "Steak House, The",
+            "same number 01134960123; 'Steak House' is 'Steak House, The' without the article",
+        ),
+        ("Old Bakery, The", "The Old Bakery", "same name, same number 01134960123"),
+    ],
+)
+def test_a_shared_number_and_one_name_inside_the_other_is_a_match(
+    record: str, contact: str, reason: str
+) -> None:
+    evidence = compare(party(record, NUMBER), party(contact, NUMBER), SETTINGS)
+    assert (evidence.verdict, evidence.reason) == (MATCH, reason)
+    (outcome,) = match_all([party(record, NUMBER)], [party(contact, NUMBER)], SETTINGS)
+    assert (outcome.verdict, outcome.remote) == (MATCH, 0)
+
+
+@pytest.mark.parametrize(
+    ("record", "contact", "verdict"),
+    [
+        ("Reception", "Harbour Dental Reception", REVIEW),  # only a generic word in common
+        ("The Office", "The Office at Mill Race", REVIEW),
+        ("Restaurant", "Restaurant Katsu", REVIEW),
+        ("The", "The Crown", REVIEW),
+        ("John Smith", "John Smith Jr", REVIEW),  # parent and child
+        ("Peter Hale Snr", "Peter Hale", REVIEW),
+        ("Smith", "John Smith", REVIEW),  # a family landline: the surname is not the person
+        ("Rajesh Patel", "Rajesh Kumar Patel", REVIEW),  # not in order: a middle name
+        ("Harbour Dental (Leeds)", "Harbour Dental (York)", REVIEW),  # two branches
+        ("Harbour Physio", "Harbour Dental", REVIEW),  # two firms of one building
+        ("Saint Annes", "Street Annes", REVIEW),  # St is either, Saint is never Street
+    ],
+)
+def test_containment_keeps_every_protection(record: str, contact: str, verdict: str) -> None:
+    evidence = compare(party(record, NUMBER), party(contact, NUMBER), SETTINGS)
+    assert (evidence.verdict, evidence.contained) == (verdict, None)
+
+
+def test_containment_needs_a_shared_number() -> None:
+    evidence = compare(
+        party("Kestrel", NUMBER), party("Kestrel Joinery Ltd", "01134960124"), SETTINGS
+    )
+    assert (evidence.verdict, evidence.reason) == (DIFFERENT, "no number in common")
+
+
+def test_a_name_inside_two_contacts_on_the_number_goes_to_review() -> None:
+    remotes = [party("Harbour Dental (Leeds)", NUMBER), party("Harbour Dental (York)", NUMBER)]
+    (outcome,) = match_all([party("Harbour Dental", NUMBER)], remotes, SETTINGS)
+    assert outcome.verdict == REVIEW
+    assert [r for r, _ in outcome.candidates] == [0, 1]
+    assert outcome.candidates[0][1].reason == (
+        "shares number 01134960123; 'Harbour Dental' is contained in 'Harbour Dental (Leeds)'"
+        ", but another contact on that number is as close"
+    )
+
+
+def test_a_contained_name_another_contact_on_the_number_carries_goes_to_review() -> None:
+    remotes = [party("Acme", NUMBER), party("Acme Sales", NUMBER)]
+    (outcome,) = match_all([party("Acme Lettings", NUMBER)], remotes, SETTINGS)
+    assert outcome.verdict == REVIEW
+    assert outcome.candidates[0][0] == 0
+
+
+def test_a_colleague_on_the_switchboard_is_no_rival() -> None:
+    remotes = [party("Jane Smith", NUMBER), party("Kestrel Joinery Ltd", NUMBER)]
+    (outcome,) = match_all([party("Kestrel", NUMBER)], remotes, SETTINGS)
+    assert (outcome.verdict, outcome.remote) == (MATCH, 1)
+
+
+def test_a_name_alike_two_branches_on_the_number_goes_to_review() -> None:
+    remotes = [
+        party("Mill Race Solicitors (Harrogate)", NUMBER),
+        party("Mill Race Solicitors (Keswick)", NUMBER),
+    ]
+    (outcome,) = match_all([party("Mill Race Solicitors", NUMBER)], remotes, SETTINGS)
+    assert outcome.verdict == REVIEW
+    assert outcome.candidates[0][1].reason == (
+        "name alike (90), same number 01134960123, but another contact on that number is as close"
+    )
+
+
+def test_source_records_containing_an_earlier_one_repeat_it_unless_two_do() -> None:
+    sources = [
+        party("Kestrel Joinery Ltd", NUMBER),
+        party("Kestrel", NUMBER),  # inside the first: a repeat
+        party("Harbour Dental (Leeds)", "01134960200"),
+        party("Harbour Dental (York)", "01134960200"),
+        party("Harbour Dental", "01134960200"),  # inside both: not a repeat of either
+    ]
+    repeats = find_duplicates(sources, SETTINGS)
+    assert {i: root for i, (root, _) in repeats.items()} == {1: 0}
+
+
+def test_the_plan_says_why_a_contained_name_is_matched() -> None:
+    result = plan(
+        [record("1", "Kestrel", "0113 496 0123")],
+        [contact("7", "Kestrel Joinery Ltd", "+44 113 496 0123")],
+    )
+    item = item_for(result, "1")
+    assert (item.action, item.id) == ("update", "7")  # the source's name is written
+    assert item.reason == (
+        "same number 01134960123; 'Kestrel' is contained in 'Kestrel Joinery Ltd'; name differs"
+    )
+
+
+DISTINCT_A = st.from_regex(r"xa[a-z]{1,6}", fullmatch=True)
+DISTINCT_B = st.from_regex(r"xb[a-z]{1,6}", fullmatch=True)
+GENERIC = st.sampled_from(sorted(GENERIC_WORDS))
+
+
+@given(
+    st.lists(DISTINCT_A, max_size=3),
+    st.lists(DISTINCT_B, max_size=3),
+    st.lists(GENERIC, min_size=1, max_size=3),
+    st.randoms(use_true_random=False),
+)
+def test_containment_never_merges_names_sharing_only_generic_words(
+    mine: list[str], theirs: list[str], generic: list[str], rng: random.Random
+) -> None:
+    a, b = [*mine, *generic], [*theirs, *generic]
+    rng.shuffle(a)
+    rng.shuffle(b)
+    evidence = compare(party(" ".join(a), NUMBER), party(" ".join(b), NUMBER), SETTINGS)
+    assert evidence.contained is None
+
+
+NAME_WORDS = st.lists(st.one_of(DISTINCT_A, GENERIC, st.sampled_from(["jr", "deli", "st"])))
+
+
+@given(NAME_WORDS, NAME_WORDS, st.booleans())
+def test_containment_never_merges_without_a_shared_number(
+    a: list[str], b: list[str], bracket: bool
+) -> None:
+    longer = f"{' '.join(b)} ({' '.join(a)})" if bracket else " ".join([*a, *b])
+    evidence = compare(party(" ".join(a), NUMBER), party(longer, "01134960999"), SETTINGS)
+    assert evidence.verdict != MATCH
+    assert evidence.contained is None
+    shared = compare(party(" ".join(a), NUMBER), party(longer, NUMBER), SETTINGS)
+    if shared.contained is not None:  # and with one, only on a distinctive word
+        assert shared.contained.distinctive

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.reconcile.names import display_name, name_key, name_tokens
+from connector.reconcile.names import containment, core_words, display_name, name_key, name_tokens
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,43 @@ def test_display_name_is_idempotent(text: str) -> None:
 @given(NAME_TEXT)
 def test_case_and_spacing_never_change_the_key(text: str) -> None:
     assert name_key(text.upper()) == name_key(text.lower()) == name_key(f"  {text}  ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Crown (Wells)", ("crown", "wells")),
+        ("Palm, The (Los Angeles)", ("palm", "los", "angeles")),
+        ("Harbour Dental Ltd (Leeds)", ("harbour", "dental", "leeds")),
+        ("Steak House The", ("steak", "house")),
+        ("The", ("the",)),  # never every word
+    ],
+)
+def test_core_words_set_qualifiers_last_and_drop_end_articles(
+    text: str, expected: tuple[str, ...]
+) -> None:
+    assert core_words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "how"),
+    [
+        ("Kestrel", "Kestrel Joinery Ltd", "contained"),
+        ("Kestrel Joinery Ltd", "Kestrel", "contained"),  # either side may be the shorter
+        ("Katsu", "Restaurant Katsu", "contained"),  # after generic words only
+        ("Mill Race Deli", "Mill Race Delicatessen", "abbreviated"),
+        ("High St Dental", "High Street Dental", "abbreviated"),
+        ("Smith & Co Builders", "Smith and Company Builders", "abbreviated"),
+        ("Steak House", "The Steak House", "article"),
+        ("Reception", "Harbour Dental Reception", None),  # nothing distinctive
+        ("Smith", "John Smith", None),  # a surname ends a name after a forename
+        ("John Smith", "John Smith Jr", None),
+        ("Rajesh Patel", "Rajesh Kumar Patel", None),
+        ("Saint Annes", "Street Annes", None),
+    ],
+)
+def test_containment_knows_which_name_holds_the_other(a: str, b: str, how: str | None) -> None:
+    held = containment(a, b)
+    assert (held.how if held else None) == how
+    if held:
+        assert len(core_words(held.shorter)) <= len(core_words(held.longer))

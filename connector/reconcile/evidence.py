@@ -9,6 +9,12 @@ are defects, the first much worse, so an automatic match needs two kinds of evid
   than ``word_floor``. "Jon Smith"/"John Smith" agree; "Jane Smith"/"John Smith" on a
   family landline do not, nor do two companies behind one switchboard.
 
+A shared number with one name inside the other is the same contact too, though the
+names score lower ("Kestrel" / "Kestrel Joinery Ltd", "Harbour Dental" / "Harbour Dental
+(Leeds)", "Mill Race Deli" / "Mill Race Delicatessen": see
+:func:`~connector.reconcile.names.containment`), provided the shorter name has a
+distinctive word and no other contact on that number is as close (:func:`without_rivals`).
+
 One kind of evidence alone is never enough: a shared number with a different name, or a
 close name with no shared number, goes to ``review`` when close and is otherwise a new
 contact. :func:`compare` gives that verdict for one pair; :mod:`connector.reconcile.matching`
@@ -18,13 +24,20 @@ decides for a whole source.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from connector.reconcile.names import name_tokens
+from connector.reconcile.names import (
+    GENERATIONS,
+    Containment,
+    carries,
+    containment,
+    core_words,
+    name_tokens,
+)
 
 __all__ = [
     "DIFFERENT",
@@ -36,6 +49,7 @@ __all__ = [
     "compare",
     "make_party",
     "name_similarity",
+    "without_rivals",
 ]
 
 #: Verdicts of :func:`compare`.
@@ -48,8 +62,8 @@ _INITIAL_SCORE = 90.0
 # A word one name has and the other lacks ("John Smith" / "John Michael Smith") counts as a
 # weak pair: enough to review, not enough to merge on its own.
 _EXTRA_WORD_SCORE = 60.0
-# Words that tell a parent from a child of the same name: never a match across them.
-_GENERATIONS = frozenset({"jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv"})
+# How the reason tells one name sitting in another (names.Containment.how).
+_CONTAINED = {"contained": "is contained in", "abbreviated": "is short for", "article": "is"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +166,9 @@ class Evidence:
 
     ``score`` is the headline 0-100 figure shown to users: the name score when a number is
     shared, half of it when none is ("same name, no number in common" scores 50).
+    ``contained`` is set when a shared number and one name inside the other make the
+    verdict; ``rival`` when another contact on the number was as close, which turned a
+    match into a review (:func:`without_rivals`).
     """
 
     verdict: str
@@ -159,6 +176,8 @@ class Evidence:
     name_score: float
     weakest: float
     shared: tuple[str, ...]
+    contained: Containment | None = None
+    rival: bool = False
 
     @property
     def reason(self) -> str:
@@ -166,6 +185,18 @@ class Evidence:
         name = self.name_score
         if self.shared:
             number = _numbers_text(self.shared)
+            rival = ", but another contact on that number is as close" if self.rival else ""
+            if self.contained is not None:
+                held = self.contained
+                how = _CONTAINED[held.how]
+                if held.how == "article":
+                    how_text = f"'{held.shorter}' {how} '{held.longer}' without the article"
+                else:
+                    how_text = f"'{held.shorter}' {how} '{held.longer}'"
+                head = "same" if self.verdict == MATCH else "shares"
+                return f"{head} {number}; {how_text}{rival}"
+            if self.rival:
+                return f"name alike ({name:g}), same {number}{rival}"
             if self.verdict == MATCH:
                 what = "same name" if name == 100 else f"name alike ({name:g})"
                 return f"{what}, same {number}"
@@ -207,7 +238,7 @@ def name_similarity(a: Sequence[str], b: Sequence[str]) -> tuple[float, float]:
             scores.append(score)
     total = sum(scores) + _EXTRA_WORD_SCORE * (len(long) - len(short))
     weakest = min(scores)
-    if _GENERATIONS.intersection(a) != _GENERATIONS.intersection(b):
+    if GENERATIONS.intersection(a) != GENERATIONS.intersection(b):
         weakest = 0.0  # "John Smith" and "John Smith Jr" may share a home, not a contact
     return round(total / len(long), 1), round(weakest, 1)
 
@@ -231,11 +262,56 @@ def compare(a: Party, b: Party, settings: MatchSettings) -> Evidence:
         bar = settings.match_name_score if len(shared) == 1 else settings.match_name_score_multi
         if name >= bar and weakest >= settings.word_floor:
             return Evidence(MATCH, name, name, weakest, shared)
+        held = containment(a.name, b.name)
+        if held is not None:
+            return Evidence(MATCH, name, name, weakest, shared, held)
         if name >= settings.review_shared_score:
             return Evidence(REVIEW, name, name, weakest, shared)
         return Evidence(DIFFERENT, name, name, weakest, shared)
     verdict = REVIEW if name >= settings.review_name_score else DIFFERENT
     return Evidence(verdict, round(name * 0.5, 1), name, weakest, ())
+
+
+def without_rivals(
+    pairs: Sequence[tuple[int, Evidence]], party_of: Callable[[int], Party]
+) -> list[tuple[int, Evidence]]:
+    """``pairs`` (one record's evidence against contacts sharing a number with it, keyed
+    by ``party_of``'s index) with each match that another of those contacts is as close
+    to turned into a review.
+
+    A match by one name inside the other has a rival in any other contact that carries the
+    shorter name's distinctive words ("Harbour Dental" in both "Harbour Dental (Leeds)" and
+    "Harbour Dental (York)"; "Acme" of "Acme Lettings" in "Acme Sales" too). Any other match
+    has one in a match as strong with another name ("Mill Race Solicitors" between two
+    branches in brackets); the same name twice is a phonebook duplicate, not a rival.
+    """
+    if len(pairs) < 2 or all(evidence.verdict != MATCH for _, evidence in pairs):
+        return list(pairs)
+    settled = []
+    for r, evidence in pairs:
+        if evidence.verdict == MATCH and _has_rival(r, evidence, pairs, party_of):
+            evidence = replace(evidence, verdict=REVIEW, rival=True)
+        settled.append((r, evidence))
+    return settled
+
+
+def _has_rival(
+    r: int,
+    evidence: Evidence,
+    pairs: Sequence[tuple[int, Evidence]],
+    party_of: Callable[[int], Party],
+) -> bool:
+    if evidence.contained is not None:
+        wanted = evidence.contained.distinctive
+        return any(o != r and carries(core_words(party_of(o).name), wanted) for o, _ in pairs)
+    key = party_of(r).sorted_key
+    return any(
+        o != r
+        and other.verdict == MATCH
+        and other.score == evidence.score
+        and party_of(o).sorted_key != key
+        for o, other in pairs
+    )
 
 
 def _numbers_text(numbers: Sequence[str]) -> str:

@@ -27,6 +27,7 @@ from connector.reconcile.evidence import (
     Party,
     compare,
     make_party,
+    without_rivals,
 )
 
 __all__ = ["ADD", "Outcome", "find_duplicates", "find_namesakes", "match_all"]
@@ -89,8 +90,8 @@ def find_duplicates(
             if index in firsts
             else _earlier_roots(party, roots_by_number, roots_by_name, settings)
         )
-        for root in earlier:
-            evidence = compare(party, merged[root], settings)
+        pairs = [(root, compare(party, merged[root], settings)) for root in earlier]
+        for root, evidence in without_rivals(pairs, merged.__getitem__):
             if evidence.verdict == MATCH and (best is None or evidence.score > best[1].score):
                 best = (root, evidence)
         if best is None:
@@ -183,6 +184,7 @@ def match_all(
         if party is None or i in pinned:
             continue
         pairs = [(r, compare(party, remotes[r], settings)) for r in index.by_number(party)]
+        pairs = without_rivals(pairs, remotes.__getitem__)
         found[i] = pairs
         # Strongest first; between equals, the contact whose numbers and name are already
         # the record's (so a contact a plan added goes back to its own record).
