@@ -363,10 +363,21 @@ def test_the_plan_says_why_a_contained_name_is_matched() -> None:
         [contact("7", "Kestrel Joinery Ltd", "+44 113 496 0123")],
     )
     item = item_for(result, "1")
-    assert (item.action, item.id) == ("update", "7")  # the source's name is written
+    # The phonebook's fuller name is kept (names: phonebook, the default).
+    assert (item.action, item.id) == ("unchanged", "7")
     assert item.reason == (
-        "same number 01134960123; 'Kestrel' is contained in 'Kestrel Joinery Ltd'; name differs"
+        "same number 01134960123; 'Kestrel' is contained in 'Kestrel Joinery Ltd'; "
+        'the phonebook\'s name form kept (the source says "Kestrel")'
     )
+    renamed = item_for(
+        plan(
+            [record("1", "Kestrel", "0113 496 0123")],
+            [contact("7", "Kestrel Joinery Ltd", "+44 113 496 0123")],
+            names="source",
+        ),
+        "1",
+    )
+    assert (renamed.action, renamed.after and renamed.after.name) == ("update", "Kestrel")
 
 
 DISTINCT_A = st.from_regex(r"xa[a-z]{1,6}", fullmatch=True)

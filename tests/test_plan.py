@@ -159,6 +159,30 @@ CASES = [
         "unchanged",
         "30001",
     ),
+    # A shorter name inside the phonebook's (a match on a shared number) keeps the
+    # phonebook's fuller name; a longer one is written.
+    case(
+        "shorter source name inside the phonebook's",
+        [record("k", "Kestrel", "0113 496 0123")],
+        [contact("30001", "Kestrel Joinery Ltd", "01134960123")],
+        "unchanged",
+        "30001",
+    ),
+    case(
+        "longer source name around the phonebook's",
+        [record("k", "Kestrel Joinery Ltd", "0113 496 0123")],
+        [contact("30001", "Kestrel", "01134960123")],
+        "update",
+        "30001",
+    ),
+    case(
+        "shorter source name, source form asked for",
+        [record("k", "Kestrel", "0113 496 0123")],
+        [contact("30001", "Kestrel Joinery Ltd", "01134960123")],
+        "update",
+        "30001",
+        names="source",
+    ),
     # ...unless --names source asks for the source's form.
     case(
         "reordered name, source form asked for",
@@ -335,7 +359,9 @@ def test_labelled_cases_never_merge_into_a_contact_of_another_name() -> None:
         for item in plan(c.records, c.contacts, phones=c.phones, names=c.names).items:
             if item.action == "update":
                 assert item.before and item.after
-                assert item.score is not None and item.score >= 88, (c.label, item)
+                # A lower score only for one name inside the other on a shared number.
+                inside = " is contained in " in item.reason or " is short for " in item.reason
+                assert item.score is not None and (item.score >= 88 or inside), (c.label, item)
 
 
 # -- details of items ------------------------------------------------------------------------

@@ -51,7 +51,7 @@ from connector.reconcile.matching import (
     find_namesakes,
     match_all,
 )
-from connector.reconcile.names import display_name, name_key, name_tokens
+from connector.reconcile.names import containment, display_name, name_key, name_tokens
 from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 from connector.reconcile.plan import (
     Bound,
@@ -901,7 +901,9 @@ class _Planner:
         contact = self.contacts[outcome.remote]
         evidence = outcome.evidence
         stored = self._stored_numbers(contact)
-        change = self._change(p, numbers, contact.fields, self.remotes[outcome.remote].name, stored)
+        old_name = self.remotes[outcome.remote].name
+        # A match the matcher made (not a reviewer's) keeps a fuller phonebook name.
+        change = self._change(p, numbers, contact.fields, old_name, stored, keep_longer=not pinned)
         warnings = [*p.warnings, *extra, *change.dropped]
         for other, ev in outcome.duplicates:
             duplicate = self.contacts[other]
@@ -919,12 +921,14 @@ class _Planner:
         before: ContactFields,
         old_name: str,
         stored: Sequence[str],
+        *,
+        keep_longer: bool = False,
     ) -> _Change:
         """What the record makes of a contact that holds ``before`` (its display name
         ``old_name``, its numbers ``stored`` in Sipalto form), by the phones and names
-        policies."""
+        policies (``keep_longer``: see :meth:`_after_name`)."""
         phones, dropped = self._after_phones(numbers, stored)
-        name = self._after_name(old_name, p.name)
+        name = self._after_name(old_name, p.name, keep_longer=keep_longer)
         changes = self._changes(old_name, name, stored, phones)
         if not changes:
             after = before
@@ -975,12 +979,21 @@ class _Planner:
             warnings=tuple(warnings),
         )
 
-    def _after_name(self, old_name: str, new_name: str) -> str:
-        """The name a matched contact ends up with (display forms in and out): the
-        phonebook's when the two differ only in form, unless the names policy is ``source``."""
-        if self.settings.names == "phonebook" and name_key(old_name) == name_key(new_name):
+    def _after_name(self, old_name: str, new_name: str, *, keep_longer: bool = False) -> str:
+        """The name a matched contact ends up with (display forms in and out): unless the
+        names policy is ``source``, the phonebook's when the two differ only in form, and
+        with ``keep_longer`` (a match the matcher made, not a binding or a reviewer's
+        decision, whose record's name is meant) when the source's is the phonebook's cut
+        short: a match by one name inside the other (``Kestrel`` for ``Kestrel Joinery
+        Ltd``) must not strip what the longer name says."""
+        if self.settings.names != "phonebook":
+            return new_name
+        if name_key(old_name) == name_key(new_name):
             return old_name
-        return new_name
+        if not keep_longer:
+            return new_name
+        inside = containment(old_name, new_name)
+        return old_name if inside is not None and inside.longer == old_name else new_name
 
     def _stored_numbers(self, contact: Contact) -> tuple[str, ...]:
         return slot_numbers(self.phones, contact.phones)
