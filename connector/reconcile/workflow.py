@@ -21,6 +21,7 @@ from connector.model import SourceRecord
 from connector.reconcile.decisions import Decision
 from connector.reconcile.plan import Plan, PlanSettings
 from connector.reconcile.planner import make_plan
+from connector.timings import stage
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,10 @@ def plan_from_source(
     decisions: Mapping[str, Decision] | None = None,
 ) -> tuple[Plan, SourceRead]:
     """Read ``path``, read the phonebook once, and plan the changes."""
-    source = read_source(path, source_options)
-    contacts = client.list_contacts()
+    with stage("read source"):
+        source = read_source(path, source_options)
+    with stage("read phonebook"):
+        contacts = client.list_contacts()
     with cyclic_gc_paused():
         plan = make_plan(
             source.records, contacts, settings, decisions=decisions, server=client.base_url
