@@ -17,6 +17,7 @@ file, a spreadsheet formula).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import ClassVar, Protocol
 
 from adapters.mapping import Mapping
 from connector.model import KEY_POSITION, RawPhone, SourceRecord
-from connector.phonetext import FLOAT_NUMBER, digit_count, split_numbers
+from connector.phonetext import FLOAT_NUMBER, split_numbers
 
 #: Problem texts shared by every adapter (the planner and tests compare them).
 NO_NAME = "no name"
@@ -41,6 +42,8 @@ _NON_VOICE_WORDS = frozenset({"fax", "telefax", "facsimile", "pager", "beeper"})
 # What Excel writes to CSV for a long number in a General cell: 7.7009E+09. Digits are gone.
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?E\+\d+$", re.IGNORECASE)
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
+# A decimal digit of any script (what str.isdecimal says): a phone value holds one.
+_DIGIT = re.compile(r"\d")
 # Control characters no name, number or key holds (NUL, escape, DEL...): a damaged field.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # What a spreadsheet runs when the cell is opened: "=...", or "+", "-" or "@" then a
@@ -112,6 +115,7 @@ def clean_name(name: str) -> str:
     return " ".join(_CONTROL.sub("", name.translate(_INVISIBLE)).split())
 
 
+@functools.lru_cache(maxsize=1024)  # a table's labels are its few column headers
 def is_non_voice(label: str) -> bool:
     """True for a fax or pager label (``Work Fax``, ``HomeFAX``, ``pager``)."""
     # Split camel case too: Apple writes "_$!<HomeFAX>!$_".
@@ -202,7 +206,7 @@ def _expand(phone: RawPhone, notes: list[str]) -> list[RawPhone]:
         notes.append(f"split {value!r} into {len(parts)} numbers")
     kept = []
     for part in parts:
-        if digit_count(part) == 0:
+        if not _DIGIT.search(part):
             notes.append(f"ignored phone value {part!r}: it has no digits")
             continue
         if _SCIENTIFIC.match(part):

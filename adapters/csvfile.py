@@ -210,6 +210,6 @@ def _clean(cells: list[str], repairs: bool) -> tuple[list[str], bool]:
             fixed = repair_text(cell)
             repaired = repaired or fixed != cell
             cell = fixed
-        match = _EXCEL_TEXT.match(cell)
+        match = _EXCEL_TEXT.match(cell) if cell.startswith('="') else None
         out.append(match.group(1) if match else cell)
     return out, repaired

@@ -1,41 +1,54 @@
-"""Benchmark: planning N source records against an N-contact phonebook.
+"""Benchmark: ``sipalto-sync plan`` of N source rows against an N-contact phonebook.
 
-Generates realistic UK contacts (numbers valid for libphonenumber, written the many ways
-people write them; names with case, order, title, typo, accent and company-suffix
-variation; shared switchboards; duplicates on both sides), then reports per size:
+What a new user runs for a bulk migration, measured end to end: the phonebook is seeded
+into a sandbox in its own process (``sipalto-sync sandbox --seed FILE``), and each run is
+``sipalto-sync plan source.csv --mapping m.yaml --out plan.json`` as a subprocess of its
+own (interpreter start-up, reading the CSV, reading the phonebook over loopback HTTP,
+planning, the text preview on stdout and the plan file included). The data is realistic
+UK contacts (numbers valid for libphonenumber, written the many ways people write them;
+names with case, order, title, typo, accent and company-suffix variation; shared
+switchboards; duplicates on both sides; 30 % of the rows new). Reported per size: the
+median wall time and the largest peak RSS of ``--runs`` runs (the child's own
+``ru_maxrss``, from ``os.wait4``), and the median time of each stage, which the command
+prints on stderr when ``SIPALTO_SYNC_TIMINGS=1`` is set (``other`` is the rest: start-up
+and imports). The load average is printed before and after: the machine may be shared.
 
-* ``plan s``: time of ``make_plan`` (normalising, matching, building the plan), best of
-  ``--repeat`` runs (the median is shown too);
-* ``floor s``: calling ``phonenumbers.parse``, ``is_possible_number`` and
-  ``format_number(..., E164)`` once on every number string of both sides, the cost of the
-  naive approach; the planner caches on a canonical digit form, so it can beat it;
-* ``peak MB``: the process's peak RSS (``ru_maxrss``), generated data included, measured
-  in a fresh subprocess per size so sizes do not inherit each other's memory.
+``--in-process`` instead times ``make_plan`` alone inside one process per size, next to
+``floor s``: ``phonenumbers.parse``, ``is_possible_number`` and ``format_number(E164)``
+once on every number string of both sides, the cost of the naive approach.
 
 Usage::
 
-    python benchmarks/bench_plan.py                       # 1k, 10k, 100k; 3 runs each
-    python benchmarks/bench_plan.py --sizes 1000,10000 --repeat 1
+    python benchmarks/bench_plan.py                        # 10k and 100k, 3 runs each
+    python benchmarks/bench_plan.py --sizes 1000 --runs 1
+    python benchmarks/bench_plan.py --in-process --sizes 1000,10000,100000
 
-Targets on a 2-core machine: 100k x 100k under 15 s and 1 GB; 100k/10k time ratio at most
-12; plan time within 2x of the floor.
+Targets on a 2-core machine (issue 14): 100k rows in at most 8 s and 500 MB peak RSS
+through the command line, plan file written; 100k/10k time ratio at most 11.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import gc
 import json
+import os
 import random
+import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 
 import phonenumbers
+from bench_apply import start_sandbox
 from phonenumbers import PhoneNumber, PhoneNumberFormat
 
 from connector.model import Contact, RawPhone, SourceRecord
@@ -336,12 +349,9 @@ def run_one(size: int) -> dict[str, object]:
     }
 
 
-def measure(size: int, repeat: int) -> dict[str, object]:
-    """Best plan and floor times over ``repeat`` fresh subprocesses, and the largest peak.
-
-    The best of several runs is the least noisy estimate of the cost on a shared machine
-    (``timeit`` reports the same); both numbers are measured the same way.
-    """
+def measure_in_process(size: int, repeat: int) -> dict[str, object]:
+    """Best ``make_plan`` and floor times over ``repeat`` fresh subprocesses, and the
+    largest peak (the best of several runs is the least noisy estimate on a shared machine)."""
     runs = []
     for _ in range(repeat):
         child = subprocess.run(
@@ -359,16 +369,8 @@ def measure(size: int, repeat: int) -> dict[str, object]:
     return row
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated sizes")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per size (best is shown)")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the per-size child
-    args = parser.parse_args(argv)
-    if args.one:
-        print(json.dumps(run_one(args.one)))
-        return 0
-    rows = [measure(int(size), args.repeat) for size in args.sizes.split(",")]
+def in_process_table(sizes: list[int], repeat: int) -> None:
+    rows = [measure_in_process(size, repeat) for size in sizes]
     print(
         f"{'size':>8} {'numbers':>8} {'plan s':>8} {'median s':>8} {'cpu s':>8} {'floor s':>8} "
         f"{'plan/floor':>10} {'data MB':>8} {'peak MB':>8}"
@@ -382,9 +384,144 @@ def main(argv: list[str] | None = None) -> int:
         )
     for row in rows:
         print(f"{row['size']:>8} summary: {row['summary']}")
-    by_size = {row["size"]: row["plan"] for row in rows}
-    if 10000 in by_size and 100000 in by_size:
-        print(f"100k/10k plan time ratio: {by_size[100000] / by_size[10000]:.1f}")
+
+
+# -- through the command line --------------------------------------------------------------
+
+MAPPING = """\
+# A CRM export: an id, a name and three phone columns.
+key: ID
+name: Name
+phones: [Phone 1, Phone 2, Phone 3]
+"""
+_STAGE = re.compile(r"stage (.+?): ([\d.]+) s")
+
+
+def write_scene(folder: Path, size: int) -> tuple[Path, Path, int]:
+    """The phonebook seed and the source CSV (with its mapping) for ``size``; the seed's
+    path, the source's path and how many number strings the two hold."""
+    records, contacts = build(size)
+    seed = folder / "seed.json"
+    seed.write_text(
+        json.dumps([{"id": c.id, "name": c.name, "phone1": c.phone1, "phone2": c.phone2,
+                     "phone3": c.phone3} for c in contacts]),
+        encoding="utf-8",
+    )  # fmt: skip
+    source = folder / "source.csv"
+    with source.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["ID", "Name", "Phone 1", "Phone 2", "Phone 3"])
+        for n, record in enumerate(records):
+            phones = [p.value for p in record.phones] + ["", "", ""]
+            writer.writerow([f"CRM-{n:06d}", record.name, *phones[:3]])
+    (folder / "m.yaml").write_text(MAPPING, encoding="utf-8")
+    strings = sum(len(r.phones) for r in records) + sum(len(c.phones) for c in contacts)
+    return seed, source, strings
+
+
+def plan_once(folder: Path, env: dict[str, str]) -> dict[str, float]:
+    """One ``sipalto-sync plan`` as a process of its own: wall seconds, peak RSS (MB) and
+    each stage's seconds, from the lines ``SIPALTO_SYNC_TIMINGS=1`` makes it print."""
+    command = [sys.executable, "-m", "connector", "plan", "source.csv", "--mapping", "m.yaml",
+               "--out", "plan.json"]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"sipalto-sync plan exited {code}:\n{err}")
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: KB on Linux
+    row = {"wall": seconds, "peak_mb": usage.ru_maxrss / scale}
+    for name, stage_seconds in _STAGE.findall(err):
+        row[name] = row.get(name, 0.0) + float(stage_seconds)
+    row["other"] = seconds - sum(v for k, v in row.items() if k not in ("wall", "peak_mb"))
+    return row
+
+
+def measure_cli(size: int, runs: int) -> dict[str, object]:
+    """``runs`` plans of a scene of ``size`` against one sandbox: medians, largest peak."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        seed, _, strings = write_scene(folder, size)
+        sandbox, url = start_sandbox(seed, folder / "requests.jsonl")
+        env = {**os.environ, "SIPALTO_BASE_URL": url, "SIPALTO_USERNAME": "demo",
+               "SIPALTO_PASSWORD": "demo", "SIPALTO_SYNC_HOME": str(folder / "home"),
+               "NO_COLOR": "1", "SIPALTO_SYNC_TIMINGS": "1"}  # fmt: skip
+        try:
+            results = [plan_once(folder, env) for _ in range(runs)]
+            summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))["summary"]
+        finally:
+            _stop(sandbox)
+    stages = [key for key in results[0] if key not in ("wall", "peak_mb")]
+    row: dict[str, object] = {"size": size, "numbers": strings, "summary": summary}
+    row["walls"] = [r["wall"] for r in results]
+    row["wall"] = statistics.median(r["wall"] for r in results)
+    row["peak_mb"] = max(r["peak_mb"] for r in results)
+    row["stages"] = {k: statistics.median(r.get(k, 0.0) for r in results) for k in stages}
+    return row
+
+
+def cli_table(sizes: list[int], runs: int) -> None:
+    print(f"load average before: {_load()}", flush=True)
+    rows = [measure_cli(size, runs) for size in sizes]
+    print(f"load average after: {_load()}")
+    print(f"{'size':>8} {'numbers':>8} {'median s':>8} {'peak MB':>8}  runs (s)")
+    for row in rows:
+        walls = " ".join(f"{w:.2f}" for w in row["walls"])  # type: ignore[attr-defined]
+        print(
+            f"{row['size']:>8} {row['numbers']:>8} {row['wall']:>8.2f} {row['peak_mb']:>8.0f}  "
+            f"{walls}"
+        )
+    print("median seconds by stage:")
+    for row in rows:
+        stages = row["stages"]
+        assert isinstance(stages, dict)
+        print(f"{row['size']:>8}  " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+    for row in rows:
+        print(f"{row['size']:>8} summary: {row['summary']}")
+    walls = {row["size"]: row["wall"] for row in rows}
+    if 10000 in walls and 100000 in walls:
+        print(f"100k/10k time ratio: {walls[100000] / walls[10000]:.1f}")  # type: ignore[operator]
+
+
+def _stop(sandbox: subprocess.Popen[str]) -> None:
+    """Stop the sandbox as Ctrl-C would; terminate it where SIGINT is ignored (a
+    background job of a non-interactive shell)."""
+    sandbox.send_signal(signal.SIGINT)
+    try:
+        sandbox.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+
+
+def _load() -> str:
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated sizes")
+    parser.add_argument("--runs", type=int, default=3, help="runs per size (median shown)")
+    parser.add_argument(
+        "--in-process", action="store_true", help="time make_plan alone, and the floor"
+    )
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the per-size child
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return 0
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if args.in_process:
+        in_process_table(sizes, args.runs)
+    else:
+        cli_table(sizes, args.runs)
     return 0
 
 

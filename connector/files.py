@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from connector.paths import PRIVATE_FILE
@@ -29,12 +30,15 @@ def _umask() -> int:
 
 def atomic_write(
     path: str | Path,
-    data: str | bytes,
+    data: str | bytes | Iterable[str],
     *,
     mode: int | None = PRIVATE_FILE,
     overwrite: bool = True,
 ) -> Path:
     """Write ``data`` (text is UTF-8) to ``path`` atomically and durably; return the path.
+
+    ``data`` may also be text in pieces, written as they come, so a large file need not
+    be held in memory whole.
 
     ``mode`` is the new file's permission bits, by default the owner's only
     (:data:`connector.paths.PRIVATE_FILE`: what the tool writes is personal data);
@@ -43,12 +47,13 @@ def atomic_write(
     created by someone else while this was writing.
     """
     path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    chunks = [data] if isinstance(data, (str, bytes)) else data
     directory = path.parent if str(path.parent) else Path(".")
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for chunk in chunks:
+                handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode if mode is not None else 0o666 & ~_umask())

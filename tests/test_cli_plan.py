@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from connector.sandbox import default_seed
@@ -218,3 +222,28 @@ def test_merge_names_the_dropped_number_on_the_items_line(run_cli, sandbox_facto
         "  ~ update 30001 Ann Lee  (c.csv:2)"
         "  drops phonebook number 01632960001: no free slot (Sipalto holds 3)"
     ) in result.stdout.splitlines()
+
+
+STAGES = ("read source", "read phonebook", "normalise source", "find repeats",
+          "normalise phonebook", "match", "build plan", "preview", "write plan file")  # fmt: skip
+
+
+def _plan_process(server, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``sipalto-sync -q plan SAMPLE --out plan.json`` in a process of its own (the stage
+    timings are logged, and a process's logging is set up once)."""
+    environment = {**os.environ, "SIPALTO_BASE_URL": server.url, "SIPALTO_USERNAME": "demo",
+                   "SIPALTO_PASSWORD": "demo", "NO_COLOR": "1", **env}  # fmt: skip
+    command = [sys.executable, "-m", "connector", "-q", "plan", SOURCE,
+               "--out", str(tmp_path / "plan.json")]  # fmt: skip
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+
+
+def test_timings_variable_prints_each_stage_on_stderr(sandbox_factory, tmp_path) -> None:
+    server = sandbox_factory(default_seed())
+    timed = _plan_process(server, tmp_path, SIPALTO_SYNC_TIMINGS="1")
+    assert timed.returncode == 0, timed.stderr
+    found = re.findall(r"^DEBUG sipalto_sync\.timings: stage (.+): [\d.]+ s, peak RSS \d+ MB$",
+                       timed.stderr, re.MULTILINE)  # fmt: skip
+    assert found == list(STAGES)
+    plain = _plan_process(server, tmp_path)
+    assert plain.returncode == 0 and plain.stderr == ""  # -q: nothing but errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,23 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
         atomic_write(target, 42)  # type: ignore[arg-type]
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_text_in_pieces_is_written_as_one_file(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    atomic_write(target, (piece for piece in ("{\n", '  "naïve": 1', "\n}\n")))
+    assert target.read_text(encoding="utf-8") == '{\n  "naïve": 1\n}\n'
+
+
+def test_a_piece_that_fails_part_way_leaves_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    target.write_text("old")
+
+    def pieces() -> Iterator[str]:
+        yield "half of a new "
+        raise RuntimeError("the plan could not be encoded")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, pieces())
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]

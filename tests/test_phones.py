@@ -288,3 +288,27 @@ def test_ofcoms_drama_numbers_are_valid(text: str) -> None:
 def test_numbers_next_to_the_drama_ranges_are_still_checked(text: str) -> None:
     (result,) = PhoneNormaliser("GB").parse_value(text)
     assert any("not a valid UK number" in w for w in result.warnings)
+
+
+class _ParseEveryKey(PhoneNormaliser):
+    """The normaliser with its shortcut for home numbers off: every key is parsed by
+    ``phonenumbers.parse`` and judged by the library's own calls."""
+
+    def _home_nsn(self, key: str) -> str | None:
+        return None
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=18), st.sampled_from(FORMATS[:8]))
+@settings(max_examples=600)
+def test_the_shortcut_for_home_numbers_gives_what_parsing_gives(digits: str, form: str) -> None:
+    text = form.format(n=digits, a=digits[:4], b=digits[4:])
+    assert PhoneNormaliser("GB").parse_value(text) == _ParseEveryKey("GB").parse_value(text)
+
+
+def test_the_shortcut_gives_what_parsing_gives_for_every_kind_of_uk_number() -> None:
+    texts = [form.format(n=n, a=n[:4], b=n[4:]) for n in VALID_UK for form in FORMATS]
+    quick, parsed = PhoneNormaliser("GB"), _ParseEveryKey("GB")
+    assert [quick.parse_value(t) for t in texts] == [parsed.parse_value(t) for t in texts]
+    with mock.patch("phonenumbers.parse", wraps=phonenumbers.parse) as parse:
+        PhoneNormaliser("GB").parse_value("07852 902011")
+    assert parse.call_count == 0

@@ -18,7 +18,7 @@ from connector.errors import ConfigError, PlanError
 from connector.model import KEY_SOURCE_ID, Contact, ContactFields, SourceRecord
 from connector.reconcile.decisions import Decision, Snapshot, load_decisions
 from connector.reconcile.names import name_key
-from connector.reconcile.plan import ACTIONS, Plan, PlanSettings
+from connector.reconcile.plan import ACTIONS, Plan, PlanSettings, item_to_json
 from connector.reconcile.planfile import load_plan, save_plan
 from connector.reconcile.planner import make_plan
 from connector.reconcile.workflow import cyclic_gc_paused
@@ -800,6 +800,32 @@ def test_save_and_load_plan(tmp_path: Path) -> None:
     save_plan(result, path)
     assert load_plan(path) == result
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_plan_file_is_indented_json_with_one_item_a_line(tmp_path: Path) -> None:
+    result = plan(SAMPLE_RECORDS, SAMPLE_CONTACTS)
+    path = tmp_path / "plan.json"
+    save_plan(result, path)
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == result.to_json()
+    head, items = text.split('  "items": [\n')
+    expected_head = json.dumps(result.head_to_json(), indent=2, ensure_ascii=False)
+    assert head == expected_head[: -len("\n}")] + ",\n"
+    lines = items.split("\n")
+    assert lines[-3:] == ["  ]", "}", ""]
+    assert len(lines[:-3]) == len(result.items) >= 5
+    for line, item in zip(lines[:-3], result.items, strict=True):
+        assert line.startswith('    {"action": ')
+        assert json.loads(line.rstrip(",")) == item_to_json(item)
+    assert "Zoë New" in text  # UTF-8 as written, not \u escapes
+
+
+def test_plan_file_of_a_plan_with_no_items(tmp_path: Path) -> None:
+    empty = plan([], [])
+    save_plan(empty, tmp_path / "plan.json")
+    text = (tmp_path / "plan.json").read_text(encoding="utf-8")
+    assert text.endswith('  "warnings": [],\n  "items": []\n}\n')
+    assert load_plan(tmp_path / "plan.json") == empty
 
 
 @pytest.mark.parametrize(

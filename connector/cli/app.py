@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import click
 
-from connector import __version__
+from connector import __version__, timings
 from connector.api.times import zone_named
 from connector.config import ConnectionSettings, parse_timeout
 from connector.errors import SipaltoSyncError
@@ -204,6 +204,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logging.getLogger().setLevel(level)
     # httpx logs every request at INFO; keep that for -vv.
     logging.getLogger("httpx").setLevel(logging.INFO if verbose >= 2 else logging.WARNING)
+    if os.environ.get("SIPALTO_SYNC_TIMINGS") == "1":  # stage timings, whatever -q says
+        timings.LOGGER.setLevel(logging.DEBUG)
 
 
 @click.group(

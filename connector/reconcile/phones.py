@@ -428,6 +428,13 @@ class PhoneNormaliser:
         return parsed
 
     def _parse_uncached(self, key: str) -> _Parsed:
+        nsn = self._home_nsn(key)
+        home = self._home_prefix
+        home_valid = self._validator(self._country_code or 0)  # always set for a region
+        if nsn is not None and home is not None and home_valid(nsn):
+            # What the steps below give a valid home number, without building the
+            # PhoneNumber: most keys are such numbers, each read once.
+            return _Parsed(home + nsn, True, "", None)
         try:
             number = self._read_key(key)
         except NumberParseException as exc:
@@ -464,16 +471,25 @@ class PhoneNormaliser:
         home numbers, and parse is the planner's largest single cost. Every other key is
         parsed. Possibility, validity and formatting stay libphonenumber's either way.
         """
+        nsn = self._home_nsn(key)
+        if nsn is not None:
+            return phonenumbers.PhoneNumber(
+                country_code=self._country_code, national_number=int(nsn)
+            )
+        return phonenumbers.parse(key, self.region)
+
+    def _home_nsn(self, key: str) -> str | None:
+        """The national significant number of a home number's key, when the key holds it
+        as it is (no leading zero, no national prefix to strip); None for any other key."""
         rest = key[len(self._home_plus) :] if key.startswith(self._home_plus) else ""
         if (
             _MIN_NSN <= len(rest) <= _MAX_NSN
             and rest[0] != "0"
+            and rest.isascii()
             and not (self._strippable and self._strippable.match(rest))
         ):
-            return phonenumbers.PhoneNumber(
-                country_code=self._country_code, national_number=int(rest)
-            )
-        return phonenumbers.parse(key, self.region)
+            return rest
+        return None
 
     def _validator(self, country_code: int) -> Callable[[str], bool]:
         validator = self._validators.get(country_code)

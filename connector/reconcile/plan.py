@@ -64,6 +64,7 @@ __all__ = [
     "PlanItem",
     "PlanSettings",
     "SourceRef",
+    "item_to_json",
 ]
 
 PLAN_VERSION = 1
@@ -307,6 +308,11 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The plan file's JSON object (schema version 1, documented in the README)."""
+        return {**self.head_to_json(), "items": [item_to_json(item) for item in self.items]}
+
+    def head_to_json(self) -> dict[str, Any]:
+        """:meth:`to_json` without its last key, ``items``: what a writer that streams the
+        items one at a time (:func:`~connector.reconcile.planfile.plan_file_chunks`) needs."""
         return {
             "version": self.version,
             "plan_id": self.plan_id,
@@ -316,7 +322,6 @@ class Plan:
             "summary": self.summary,
             "settings": self.settings.to_json(),
             "warnings": list(self.warnings),
-            "items": [_item_to_json(item) for item in self.items],
         }
 
     @classmethod
@@ -399,7 +404,8 @@ def _check_writes(items: tuple[PlanItem, ...]) -> None:
             )
 
 
-def _item_to_json(item: PlanItem) -> dict[str, Any]:
+def item_to_json(item: PlanItem) -> dict[str, Any]:
+    """One item of the plan file's ``items`` list."""
     data: dict[str, Any] = {
         "action": item.action,
         "id": item.id,

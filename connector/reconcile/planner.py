@@ -61,6 +61,7 @@ from connector.reconcile.plan import (
     PlanSettings,
     SourceRef,
 )
+from connector.timings import Laps
 
 __all__ = ["make_plan", "slot_numbers"]
 
@@ -181,12 +182,15 @@ class _Planner:
         self._claimed_numbers: dict[str, list[int]] | None = None
         self._foreign_list: list[int] = []
         self._foreign_index: RemoteIndex | None = None
+        self.lap = Laps()
 
     def run(
         self, records: Sequence[SourceRecord], owned_ids: frozenset[str]
     ) -> tuple[tuple[PlanItem, ...], tuple[str, ...]]:
         self.owned_ids = owned_ids
+        self.lap = Laps()
         prepared = self._prepare(records)
+        self.lap("normalise source")
         items: list[PlanItem | None] = [self._rejected(p) if p.problem else None for p in prepared]
         self.sync = self._resolve_bindings(prepared)
         pinned, warnings = self._apply_decisions(prepared, items)
@@ -205,11 +209,13 @@ class _Planner:
             parties[i] = None
         for root in merge_warnings:  # a first record that took in its repeats' numbers
             parties[root] = self._party(prepared[root], numbers[root])
+        self.lap("find repeats")
         outcomes = self._match(
             [None if i in synced else party for i, party in enumerate(parties)],
             {**pinned, **bound},
             self._settled(prepared, numbers),
         )
+        self.lap("match")
         held, namesake_notes = self._namesakes(prepared, parties, pinned, outcomes)
         self.candidates = {r for o in outcomes if o is not None for r, _ in o.candidates}
         for i in sorted(synced):
@@ -239,6 +245,7 @@ class _Planner:
         if self.settings.delete != "never":
             remote_items += self._deletions(owned_ids, source_items, remote_items, prepared)
         remote_items.sort(key=lambda item: _id_order(item.id or ""))
+        self.lap("build plan")
         return tuple(source_items + remote_items), tuple(warnings)
 
     # -- scheduled sync: bindings and other jobs' contacts ------------------------------
@@ -292,7 +299,9 @@ class _Planner:
             return [None] * len(sources)  # all bound or decided: nothing to match
         view = self.sync
         if not view.active:
-            return match_all(sources, list(self.remotes), self.settings.match, pins, settled)
+            remotes = list(self.remotes)
+            self.lap("normalise phonebook")
+            return match_all(sources, remotes, self.settings.match, pins, settled)
         # A reviewer's decision may pin a record to its own bound contact: that one stays.
         decided = set(pins.values())
         free = [

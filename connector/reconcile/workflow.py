@@ -21,6 +21,7 @@ from connector.model import SourceRecord
 from connector.reconcile.decisions import Decision
 from connector.reconcile.plan import Plan, PlanSettings
 from connector.reconcile.planner import make_plan
+from connector.timings import stage
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,12 @@ def plan_from_source(
     decisions: Mapping[str, Decision] | None = None,
 ) -> tuple[Plan, SourceRead]:
     """Read ``path``, read the phonebook once, and plan the changes."""
-    source = read_source(path, source_options)
-    contacts = client.list_contacts()
+    # Reading builds the records and contacts the planner keeps: no cycles among them.
     with cyclic_gc_paused():
+        with stage("read source"):
+            source = read_source(path, source_options)
+        with stage("read phonebook"):
+            contacts = client.list_contacts()
         plan = make_plan(
             source.records, contacts, settings, decisions=decisions, server=client.base_url
         )

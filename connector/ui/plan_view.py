@@ -35,6 +35,7 @@ from connector.reconcile.decisions import Decision, Snapshot, format_candidates
 from connector.reconcile.fit import recorded_decisions
 from connector.reconcile.phones import PhoneNormaliser
 from connector.reconcile.plan import Plan, PlanItem
+from connector.reconcile.planfile import plan_file_text
 from connector.reconcile.planner import slot_numbers
 from connector.ui.words import count
 
@@ -204,8 +205,8 @@ def _nothing_to_apply(plan: Plan) -> str:
 
 
 def render_plan_json(plan: Plan) -> str:
-    """The plan file's JSON, indented, as ``--format json`` prints it."""
-    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
+    """The plan file's JSON, as ``--format json`` prints it (the plan file's very text)."""
+    return plan_file_text(plan)
 
 
 def render_plan_csv(plan: Plan, fh: TextIO) -> None:
