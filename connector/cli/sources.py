@@ -23,7 +23,13 @@ from connector.cli.options import (
 from connector.reconcile.decisions import load_decisions
 from connector.reconcile.plan import NAME_POLICIES, PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
-from connector.reconcile.workflow import SourceOptions, SourceRead, plan_from_source, read_source
+from connector.reconcile.workflow import (
+    SourceOptions,
+    SourceRead,
+    cyclic_gc_paused,
+    plan_from_source,
+    read_source,
+)
 from connector.timings import stage
 from connector.ui.plan_view import PREVIEW_FORMATS, write_plan
 from connector.ui.read_view import ReadProgressDisplay
@@ -161,11 +167,14 @@ def plan(
             decisions=pinned,
         )
     _say_read(app, read, reading)
-    with stage("preview"), open_output(target, quiet=app.quiet) as preview:
-        write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
+    # Showing and saving a large plan makes many small objects too, none in a cycle.
+    with cyclic_gc_paused():
+        with stage("preview"), open_output(target, quiet=app.quiet) as preview:
+            write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
+        if out is not None:
+            with stage("write plan file"):
+                save_plan(made, out)
     if out is not None:
-        with stage("write plan file"):
-            save_plan(made, out)
         app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
     if detailed_exitcode and made.has_changes:
         sys.exit(EXIT_CHANGES)
