@@ -22,7 +22,7 @@ from fakecrm.fixtures import (  # noqa: F401  (fixtures, reached by name)
 )
 from sync_scene import Scene
 
-from connector.sync import runner
+from connector.sync import incremental
 
 HAND_MADE = [
     {"id": "501", "name": "Hannah Hand", "phone1": "01632960501", "phone2": "", "phone3": ""},
@@ -98,7 +98,7 @@ def test_a_long_crm_read_logs_its_progress(
     request: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(runner, "_PROGRESS_EVERY", 0.0)  # a line per page, not per 10 s
+    monkeypatch.setattr(incremental, "PROGRESS_EVERY", 0.0)  # a line per page, not per 10 s
     served = request.getfixturevalue("hubspot")(250)  # three pages of 100
     env = {"HUBSPOT_TOKEN": served.settings["token"]}
     scene, env = crm_scene(sandbox_factory, tmp_path, served, "hubspot", env)

@@ -44,9 +44,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from adapters.base import ReadProgress
-from adapters.crm.schema import load_crm_mapping
-from adapters.crm.source import CrmSource
 from adapters.mapping import Mapping as SourceMapping
 from connector.apply.journal import DONE, SKIPPED, Journal
 from connector.apply.report import ApplyReport
@@ -68,7 +65,7 @@ from connector.sync.files import (
     journal_path,
     pending_plan_path,
 )
-from connector.sync.incremental import INCREMENTAL_MARK, IncrementalMark, read_since
+from connector.sync.incremental import INCREMENTAL_MARK, IncrementalMark, read_crm
 from connector.sync.job import Job
 from connector.sync.recording import Recording
 from connector.sync.reports import prune_reports, report_name
@@ -143,10 +140,6 @@ def run_job(
     return run.execute()
 
 
-#: Seconds between the progress lines of a slow source's read.
-_PROGRESS_EVERY = 10.0
-
-
 class _Run:
     """One run of a job: holds what the steps share, so each stays short."""
 
@@ -181,7 +174,6 @@ class _Run:
         self.registry: OwnershipRegistry | None = None
         self.bindings: dict[str, Binding] = {}
         self.full_read = full_read
-        self._progress_said = 0.0
         #: Where an incremental CRM read got to, kept once the run has done all it planned.
         self.new_mark: IncrementalMark | None = None
         #: The name of this run's report files (None: the job writes no reports).
@@ -422,52 +414,19 @@ class _Run:
         return read.records
 
     def _read_crm(self, url: str) -> SourceRead:
-        """Read a CRM. With an ``incremental`` mapping and a mark from an earlier run, only
-        the records changed since then (a partial read: nothing is deleted), unless a full
-        read is due (``full_every``, ``--full-read``, or no mark yet). A page that fails
-        raises: a CRM read part way is no source."""
         written = self.job.source.options.mapping
         # The job file's schema refuses a URL without a mapping.
         assert written is not None and not isinstance(written, SourceMapping)
-        mapping = load_crm_mapping(written)
-        incremental = mapping.settings.incremental
-        # The mark names its source as the state names its server: no userinfo or query,
-        # where a careless URL could hold a key.
-        source_id = clean_server(url)
-        mark = self._incremental_mark(source_id, mapping.name) if incremental else None
-        now = self.clock().timestamp()
-        since = read_since(incremental, mark, now=now, full_read=self.full_read)
-        source = CrmSource(url, mapping=mapping, since=since, progress=self._read_progress)
-        records = tuple(source.records())
-        self.result.since = since
-        if incremental is not None:
-            full_read_at = mark.full_read_at if since and mark else now
-            self.new_mark = IncrementalMark(
-                source_id, mapping.name, source.high_water or since, full_read_at
-            )
-        return SourceRead(url, source.format_name, records, tuple(source.messages))
-
-    def _read_progress(self, progress: ReadProgress) -> None:
-        """A line every ten seconds while a slow source's pages are read (for logs)."""
-        if progress.elapsed - self._progress_said < _PROGRESS_EVERY:
-            return
-        self._progress_said = progress.elapsed
-        self.say(
-            "source.progress",
-            f"reading {progress.source}: {plural(progress.records, 'record')} in "
-            f"{plural(progress.pages, 'page')} so far ({progress.rate:.0f} a second)",
-            records=progress.records,
-            pages=progress.pages,
+        crm = read_crm(
+            url,
+            written,
+            state=self.state,
+            now=self.clock().timestamp(),
+            full_read=self.full_read,
+            say=self.say,
         )
-
-    def _incremental_mark(self, url: str, mapping: str) -> IncrementalMark | None:
-        """The mark an earlier run of this job left for this source (None: none)."""
-        if self.state is None:
-            return None
-        mark = IncrementalMark.from_text(self.state.get_value(INCREMENTAL_MARK))
-        if mark is None or (mark.source, mark.mapping) != (url, mapping) or not mark.since:
-            return None
-        return mark
+        self.result.since, self.new_mark = crm.since, crm.mark
+        return crm.read
 
     def _read_phonebook(self) -> list[Contact]:
         with self.job.connection.client() as api:
