@@ -155,3 +155,17 @@ def test_mappings_show_writes_a_preset_to_a_file_to_edit(run_cli, tmp_path: Path
     result = run_cli("mappings", "show", "sipalto", "-o", str(out))
     assert (result.exit_code, result.stdout) == (0, "")
     assert out.read_text(encoding="utf-8") == run_cli("mappings", "show", "sipalto").stdout
+
+
+def test_plan_warns_when_the_file_looks_cut_short(run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "c.csv"
+    source.write_text("ID,Name,Phone\n1,Amelia,07700 900101\n2,Ben", encoding="utf-8")
+    result = run_cli("plan", str(source))
+    assert result.exit_code == 0, result.output
+    assert (
+        "Warning: c.csv:3: the last row has 2 of 3 fields and the file ends there: is the "
+        "file cut short?"
+    ) in result.stderr.splitlines()
+    whole = tmp_path / "w.csv"
+    whole.write_text("ID,Name,Phone\n1,Amelia,07700 900101\n", encoding="utf-8")
+    assert "cut short" not in run_cli("plan", str(whole)).stderr

@@ -181,9 +181,12 @@ def plan(
 
 
 def _say_read(app: AppContext, read: SourceRead, reading: SourceOptions) -> None:
-    """What the adapter said while reading, and whether ``--limit`` cut the read short."""
+    """What the adapter said while reading, whether the file looks cut short, and whether
+    ``--limit`` cut the read short."""
     for message in read.messages:
         app.say(message)
+    if read.cut_short:
+        app.say(f"Warning: {read.cut_short}")
     if reading.limit is not None and len(read.records) >= reading.limit:
         app.say(f"--limit {reading.limit}: only the first {reading.limit} records were read")
 
