@@ -179,12 +179,14 @@ class _RepeatedWarnings:
         return tuple(kept)
 
     def summary(self) -> list[str]:
-        assert self.limit is not None or not self.seen
+        limit = self.limit
+        if limit is None:  # every warning was shown
+            return []
         return [
-            f"{count(n - self.limit, 'more warning')} like {self.first[kind]!r} not shown "
+            f"{count(n - limit, 'more warning')} like {self.first[kind]!r} not shown "
             "above (-v shows every one; the plan file and --format csv hold them all)"
             for kind, n in self.seen.items()
-            if self.limit is not None and n > self.limit
+            if n > limit
         ]
 
 
