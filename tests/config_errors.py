@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from click.testing import Result
 
@@ -22,3 +23,15 @@ def assert_one_line_before_reading(
     assert result.stderr.startswith(f"Error: {place}"), result.stderr
     assert says in result.stderr
     assert sandbox.state.requests == []
+
+
+def places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key and list entry in ``data``, as paths from the top."""
+    found = [path] if path else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.extend(places(value, (*path, key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.extend(places(value, (*path, index)))
+    return found

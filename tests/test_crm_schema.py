@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from config_errors import places
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -163,17 +163,6 @@ SWAPS = st.one_of(
     st.integers(),
 )
 PRESETS = ["dynamics", "hubspot", "pipedrive", "salesforce", "zoho"]
-
-
-def places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if path else []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found.extend(places(value, (*path, key)))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found.extend(places(value, (*path, index)))
-    return found
 
 
 @st.composite

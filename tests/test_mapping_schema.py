@@ -9,11 +9,10 @@ import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from config_errors import assert_one_line_before_reading
+from config_errors import assert_one_line_before_reading, places
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -208,18 +207,6 @@ SWAPS = st.one_of(
     st.integers(),
     st.floats(allow_nan=False),
 )
-
-
-def places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key and list entry in ``data``, as paths from the top."""
-    found = [path] if path else []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found.extend(places(value, (*path, key)))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found.extend(places(value, (*path, index)))
-    return found
 
 
 @st.composite
