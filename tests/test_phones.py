@@ -291,11 +291,39 @@ def test_numbers_next_to_the_drama_ranges_are_still_checked(text: str) -> None:
 
 
 class _ParseEveryKey(PhoneNormaliser):
-    """The normaliser with its shortcut for home numbers off: every key is parsed by
+    """The normaliser with its shortcuts for home numbers off: every key is parsed by
     ``phonenumbers.parse`` and judged by the library's own calls."""
 
     def _home_nsn(self, key: str) -> str | None:
         return None
+
+    def _valid_home_number(self, digits: str, international: bool) -> str | None:
+        return None
+
+
+class _EveryStep(PhoneNormaliser):
+    """The normaliser without its shortcut for plain valid home numbers only: the key
+    steps and the cached verdicts as for any other value."""
+
+    def _valid_home_number(self, digits: str, international: bool) -> str | None:
+        return None
+
+
+@given(
+    st.sampled_from(["GB", "US", "DE", "IE", "FR"]),
+    st.text(alphabet="0123456789 +()-.", max_size=22),
+)
+@settings(max_examples=1000)
+def test_the_shortcut_for_plain_home_numbers_gives_what_every_step_gives(
+    region: str, text: str
+) -> None:
+    assert PhoneNormaliser(region).parse_value(text) == _EveryStep(region).parse_value(text)
+
+
+@given(st.sampled_from(VALID_UK), st.sampled_from(FORMATS), st.integers(1, 5))
+def test_the_plain_shortcut_agrees_on_every_common_spelling(nsn: str, fmt: str, cut: int) -> None:
+    text = fmt.format(n=nsn, a=nsn[:cut], b=nsn[cut:])
+    assert PhoneNormaliser("GB").parse_value(text) == _EveryStep("GB").parse_value(text)
 
 
 @given(st.text(alphabet="0123456789", min_size=1, max_size=18), st.sampled_from(FORMATS[:8]))

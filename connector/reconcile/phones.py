@@ -97,6 +97,8 @@ _NON_DIGIT = re.compile(r"\D")
 # line break separates numbers, so a value holding one is never plain.
 _PLAIN = re.compile(r"\s*(\+?)[\d\s().\-]*")
 _LINE_BREAK = re.compile(r"[\r\n]")
+# The commonest plain values: digits and spaces, perhaps after a plus.
+_SPACED = re.compile(r" *(\+?)[\d ]*")
 _LETTER = re.compile(r"[^\W\d_]")
 _NATIONAL_ZERO = re.compile(r"\(\s*0\s*\)")  # "+44 (0)1491 833000"
 
@@ -198,6 +200,7 @@ class PhoneNormaliser:
         self._values: dict[str, tuple[PhoneResult, ...]] = {}
         self._keys: dict[str, _Parsed] = {}
         self._validators: dict[int, Callable[[str], bool]] = {}
+        self._home_valid = self._validator(self._country_code or 0)
 
     # -- public API ---------------------------------------------------------------------
 
@@ -223,9 +226,10 @@ class PhoneNormaliser:
         """Every usable number in several raw values (a contact's slots), deduplicated."""
         seen: dict[str, None] = {}
         for value in values:
-            for result in self._cached(value):
-                if result.number:
-                    seen[result.number] = None
+            if value:  # an empty slot, as Sipalto sends it
+                for result in self._cached(value):
+                    if result.number:
+                        seen[result.number] = None
         return tuple(seen)
 
     def normalise_record_phones(self, raw: Sequence[RawPhone]) -> NormalisedPhones:
@@ -235,6 +239,11 @@ class PhoneNormaliser:
         (vCard ``TYPE=pref``) comes first. Equal numbers count once, whatever their
         spelling.
         """
+        if len(raw) == 1:
+            # The commonest record: one value holding one number, nothing to say.
+            (result,) = self._cached(raw[0].value) or (None,)
+            if result is not None and result.kind == "number" and not result.warnings:
+                return NormalisedPhones((result.number,))
         ordered = raw
         if any(phone.preferred for phone in raw[1:]):
             ordered = sorted(raw, key=lambda phone: not phone.preferred)
@@ -265,9 +274,9 @@ class PhoneNormaliser:
                     numbers.append(result.number)  # counted so the next one is "5th"
         return NormalisedPhones(
             numbers=tuple(numbers[:MAX_PHONES]),
-            warnings=tuple(dict.fromkeys(warnings)),
-            errors=tuple(dict.fromkeys(errors)),
-            ignored=tuple(ignored),
+            warnings=tuple(dict.fromkeys(warnings)) if warnings else (),
+            errors=tuple(dict.fromkeys(errors)) if errors else (),
+            ignored=tuple(ignored) if ignored else (),
         )
 
     # -- splitting and cleaning ---------------------------------------------------------
@@ -275,30 +284,84 @@ class PhoneNormaliser:
     def _cached(self, text: str) -> tuple[PhoneResult, ...]:
         cached = self._values.get(text)
         if cached is None:
-            cached = self._values[text] = tuple(self._parse_value(text))
+            cached = self._values[text] = self._parse_value(text)
         return cached
 
-    def _parse_value(self, text: str) -> list[PhoneResult]:
+    def _parse_value(self, text: str) -> tuple[PhoneResult, ...]:
         if not text.isascii():
             text = _ascii_digits(text)
         if text.isdigit():  # already bare digits, as Sipalto stores numbers
-            return [self._result(text, text, False, ())]
-        # The common case, digits and punctuation only: skip the label work. A value with
-        # an amount, a date or a time in it ("12.5", "01.02.2024") is judged piece by piece.
-        plain = _PLAIN.fullmatch(text) if not _LINE_BREAK.search(text) else None
-        if plain and not remove_not_dialled(text)[1]:
+            digits, international = text, False
+        elif spaced := _SPACED.fullmatch(text):
+            # Digits and spaces after an optional plus: no remark, label or date to look
+            # for ("07852 902011", "+44 7852 902011").
+            digits, international = text.replace(" ", "").lstrip("+"), bool(spaced.group(1))
+            if not digits:
+                return ()
+            if len(digits) > _MAX_DIGITS:
+                return self._parse_pieces(text)
+        else:
+            # The common case, digits and punctuation only: skip the label work. A value
+            # with an amount, a date or a time in it ("12.5", "01.02.2024") is judged
+            # piece by piece.
+            plain = _PLAIN.fullmatch(text) if not _LINE_BREAK.search(text) else None
+            if not plain or remove_not_dialled(text)[1]:
+                return self._parse_pieces(text)
             body = _NATIONAL_ZERO.sub("", text) if "(" in text else text
             digits = _NON_DIGIT.sub("", body)
             if not digits:
-                return []
-            if len(digits) <= _MAX_DIGITS:
-                return [self._result(text, digits, bool(plain.group(1)), ())]
+                return ()
+            if len(digits) > _MAX_DIGITS:
+                return self._parse_pieces(text)
+            international = bool(plain.group(1))
+        number = self._valid_home_number(digits, international)
+        if number is not None:
+            return (PhoneResult(text.strip(), number, "number"),)
+        return (self._result(text, digits, international, ()),)
+
+    def _parse_pieces(self, text: str) -> tuple[PhoneResult, ...]:
+        """A value that is not one plain number: labels, remarks, several numbers."""
         value = _TEL_URI.sub(_untel, text)
         results: list[PhoneResult] = []
         for piece in split_numbers(value):
             rejected = _rejected(piece)
             results.extend([rejected] if rejected else self._parse_piece(piece))
-        return results
+        return tuple(results)
+
+    def _valid_home_number(self, digits: str, international: bool) -> str | None:
+        """The Sipalto form of a valid home number written with its national prefix
+        (``07852902011``) or its country code (``+447852902011``, ``00447852902011``);
+        None for anything else, which :meth:`_result` judges.
+
+        Most values of a phonebook and of a source are such numbers: this is the verdict
+        :meth:`_result` reaches for them (its short-code, local-number and key steps do
+        not apply to so many digits after a prefix), without the steps in between. The
+        property tests pin it against :meth:`_result`.
+        """
+        home = self._home_prefix
+        if home is None or len(digits) < self._shortest_national:
+            return None
+        if not international:
+            idd = self._international_prefix.match(digits)
+            if idd and idd.end() > 0:
+                digits, international = digits[idd.end() :], True
+        if international:
+            if not digits.startswith(self._cc_text):
+                return None
+            nsn = digits[len(self._cc_text) :]
+        else:
+            prefix = self._national_prefix
+            if not prefix or not digits.startswith(prefix):
+                return None
+            nsn = digits[len(prefix) :]
+        if (
+            not _MIN_NSN <= len(nsn) <= _MAX_NSN
+            or nsn[0] == "0"
+            or (self._strippable is not None and self._strippable.match(nsn))
+            or not self._home_valid(nsn)
+        ):
+            return None
+        return home + nsn
 
     def _parse_piece(self, piece: str, *, split: bool = True) -> list[PhoneResult]:
         warnings: list[str] = []
