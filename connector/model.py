@@ -83,11 +83,18 @@ class Contact:
     @property
     def phones(self) -> tuple[str, ...]:
         """The non-empty phone slots, in slot order."""
-        return self.fields.phones
+        # Read for every contact of a plan: straight from the slots, no ContactFields.
+        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
 
     def to_dict(self) -> dict[str, str]:
         """The API's own JSON shape, ``{id, name, phone1, phone2, phone3}``."""
-        return {"id": self.id, **self.fields.to_json()}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "phone1": self.phone1,
+            "phone2": self.phone2,
+            "phone3": self.phone3,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Contact:
@@ -173,6 +180,8 @@ def phonebook_fingerprint(contacts: Iterable[Contact]) -> str:
 
     Order-independent (sorted by id) and over the exact stored values.
     """
-    rows = sorted((c.to_dict() for c in contacts), key=lambda c: (c["id"], c["name"]))
-    raw = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    ordered = sorted(contacts, key=lambda c: (c.id, c.name))
+    # to_dict's keys are already in sorted order, the order this digest has always used.
+    rows = [c.to_dict() for c in ordered]
+    raw = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()

@@ -8,6 +8,8 @@ The commands themselves live in one module per command group (``contacts``, ``so
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import sys
@@ -292,5 +294,30 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli.main(prog_name="sipalto-sync")
+    """Console-script entry point.
+
+    Ends the process as soon as the command is done, without the interpreter's tear-down:
+    freeing a large plan's millions of objects one by one took most of a second at 100k
+    contacts, for nothing (mypy ends the same way). Exit handlers still run and the
+    standard streams are flushed; every file the commands write is closed by then.
+    """
+    try:
+        cli.main(prog_name="sipalto-sync")
+    except SystemExit as exc:
+        _end(exc.code)
+    _end(EXIT_OK)
+
+
+def _end(code: object) -> None:
+    """Exit with ``code`` as ``sys.exit`` would, skipping the tear-down of the heap."""
+    if code is None:
+        code = EXIT_OK
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)  # sys.exit("message") prints it and exits 1
+        code = EXIT_ERROR
+    atexit._run_exitfuncs()  # logging's flush among them
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe (`| head`) or a closed stream has nothing more to take.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

@@ -99,6 +99,11 @@ def cyclic_gc_paused() -> Iterator[None]:
     would walk the whole growing heap again and again (a third of the run time at 10k
     records) and find nothing to free. The planner itself leaves process state alone, so
     the choice is made here, by the program that runs it.
+
+    On the way out everything made meanwhile moves to the oldest generation, untraversed
+    (``freeze`` then ``unfreeze``): left in the youngest, the first collection after it
+    walked the whole plan once more (0.7 s at 100k contacts). It is still collected as
+    usual when the oldest generation's turn comes.
     """
     collecting = gc.isenabled()
     gc.disable()
@@ -106,4 +111,6 @@ def cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if collecting:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
