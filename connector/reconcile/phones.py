@@ -37,6 +37,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
@@ -119,8 +120,7 @@ _PARSE_ERRORS = {
 _COUNTRY_NAMES = {"GB": "UK"}
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneResult:
+class PhoneResult(NamedTuple):
     """One number found in a raw value.
 
     ``text`` is the part of the value it came from, as written (for messages). ``number``
@@ -130,6 +130,8 @@ class PhoneResult:
     to dial at all: ``error`` is the whole sentence, ``12.5 looks like a decimal number,
     not a phone number``). ``warnings`` are kept-but-worth-saying facts (an extension dropped,
     a number libphonenumber does not know as valid).
+
+    A named tuple, as :class:`NormalisedPhones`: made for every value of a plan.
     """
 
     text: str
@@ -144,8 +146,7 @@ class PhoneResult:
         return bool(self.number)
 
 
-@dataclass(frozen=True, slots=True)
-class NormalisedPhones:
+class NormalisedPhones(NamedTuple):
     """A record's numbers ready for Sipalto.
 
     ``numbers`` holds at most :data:`MAX_PHONES` distinct numbers in Sipalto form, in
@@ -153,6 +154,9 @@ class NormalisedPhones:
     ``errors`` are numbers dropped as impossible and values that are not phone numbers
     (``12.5``, ``£25.00``). ``ignored`` are raw values with no usable digits at all
     (``n/a``, ``tbc``, ``-``).
+
+    A named tuple (made for every record and every contact of a plan, three times as fast
+    as a frozen dataclass).
     """
 
     numbers: tuple[str, ...]

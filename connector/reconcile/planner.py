@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from connector.errors import ConfigError
 from connector.model import (
@@ -121,9 +122,10 @@ def make_plan(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A source record after normalising, before matching."""
+class _Prepared(NamedTuple):
+    """A source record after normalising, before matching.
+    A named tuple: one per record of a plan.
+    """
 
     record: SourceRecord
     name: str
