@@ -36,6 +36,12 @@ class RemoteIndex:
 
     def by_number(self, party: Party) -> list[int]:
         """Contacts sharing a number; on a crowded number only those of the same name."""
+        if len(party.numbers) == 1:  # most parties: one posting, in index order already
+            posting = self._by_number.get(party.numbers[0])
+            if posting is None:
+                return []
+            if len(posting) <= self._cap:
+                return list(posting)
         found: set[int] = set()
         for number in party.numbers:
             posting = self._by_number.get(number)

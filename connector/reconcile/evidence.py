@@ -153,8 +153,9 @@ class Party(NamedTuple):
 def make_party(name: str, numbers: Iterable[str]) -> Party:
     """A :class:`Party` from a display name and normalised numbers."""
     tokens, sorted_key = _name_parts(name)
-    ordered = tuple(dict.fromkeys(numbers))
-    return Party(name, tokens, ordered, sorted_key)
+    if isinstance(numbers, tuple) and len(numbers) < 2:
+        return Party(name, tokens, numbers, sorted_key)  # nothing to repeat
+    return Party(name, tokens, tuple(dict.fromkeys(numbers)), sorted_key)
 
 
 @lru_cache(maxsize=1 << 18)

@@ -116,11 +116,14 @@ def _earlier_roots(
 ) -> list[int]:
     found: set[int] = set()
     for number in party.numbers:
-        found.update(roots_by_number.get(number, ())[: settings.max_postings])
+        roots = roots_by_number.get(number)
+        if roots is None:  # most records: no earlier one has the number (nor, so, its name)
+            continue
+        found.update(roots[: settings.max_postings])
         same_name = roots_by_name.get((number, party.sorted_key))
         if same_name is not None:
             found.add(same_name)
-    return sorted(found)
+    return sorted(found) if found else []
 
 
 def find_namesakes(parties: Sequence[Party | None], keyed: Sequence[bool]) -> dict[int, int]:

@@ -172,6 +172,7 @@ class _Planner:
         self.contacts = contacts
         self.remote_index = {contact.id: i for i, contact in enumerate(contacts)}
         self.remotes = _Parties(contacts, self.phones)
+        self._stored: dict[Contact, tuple[str, ...]] = {}  # slot_numbers of each contact
         # Contacts that records keyed by their id will hold once written, by remote index.
         self.bound_parties: dict[int, Party] = {}
         self.bindings = bindings
@@ -1007,7 +1008,10 @@ class _Planner:
         return old_name if inside is not None and inside.longer == old_name else new_name
 
     def _stored_numbers(self, contact: Contact) -> tuple[str, ...]:
-        return slot_numbers(self.phones, contact.phones)
+        stored = self._stored.get(contact)
+        if stored is None:  # asked for a matched contact two or three times
+            stored = self._stored[contact] = slot_numbers(self.phones, contact.phones)
+        return stored
 
     def _after_phones(
         self, numbers: Sequence[str], stored: Sequence[str]
