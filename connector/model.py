@@ -49,7 +49,7 @@ class ContactFields:
     @property
     def phones(self) -> tuple[str, ...]:
         """The non-empty phone slots, in slot order."""
-        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
+        return tuple(filter(None, (self.phone1, self.phone2, self.phone3)))
 
     def to_json(self) -> dict[str, str]:
         """``{name, phone1, phone2, phone3}``, as the plan file and the API write them."""
@@ -84,7 +84,7 @@ class Contact:
     def phones(self) -> tuple[str, ...]:
         """The non-empty phone slots, in slot order."""
         # Read for every contact of a plan: straight from the slots, no ContactFields.
-        return tuple(p for p in (self.phone1, self.phone2, self.phone3) if p)
+        return tuple(filter(None, (self.phone1, self.phone2, self.phone3)))
 
     def to_dict(self) -> dict[str, str]:
         """The API's own JSON shape, ``{id, name, phone1, phone2, phone3}``."""
