@@ -345,6 +345,101 @@ def test_a_name_alike_two_branches_on_the_number_goes_to_review() -> None:
     )
 
 
+def test_a_contact_another_record_takes_is_no_rival() -> None:
+    # "J Smith" is as close to "John Smith" as to "Jon Smith", but the record "John Smith"
+    # takes its namesake. Once that is written, the next run binds the pair and no longer
+    # sees that contact: "J Smith" has only "Jon Smith" left on the number and matches it.
+    # Calling the taken contact a rival now would send it to review now and rename "Jon
+    # Smith" next time: the plan after applying a plan must agree with it.
+    sources = [party("John Smith", "07852902011"), party("J Smith", "07852902011")]
+    remotes = [party("John Smith", "07852902011"), party("Jon Smith", "07852902011")]
+    first, second = match_all(sources, remotes, SETTINGS)
+    assert (first.verdict, first.remote) == (MATCH, 0)
+    assert (second.verdict, second.remote) == (MATCH, 1)
+    assert second.evidence is not None
+    assert second.evidence.reason == "name alike (95), same number 07852902011"
+
+
+def test_a_contact_a_reviewer_pinned_to_another_record_is_no_rival() -> None:
+    # A pin whose record is decided elsewhere (None) still claims the contact.
+    remotes = [party("John Smith", "07852902011"), party("Jon Smith", "07852902011")]
+    _, outcome = match_all([None, party("J Smith", "07852902011")], remotes, SETTINGS, {0: 0})
+    assert (outcome.verdict, outcome.remote) == (MATCH, 1)
+
+
+def test_a_contact_another_record_only_reviews_is_still_a_rival() -> None:
+    # "Jane Smith" does not take "John Smith" (a family landline), so the next run still
+    # sees both contacts beside "J Smith": it stays in review with both.
+    sources = [party("Jane Smith", "07852902011"), party("J Smith", "07852902011")]
+    remotes = [party("John Smith", "07852902011"), party("Jon Smith", "07852902011")]
+    first, second = match_all(sources, remotes, SETTINGS)
+    assert (first.verdict, second.verdict) == (REVIEW, REVIEW)
+    assert [r for r, _ in second.candidates] == [0, 1]
+    assert second.candidates[0][1].rival
+
+
+def test_rivals_give_way_one_taken_contact_after_another() -> None:
+    # "John Smith" takes its namesake; then "J Smith" (on the first number) has only "Jon
+    # Smith" left and takes it; then "J Smith" on the second number has only "Joe Smith".
+    sources = [
+        party("J Smith", "01134960200"),
+        party("J Smith", "07852902011"),
+        party("John Smith", "07852902011"),
+    ]
+    remotes = [
+        party("John Smith", "07852902011"),
+        party("Jon Smith", "07852902011", "01134960200"),
+        party("Joe Smith", "01134960200"),
+    ]
+    outcomes = match_all(sources, remotes, SETTINGS)
+    assert [(o.verdict, o.remote) for o in outcomes if o] == [(MATCH, 2), (MATCH, 1), (MATCH, 0)]
+
+
+RIVAL_NAMES = st.sampled_from(
+    [
+        "John Smith",
+        "Jon Smith",
+        "J Smith",
+        "Jane Smith",
+        "Smith, John",
+        "Harbour Dental",
+        "Harbour Dental (Leeds)",
+        "Harbour Dental (York)",
+        "Kestrel",
+        "Kestrel Joinery Ltd",
+        "Acme",
+        "Acme Sales",
+    ]
+)
+RIVAL_PARTIES = st.builds(
+    make_party,
+    RIVAL_NAMES,
+    st.lists(
+        st.sampled_from(["07852902011", "01134960123", "01134960200"]), min_size=1, max_size=2
+    ),
+)
+
+
+@given(st.lists(RIVAL_PARTIES, max_size=6), st.lists(RIVAL_PARTIES, max_size=6))
+def test_matching_what_is_left_over_matches_nothing_more(
+    sources: list[Party], remotes: list[Party]
+) -> None:
+    # The next run sees only the records and contacts this one left unmatched.
+    outcomes = match_all(sources, remotes, SETTINGS)
+    taken = {o.remote for o in outcomes if o is not None and o.verdict == MATCH}
+    left = [r for r in range(len(remotes)) if r not in taken]
+    unmatched = [
+        None if o is not None and o.verdict == MATCH else p
+        for p, o in zip(sources, outcomes, strict=True)
+    ]
+    again = match_all(
+        unmatched,
+        [remotes[r] for r in left],
+        SETTINGS,
+    )
+    assert all(o is None or o.verdict != MATCH for o in again), (outcomes, again)
+
+
 def test_source_records_containing_an_earlier_one_repeat_it_unless_two_do() -> None:
     sources = [
         party("Kestrel Joinery Ltd", NUMBER),

@@ -5,11 +5,13 @@ comparing come from :mod:`connector.reconcile.blocking`. This module decides for
 source.
 
 Assignment is one-to-one and greedy, strongest evidence first, so a phonebook contact is
-updated by at most one record. A record whose match another record took is judged against
-that contact as it will be once written: review while they still share a number, else a
-new contact. Records repeating an earlier record are found the same way
-(:func:`find_duplicates`) and merged into it before matching; records with an earlier
-record's name and none of its numbers are found by :func:`find_namesakes`.
+updated by at most one record. A contact another record takes is nobody's rival
+(:func:`~connector.reconcile.evidence.without_rivals`): the records it held back are judged
+again without it. A record whose match another record took is judged against that contact
+as it will be once written: review while they still share a number, else a new contact.
+Records repeating an earlier record are found the same way (:func:`find_duplicates`) and
+merged into it before matching; records with an earlier record's name and none of its
+numbers are found by :func:`find_namesakes`.
 """
 
 from __future__ import annotations
@@ -173,8 +175,10 @@ def match_all(
     A record whose match another record took is judged against that contact as it will
     be once the other record is written to it: ``settled(source, remote)`` gives that
     party (by default the contact as it is). So planning again after applying the plan
-    reaches the same verdicts. Deterministic: ties are broken by source order, then by
-    remote order.
+    reaches the same verdicts. For the same reason a contact another record takes (pinned,
+    or won in the assignment) is no rival to the rest: the next run, with that record bound
+    to it, will not see it. Deterministic: ties are broken by source order, then by remote
+    order.
     """
     pinned = dict(pinned or {})
     index = RemoteIndex(remotes, settings)
@@ -182,32 +186,35 @@ def match_all(
     for source, remote in sorted(pinned.items()):
         claimed.setdefault(remote, source)
     found: dict[int, list[tuple[int, Evidence]]] = {}
-    strong: list[tuple[float, int, int, bool, int, int]] = []
+    # Records a rival held back, with their evidence before the rival rule (kept so they
+    # can be judged again without comparing again).
+    rivalled: dict[int, tuple[Party, list[tuple[int, Evidence]]]] = {}
+    waiting: dict[int, list[int]] = {}  # remote -> rivalled records comparing it
+    strong: list[_Strength] = []
     for i, party in enumerate(sources):
         if party is None or i in pinned:
             continue
-        pairs = [(r, compare(party, remotes[r], settings)) for r in index.by_number(party)]
-        pairs = without_rivals(pairs, remotes.__getitem__)
-        found[i] = pairs
-        # Strongest first; between equals, the contact whose numbers and name are already
-        # the record's (so a contact a plan added goes back to its own record).
-        strong.extend(
-            (
-                -ev.score,
-                -len(ev.shared),
-                len(party.numbers) + len(remotes[r].numbers) - 2 * len(ev.shared),
-                remotes[r].name != party.name,
-                i,
-                r,
-            )
-            for r, ev in pairs
-            if ev.verdict == MATCH
-        )
+        raw = [(r, compare(party, remotes[r], settings)) for r in index.by_number(party)]
+        found[i] = pairs = _judged(raw, claimed, remotes)
+        strong.extend(_strengths(i, party, pairs, remotes))
+        if any(ev.rival for _, ev in pairs):
+            rivalled[i] = (party, raw)
+            for r, _ in raw:
+                waiting.setdefault(r, []).append(i)
     assigned: dict[int, int] = {}
-    for *_, i, r in sorted(strong):
-        if i not in assigned and r not in claimed:
-            assigned[i] = r
-            claimed[r] = i
+    newly = _assign(strong, assigned, claimed)
+    # A contact another record takes is no rival: the next run, with that record bound to
+    # it, will not see it at all, and a plan must agree with the plan after applying it.
+    # So the records it stood in the way of are judged again without it, and their
+    # matches assigned, until no contact is newly taken (each round takes at least one).
+    while newly:
+        touched = sorted({i for r in newly for i in waiting.pop(r, ()) if i not in assigned})
+        strong = []
+        for i in touched:
+            party, raw = rivalled[i]
+            found[i] = pairs = _judged(raw, claimed, remotes)
+            strong.extend(_strengths(i, party, pairs, remotes))
+        newly = _assign(strong, assigned, claimed)
     outcomes: list[Outcome | None] = [None] * len(sources)
     for i, party in enumerate(sources):
         if party is None:
@@ -241,6 +248,56 @@ def match_all(
             pairs.sort(key=lambda pair: (-pair[1].score, pair[0]))
             outcomes[i] = _unmatched(pairs, claimed, settings, taken_by_name)
     return outcomes
+
+
+# Sort key of a record's match, strongest first: (-score, -shared, numbers apart, names
+# differ, source, remote).
+_Strength = tuple[float, int, int, bool, int, int]
+
+
+def _judged(
+    raw: Sequence[tuple[int, Evidence]], claimed: Container[int], remotes: Sequence[Party]
+) -> list[tuple[int, Evidence]]:
+    """One record's evidence with the rival rule applied among the contacts nobody has
+    claimed; a claimed contact keeps its own evidence and is nobody's rival."""
+    if not any(r in claimed for r, _ in raw):
+        return without_rivals(raw, remotes.__getitem__)
+    judged = dict(without_rivals([p for p in raw if p[0] not in claimed], remotes.__getitem__))
+    return [(r, judged.get(r, ev)) for r, ev in raw]
+
+
+def _strengths(
+    i: int, party: Party, pairs: Iterable[tuple[int, Evidence]], remotes: Sequence[Party]
+) -> list[_Strength]:
+    """The sort keys of record ``i``'s matches. Strongest first; between equals, the
+    contact whose numbers and name are already the record's (so a contact a plan added
+    goes back to its own record)."""
+    return [
+        (
+            -ev.score,
+            -len(ev.shared),
+            len(party.numbers) + len(remotes[r].numbers) - 2 * len(ev.shared),
+            remotes[r].name != party.name,
+            i,
+            r,
+        )
+        for r, ev in pairs
+        if ev.verdict == MATCH
+    ]
+
+
+def _assign(
+    strong: list[_Strength], assigned: dict[int, int], claimed: dict[int, int]
+) -> list[int]:
+    """Give each record its strongest match whose contact is still free (greedy, in
+    ``strong``'s order); returns the contacts newly claimed."""
+    newly: list[int] = []
+    for *_, i, r in sorted(strong):
+        if i not in assigned and r not in claimed:
+            assigned[i] = r
+            claimed[r] = i
+            newly.append(r)
+    return newly
 
 
 def _matched(r: int, pairs: Sequence[tuple[int, Evidence]], claimed: Mapping[int, int]) -> Outcome:
