@@ -203,6 +203,8 @@ class PhoneNormaliser:
         self._international_prefix = re.compile(metadata.international_prefix or "00")
         self._values: dict[str, tuple[PhoneResult, ...]] = {}
         self._keys: dict[str, _Parsed] = {}
+        self._numbers: dict[str, tuple[str, ...]] = {}
+        self._home_nsns: dict[str, bool] = {}  # national significant number -> valid
         self._validators: dict[int, Callable[[str], bool]] = {}
         self._home_valid = self._validator(self._country_code or 0)
 
@@ -226,14 +228,22 @@ class PhoneNormaliser:
                 return result.number
         return number.strip()
 
+    def numbers_in(self, value: str) -> tuple[str, ...]:
+        """Every usable number in one raw value, in Sipalto form, each once (memoised)."""
+        found = self._numbers.get(value)
+        if found is None:
+            usable = (result.number for result in self._cached(value) if result.number)
+            found = self._numbers[value] = tuple(dict.fromkeys(usable))
+        return found
+
     def numbers_of(self, values: Sequence[str]) -> tuple[str, ...]:
         """Every usable number in several raw values (a contact's slots), deduplicated."""
+        if len(values) == 1:  # most contacts: one slot
+            return self.numbers_in(values[0])
         seen: dict[str, None] = {}
         for value in values:
             if value:  # an empty slot, as Sipalto sends it
-                for result in self._cached(value):
-                    if result.number:
-                        seen[result.number] = None
+                seen.update(dict.fromkeys(self.numbers_in(value)))
         return tuple(seen)
 
     def normalise_record_phones(self, raw: Sequence[RawPhone]) -> NormalisedPhones:
@@ -358,14 +368,15 @@ class PhoneNormaliser:
             if not prefix or not digits.startswith(prefix):
                 return None
             nsn = digits[len(prefix) :]
-        if (
-            not _MIN_NSN <= len(nsn) <= _MAX_NSN
-            or nsn[0] == "0"
-            or (self._strippable is not None and self._strippable.match(nsn))
-            or not self._home_valid(nsn)
-        ):
-            return None
-        return home + nsn
+        known = self._home_nsns.get(nsn)  # the same number from the other side
+        if known is None:
+            known = self._home_nsns[nsn] = (
+                _MIN_NSN <= len(nsn) <= _MAX_NSN
+                and nsn[0] != "0"
+                and not (self._strippable is not None and self._strippable.match(nsn))
+                and self._home_valid(nsn)
+            )
+        return home + nsn if known else None
 
     def _parse_piece(self, piece: str, *, split: bool = True) -> list[PhoneResult]:
         warnings: list[str] = []

@@ -1255,7 +1255,9 @@ def slot_numbers(phones: PhoneNormaliser, values: Sequence[str]) -> tuple[str, .
     (``ask reception``) counts as its text, so it is kept by merge and seen by replace."""
     stored: dict[str, None] = {}
     for value in values:
-        numbers = phones.numbers_of((value,))
+        numbers = phones.numbers_in(value)
+        if len(values) == 1 and numbers:
+            return numbers  # most contacts: one slot holding one number
         for number in numbers or ((value.strip(),) if value.strip() else ()):
             stored[number] = None
     return tuple(stored)
