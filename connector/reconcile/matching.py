@@ -195,6 +195,11 @@ def match_all(
         if party is None or i in pinned:
             continue
         raw = [(r, compare(party, remotes[r], settings)) for r in index.by_number(party)]
+        if len(raw) < 2:  # most records: one contact on their numbers, or none; no rival
+            found[i] = raw
+            if raw:
+                strong.extend(_strengths(i, party, raw, remotes))
+            continue
         found[i] = pairs = _judged(raw, claimed, remotes)
         strong.extend(_strengths(i, party, pairs, remotes))
         if any(ev.rival for _, ev in pairs):
