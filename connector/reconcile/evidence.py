@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -164,8 +164,7 @@ def _name_parts(name: str) -> tuple[tuple[str, ...], str]:
     return tokens, " ".join(sorted(tokens))
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """How alike two parties are, what that means, and why, in a few words.
 
     ``score`` is the headline 0-100 figure shown to users: the name score when a number is
@@ -173,6 +172,8 @@ class Evidence:
     ``contained`` is set when a shared number and one name inside the other make the
     verdict; ``rival`` when another contact on the number was as close, which turned a
     match into a review (:func:`without_rivals`).
+
+    A named tuple: a plan weighs one or more for every record.
     """
 
     verdict: str
@@ -257,7 +258,11 @@ def _word_similarity(x: str, y: str) -> float:
 
 def compare(a: Party, b: Party, settings: MatchSettings) -> Evidence:
     """The evidence that ``a`` and ``b`` are the same contact, with a verdict."""
-    shared = tuple(n for n in a.numbers if n in b.numbers)
+    shared: tuple[str, ...]
+    if len(a.numbers) == 1:  # most records
+        shared = a.numbers if a.numbers[0] in b.numbers else ()
+    else:
+        shared = tuple(n for n in a.numbers if n in b.numbers)
     if a.sorted_key == b.sorted_key and a.tokens:
         name, weakest = 100.0, 100.0
     else:
@@ -294,7 +299,7 @@ def without_rivals(
     settled = []
     for r, evidence in pairs:
         if evidence.verdict == MATCH and _has_rival(r, evidence, pairs, party_of):
-            evidence = replace(evidence, verdict=REVIEW, rival=True)
+            evidence = evidence._replace(verdict=REVIEW, rival=True)
         settled.append((r, evidence))
     return settled
 
