@@ -92,6 +92,10 @@ def find_duplicates(
             if index in firsts
             else _earlier_roots(party, roots_by_number, roots_by_name, settings)
         )
+        if not earlier:  # most records: nothing before them shares a number
+            merged[index] = party
+            index_numbers(index, party.numbers, party.sorted_key)
+            continue
         pairs = [(root, compare(party, merged[root], settings)) for root in earlier]
         for root, evidence in without_rivals(pairs, merged.__getitem__):
             if evidence.verdict == MATCH and (best is None or evidence.score > best[1].score):
