@@ -203,8 +203,6 @@ class PhoneNormaliser:
         self._international_prefix = re.compile(metadata.international_prefix or "00")
         self._values: dict[str, tuple[PhoneResult, ...]] = {}
         self._keys: dict[str, _Parsed] = {}
-        self._numbers: dict[str, tuple[str, ...]] = {}
-        self._home_nsns: dict[str, bool] = {}  # national significant number -> valid
         self._validators: dict[int, Callable[[str], bool]] = {}
         self._home_valid = self._validator(self._country_code or 0)
 
@@ -229,12 +227,12 @@ class PhoneNormaliser:
         return number.strip()
 
     def numbers_in(self, value: str) -> tuple[str, ...]:
-        """Every usable number in one raw value, in Sipalto form, each once (memoised)."""
-        found = self._numbers.get(value)
-        if found is None:
-            usable = (result.number for result in self._cached(value) if result.number)
-            found = self._numbers[value] = tuple(dict.fromkeys(usable))
-        return found
+        """Every usable number in one raw value, in Sipalto form, each once."""
+        results = self._cached(value)
+        if len(results) == 1:  # most values
+            number = results[0].number
+            return (number,) if number else ()
+        return tuple(dict.fromkeys(result.number for result in results if result.number))
 
     def numbers_of(self, values: Sequence[str]) -> tuple[str, ...]:
         """Every usable number in several raw values (a contact's slots), deduplicated."""
@@ -368,15 +366,14 @@ class PhoneNormaliser:
             if not prefix or not digits.startswith(prefix):
                 return None
             nsn = digits[len(prefix) :]
-        known = self._home_nsns.get(nsn)  # the same number from the other side
-        if known is None:
-            known = self._home_nsns[nsn] = (
-                _MIN_NSN <= len(nsn) <= _MAX_NSN
-                and nsn[0] != "0"
-                and not (self._strippable is not None and self._strippable.match(nsn))
-                and self._home_valid(nsn)
-            )
-        return home + nsn if known else None
+        if (
+            not _MIN_NSN <= len(nsn) <= _MAX_NSN
+            or nsn[0] == "0"
+            or (self._strippable is not None and self._strippable.match(nsn))
+            or not self._home_valid(nsn)
+        ):
+            return None
+        return home + nsn
 
     def _parse_piece(self, piece: str, *, split: bool = True) -> list[PhoneResult]:
         warnings: list[str] = []
