@@ -1,10 +1,10 @@
 """Plan files: a :class:`~connector.reconcile.plan.Plan` stored as JSON, and read back.
 
 The file is the plan's JSON object indented by two spaces, except that each item of
-``items`` is one line, written compact (no space after ``:`` or ``,``) by ``orjson``:
+``items`` is one line, written compact (no space after ``:`` or ``,``) by ``msgspec``:
 ``json.dumps(indent=2)`` runs Python's encoder written in Python (its C encoder does not
 indent), and even the C encoder took a second for the 100,000 items of a bulk migration,
-where ``orjson`` takes a tenth of that. An item spread over twenty lines is no easier to
+where ``msgspec`` takes a tenth of that. An item spread over twenty lines is no easier to
 read than one line, which ``grep`` finds whole. Any JSON layout of the same object is
 read alike, so files written before load as they did.
 """
@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
+import msgspec
 
 from connector.errors import PlanError
 from connector.files import atomic_write
@@ -27,6 +27,7 @@ _ITEM_INDENT = b"    "
 # Items are written in batches of this many lines: one write per item costs more than
 # encoding it, and the whole text of a large plan would double the command's memory.
 _BATCH = 1024
+_encode = msgspec.json.Encoder().encode
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
@@ -57,7 +58,7 @@ def _chunks(plan: Plan) -> Iterator[bytes]:
         if start:
             yield separator
         yield separator.join(
-            [orjson.dumps(item_to_json(item)) for item in items[start : start + _BATCH]]
+            [_encode(item_to_json(item)) for item in items[start : start + _BATCH]]
         )
     yield b"\n  ]\n}\n"
 
