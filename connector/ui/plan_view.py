@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 _FIELDS = ("name", "phone1", "phone2", "phone3")
+# Each field's label in a field line, padded so the values line up: "name:  ", "phone1:".
+_LABELS = {field: f"{field}:".ljust(7) for field in _FIELDS}
 
 _SYMBOLS = {
     "add": "+",
@@ -442,7 +444,7 @@ def _field_lines(item: PlanItem) -> list[str]:
         old, new = getattr(item.before, field), getattr(item.after, field)
         if old == new:
             continue
-        label = f"{field}:".ljust(7)
+        label = _LABELS[field]
         if not old:
             lines.append(f"      + {label} {_quoted(new)}")
         elif not new:
@@ -456,7 +458,7 @@ def _listing(symbol: str, fields: ContactFields | None) -> list[str]:
     if fields is None:
         return []
     return [
-        f"      {symbol} {(field + ':').ljust(7)} {_quoted(value)}"
+        f"      {symbol} {_LABELS[field]} {_quoted(value)}"
         for field in _FIELDS
         if (value := getattr(fields, field))
     ]
