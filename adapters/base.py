@@ -26,7 +26,7 @@ from typing import ClassVar, Protocol
 
 from adapters.mapping import Mapping
 from connector.model import KEY_POSITION, RawPhone, SourceRecord
-from connector.phonetext import FLOAT_NUMBER, split_numbers
+from connector.phonetext import FLOAT_NUMBER, has_separator, split_numbers
 
 #: Problem texts shared by every adapter (the planner and tests compare them).
 NO_NAME = "no name"
@@ -50,6 +50,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # function or a DDE command ("+SUM(", "@HYPERLINK(", "-cmd|"). Written into the phonebook,
 # it would run in every spreadsheet an export of it is opened in.
 _FORMULA = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
+# A phone value that is one number as written, which every rule of _expand leaves as it
+# is: ASCII digits, spaces and "()+.-" only (no separator of several numbers, no letter of
+# a label, an extension or 1.2E+09, no control character, no formula), starting with a
+# digit, "+" or "(" and ending with no space (nothing to strip), and not 7700900123.0.
+_PLAIN_PHONE = re.compile(r"(?!\+?[0-9]+\.0+\Z)[+(]?[0-9](?:[0-9 ()+.-]*[0-9()+.-])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,89 @@ def build_record(
     preset): there ``=HYPERLINK(...)`` is somebody's literal name, kept as it is.
     ``key_kind`` says what ``key`` is (:data:`connector.model.KEY_POSITION` and the others).
     """
+    phones = tuple(phones)
+    if _is_plain(key, name, phones, formulas_are_text):
+        # Most records of a large file: nothing to refuse, split, skip or clean but spaces.
+        # The rules below would give this very record, at several times the cost.
+        problems_out = list(problems)
+        if len(phones) > 1:
+            phones = tuple(sorted(phones, key=_later))
+        name = " ".join(name.split())
+        if not name:
+            problems_out.append(NO_NAME)
+        if not phones:
+            problems_out.append(NO_PHONE)
+        # Positional: a hundred thousand records are made twice as fast as with keywords.
+        return SourceRecord(
+            key, location, name, phones, tuple(problems_out), tuple(notes), key_kind
+        )
+    return _checked_record(
+        key=key,
+        location=location,
+        name=name,
+        phones=phones,
+        notes=notes,
+        problems=problems,
+        formulas_are_text=formulas_are_text,
+        key_kind=key_kind,
+    )
+
+
+def _is_plain(key: str, name: str, phones: tuple[RawPhone, ...], formulas_are_text: bool) -> bool:
+    """Whether every rule of :func:`_checked_record` leaves the fields as they are: a
+    printable key and name (no control or invisible character, no whitespace but spaces)
+    of a sensible length that are no formula, and phone values each one plain number
+    (:data:`_PLAIN_PHONE`) under a label that is not a fax's or a pager's."""
+    if len(key) > MAX_FIELD_CHARS or len(name) > MAX_FIELD_CHARS:
+        return False
+    if not (key + name).isprintable():
+        return False
+    if not formulas_are_text and (is_formula(key) or is_formula(name)):
+        return False
+    return all(is_plain_phone(p.value) and not is_non_voice(p.label) for p in phones)
+
+
+def is_plain_phone(value: str) -> bool:
+    """Whether every rule of :func:`build_record` leaves the phone value ``value`` as it
+    is: one number as written, of a sensible length, perhaps with words beside it that
+    stay with it (``ext 204``, ``(mobile)``, ``tel:``)."""
+    if len(value) > MAX_FIELD_CHARS:
+        return False
+    if _PLAIN_PHONE.fullmatch(value):  # most values: one expression says it
+        return True
+    return (
+        value.isprintable()
+        and value == value.strip()
+        and not is_formula(value)
+        and not has_separator(value)
+        and _DIGIT.search(value) is not None
+        and not _SCIENTIFIC.match(value)
+        and not FLOAT_NUMBER.match(value)
+    )
+
+
+def is_formula(value: str) -> bool:
+    """Whether a spreadsheet would run ``value`` as a formula (a problem of the record)."""
+    return _FORMULA.match(value) is not None
+
+
+def _later(phone: RawPhone) -> bool:
+    """Sort key: preferred numbers first, the others after them (a stable sort)."""
+    return not phone.preferred
+
+
+def _checked_record(
+    *,
+    key: str,
+    location: str,
+    name: str,
+    phones: Iterable[RawPhone],
+    notes: Iterable[str],
+    problems: Iterable[str],
+    formulas_are_text: bool,
+    key_kind: str,
+) -> SourceRecord:
+    """:func:`build_record` with every rule applied, one field at a time."""
     notes_out = list(notes)
     problems_out = list(problems)
     problems_out.extend(_damage("key", key, formulas_are_text))
@@ -160,7 +248,7 @@ def build_record(
         refused = refused or bool(damage)
         if not damage:
             kept.extend(_expand(phone, notes_out))
-    kept.sort(key=lambda p: not p.preferred)  # stable: source order within each group
+    kept.sort(key=_later)  # stable: source order within each group
     if len(name) > MAX_FIELD_CHARS:
         name = name[:_SHOWN_CHARS] + "…"
     name = clean_name(name)

@@ -23,7 +23,7 @@ import difflib
 import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
 
@@ -157,6 +157,12 @@ class BoundTemplate:
     """
 
     parts: tuple[str | int, ...]
+    #: The one value the template is, with no text around it (``"{Name}"``), else None.
+    column: int | None = field(init=False, default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.parts) == 1 and isinstance(self.parts[0], int):
+            object.__setattr__(self, "column", self.parts[0])
 
     def render(self, values: Sequence[str], *, tidy: bool = True) -> str:
         """The filled-in text, or ``""`` when every column it uses is empty.
@@ -164,6 +170,10 @@ class BoundTemplate:
         ``tidy`` collapses whitespace and drops the punctuation an empty column leaves
         behind (right for names, wrong for keys, which must stay exactly as written).
         """
+        index = self.column
+        if index is not None:  # most templates: one column, nothing to tidy around it
+            value = values[index].strip() if index < len(values) else ""
+            return " ".join(value.split()) if tidy else value
         out: list[str] = []
         filled = empty = False
         for part in self.parts:

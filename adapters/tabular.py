@@ -15,7 +15,15 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 
-from adapters.base import NO_NAME, NO_PHONE, build_record
+from adapters.base import (
+    MAX_FIELD_CHARS,
+    NO_NAME,
+    NO_PHONE,
+    build_record,
+    is_formula,
+    is_non_voice,
+    is_plain_phone,
+)
 from adapters.guessing import (
     guess_mapping,
     left_out_columns,
@@ -25,7 +33,7 @@ from adapters.guessing import (
 from adapters.mapping import BoundMapping, Mapping, describe_headers, detect_preset
 from connector.errors import SourceError
 from connector.formulas import unescape_formula
-from connector.model import KEY_POSITION, SourceRecord
+from connector.model import KEY_POSITION, RawPhone, SourceRecord
 
 #: How many non-blank rows at the top of a table are searched for the header row.
 HEADER_SEARCH_ROWS = 20
@@ -51,7 +59,7 @@ class Layout:
 
 def is_blank(cells: Sequence[str]) -> bool:
     """True for a row with no text in any cell."""
-    return not any(cell.strip() for cell in cells)
+    return not "".join(cells).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +235,10 @@ class RecordMaker:
     layout: Layout
     location: Callable[[int], str]
     seen_keys: dict[str, str] = field(default_factory=dict)
+    _plain: _PlainColumns | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._plain = _PlainColumns.of(self.layout.bound)
 
     def record(
         self,
@@ -241,6 +253,10 @@ class RecordMaker:
         the reader (a ragged row, a repaired encoding). ``unsaved`` maps the column index
         of each formula cell with no saved value to its reference (``C4``): such a cell
         reads as empty, and the record says why rather than just ``no phone number``."""
+        if not problems and not notes and not unsaved:
+            plain = self.plain(line, cells)
+            if plain is not None:
+                return plain
         bound = self.layout.bound
         if bound.mapping.unescape_formulas:
             cells = [unescape_formula(cell) for cell in cells]
@@ -266,11 +282,99 @@ class RecordMaker:
         )
         return _explain_unsaved(record, bound, unsaved) if unsaved else record
 
+    def plain(self, line: int, cells: Sequence[str]) -> SourceRecord | None:
+        """The record of a row whose cells need none of the rules but collapsing spaces
+        (:class:`_PlainColumns`), as :meth:`record` would make it with no problem or note
+        from the reader; None for any other row (a blank one too)."""
+        if self._plain is None:
+            return None
+        return self._plain.record(line, cells, self.location, self.seen_keys)
+
     def unreadable(self, line: int, problem: str) -> SourceRecord:
         """A rejected record for a row the reader could not split into cells."""
         return SourceRecord(
             key=f"row:{line}", location=self.location(line), name="", problems=(problem,)
         )
+
+
+_FORMULA_STARTS = "=+-@"
+
+
+@dataclass(frozen=True, slots=True)
+class _PlainColumns:
+    """The columns of a mapping of the usual kind (a key column or none, name columns, phone
+    columns with fixed labels), for the fast path of :meth:`RecordMaker.record`.
+
+    A row whose cells are all plain text (printable, of a sensible length) with a key, a
+    name and at least one phone value, none a formula and every phone value one number as
+    written, needs none of the rules of :func:`adapters.base.build_record` but collapsing
+    spaces: it is made here in one step, with the very record the rules would give
+    (``tests/test_adapters_plain_rows.py`` holds the two to each other). Any other row
+    is left to the rules, and so is every row of another kind of mapping.
+    """
+
+    key: int | None
+    names: tuple[int, ...]
+    phones: tuple[tuple[int, str, bool], ...]  # (column, label, preferred)
+    key_kind: str
+    #: Whether a phone column is marked preferred: its numbers then go first.
+    preferred: bool
+
+    @classmethod
+    def of(cls, bound: BoundMapping) -> _PlainColumns | None:
+        """The columns of ``bound``, or None for a mapping of another kind."""
+        key = bound.key.column if bound.key is not None else None
+        names = tuple(template.column for template in bound.names)
+        if bound.mapping.unescape_formulas or (bound.key is not None and key is None):
+            return None
+        if any(p.label_index is not None or is_non_voice(p.label) for p in bound.phones):
+            return None
+        columns = tuple(c for c in names if c is not None)
+        if len(columns) < len(names):
+            return None
+        phones = tuple((p.index, p.label, p.preferred) for p in bound.phones)
+        preferred = any(p.preferred for p in bound.phones)
+        return cls(key, columns, phones, bound.mapping.key_is, preferred)
+
+    def record(
+        self, line: int, cells: Sequence[str], location: Callable[[int], str], seen: dict[str, str]
+    ) -> SourceRecord | None:
+        """The record of a plain row, or None for a row the rules must see."""
+        text = "".join(cells)
+        if len(text) > MAX_FIELD_CHARS or not text.isprintable():
+            return None
+        width = len(cells)
+        key = ""
+        if self.key is not None:
+            key = cells[self.key].strip() if self.key < width else ""
+            # A formula starts with one of these: a key or name, stripped, is tried only then.
+            if not key or (key[0] in _FORMULA_STARTS and is_formula(key)):
+                return None
+        name = ""
+        for index in self.names:
+            if index < width:
+                name = " ".join(cells[index].split())
+                if name:
+                    break
+        if not name or (name[0] in _FORMULA_STARTS and is_formula(name)):
+            return None
+        phones = []
+        for index, label, preferred in self.phones:
+            value = cells[index].strip() if index < width else ""
+            if value:
+                if not is_plain_phone(value):
+                    return None
+                phones.append(RawPhone(value, label, preferred))
+        if not phones:
+            return None
+        where = location(line)
+        if key and seen.setdefault(key, where) != where:
+            return None  # a duplicate key: a problem
+        if self.preferred:
+            phones.sort(key=lambda phone: not phone.preferred)  # stable
+        if not key:
+            return SourceRecord(f"row:{line}", where, name, tuple(phones), (), (), KEY_POSITION)
+        return SourceRecord(key, where, name, tuple(phones), (), (), self.key_kind)
 
 
 def _unsaved_formula(reference: str) -> str:
@@ -312,6 +416,8 @@ def width_problem(layout: Layout, cells: Sequence[str], first: int, last: int) -
     shifted row puts names in phone columns.
     """
     count = len(cells)
+    if count == len(layout.headers):  # the common row: it lines up, whatever the width
+        return None
     while count > len(layout.headers) and not cells[count - 1].strip():
         count -= 1
     if layout.width <= count <= len(layout.headers):

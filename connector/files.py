@@ -30,15 +30,15 @@ def _umask() -> int:
 
 def atomic_write(
     path: str | Path,
-    data: str | bytes | Iterable[str],
+    data: str | bytes | Iterable[str] | Iterable[bytes],
     *,
     mode: int | None = PRIVATE_FILE,
     overwrite: bool = True,
 ) -> Path:
     """Write ``data`` (text is UTF-8) to ``path`` atomically and durably; return the path.
 
-    ``data`` may also be text in pieces, written as they come, so a large file need not
-    be held in memory whole.
+    ``data`` may also be text (or bytes) in pieces, written as they come, so a large file
+    need not be held in memory whole.
 
     ``mode`` is the new file's permission bits, by default the owner's only
     (:data:`connector.paths.PRIVATE_FILE`: what the tool writes is personal data);

@@ -47,6 +47,7 @@ __all__ = [
     "EXTENSION_MARKER",
     "MIN_NUMBER_DIGITS",
     "digit_count",
+    "has_separator",
     "not_a_phone_reason",
     "remove_not_dialled",
     "split_numbers",
@@ -200,6 +201,15 @@ def split_numbers(text: str) -> list[str]:
             start = separator.end()
     pieces.append(text[start:])
     return [piece for piece in (p.strip(_EDGES) for p in pieces) if piece]
+
+
+def has_separator(text: str) -> bool:
+    """Whether ``text`` holds anything that may separate two numbers.
+
+    Text without one is a single number to :func:`split_numbers` (stripped of its edges):
+    most phone values, which so need no closer look.
+    """
+    return _SEPARATOR.search(text) is not None
 
 
 def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
 import email.utils
+import json
 from collections.abc import Callable
 
 import httpx
 import pytest
 from fake_time import EPOCH, FakeTime
+from hypothesis import given
+from hypothesis import strategies as st
 
-from connector.api.client import RetryPolicy, SipaltoClient
+from connector.api.client import LIST_CONTACTS, RetryPolicy, SipaltoClient
 from connector.api.pacing import Pacer
+from connector.api.responses import contacts_from, contacts_of
 from connector.errors import (
     ApiError,
     BadRequest,
@@ -225,6 +230,58 @@ def test_contacts_sent_as_a_keyed_object_and_with_numbers_are_read() -> None:
     keyed = {"success": True, "response": {"7": {"id": 7, "name": "B", "phone1": 1632960000}}}
     contact = make_client(Recorder(httpx.Response(200, json=keyed))).list_contacts()[0]
     assert (contact.id, contact.phone1, contact.phone2) == ("7", "1632960000", "")
+
+
+def test_a_contact_list_as_documented_is_read_as_written() -> None:
+    answer = {"success": True, "response": [
+        {"id": "11111", "name": "Domino's Pizza", "phone1": "01491833000",
+         "phone2": "07591524881", "phone3": "07591524882"},
+        {"id": "22222", "name": "Zoë \"Z\" Ó'Brien", "phone1": "+44 1491 835522",
+         "phone2": "", "note": "a field the API may add"},
+    ]}  # fmt: skip
+    contacts = make_client(Recorder(httpx.Response(200, json=answer))).list_contacts()
+    assert [c.to_dict() for c in contacts] == [
+        answer["response"][0],
+        {"id": "22222", "name": 'Zoë "Z" Ó\'Brien', "phone1": "+44 1491 835522",
+         "phone2": "", "phone3": ""},
+    ]  # fmt: skip
+
+
+def test_a_contact_list_with_a_byte_order_mark_is_read() -> None:
+    content = codecs.BOM_UTF8 + json.dumps(CONTACTS).encode()
+    [contact] = make_client(Recorder(httpx.Response(200, content=content))).list_contacts()
+    assert (contact.id, contact.name, contact.phone2) == ("5", "A", "")
+
+
+_VALUES = st.one_of(st.text(max_size=5), st.integers(), st.none(), st.booleans(), st.floats())
+_ENTRIES = st.lists(
+    st.dictionaries(st.sampled_from(["id", "name", "phone1", "phone2", "phone3", "x"]), _VALUES),
+    max_size=4,
+)
+
+
+@given(
+    entries=st.one_of(_ENTRIES, st.dictionaries(st.text(max_size=3), _ENTRIES, max_size=2)),
+    success=st.sampled_from([True, False, None, "yes"]),
+)
+def test_a_contact_list_is_read_as_the_tolerant_reader_reads_it(entries, success) -> None:
+    # Answers as documented are decoded straight into contacts; whatever the answer, the
+    # contacts (or the error) are those the field-by-field reader gives.
+    body = {"response": entries} if success is None else {"success": success, "response": entries}
+    response = httpx.Response(200, content=json.dumps(body).encode())
+    try:
+        expected: object = contacts_from(json.loads(response.content), LIST_CONTACTS)
+    except BadResponse as exc:
+        expected = str(exc)
+    if success is False:
+        with pytest.raises(Rejected):
+            contacts_of(response, "GET", LIST_CONTACTS)
+        return
+    try:
+        read: object = contacts_of(response, "GET", LIST_CONTACTS)
+    except BadResponse as exc:
+        read = str(exc)
+    assert read == expected
 
 
 def test_answered_calls_keyed_by_call_id_are_a_sorted_list() -> None:

@@ -815,9 +815,21 @@ def test_plan_file_is_indented_json_with_one_item_a_line(tmp_path: Path) -> None
     assert lines[-3:] == ["  ]", "}", ""]
     assert len(lines[:-3]) == len(result.items) >= 5
     for line, item in zip(lines[:-3], result.items, strict=True):
-        assert line.startswith('    {"action": ')
+        assert line.startswith('    {"action":"')
         assert json.loads(line.rstrip(",")) == item_to_json(item)
     assert "Zoë New" in text  # UTF-8 as written, not \u escapes
+
+
+def test_plan_file_of_thousands_of_items_has_each_on_its_line_in_order(tmp_path: Path) -> None:
+    sample = plan(SAMPLE_RECORDS, SAMPLE_CONTACTS)
+    many = replace(sample, items=sample.items * 500)  # items are written in batches
+    save_plan(many, tmp_path / "plan.json")
+    text = (tmp_path / "plan.json").read_text(encoding="utf-8")
+    assert json.loads(text) == many.to_json()
+    lines = text.split('  "items": [\n')[1].split("\n")[:-3]
+    assert len(lines) == len(many.items) > 2 * 1024
+    assert all(line.startswith('    {"action":"') for line in lines)
+    assert all(line.endswith("},") for line in lines[:-1]) and lines[-1].endswith("}")
 
 
 def test_plan_file_of_a_plan_with_no_items(tmp_path: Path) -> None:

@@ -220,6 +220,16 @@ def test_merge_says_on_the_items_own_line_which_phonebook_number_it_drops() -> N
     assert replaced[0] == "  ~ update 30001 John Smith  (contacts.csv:k)"  # asked for, not room
 
 
+def test_merge_that_fills_the_last_slot_and_keeps_the_others_drops_nothing() -> None:
+    book = [contact("30001", "John Smith", "07852902011", "01491833000")]
+    full = [record("k", "John Smith", "07852902011", "01491833000", "01134960000")]
+    lines = render_plan_text(plan(full, book)).splitlines()
+    assert lines[:2] == [
+        "  ~ update 30001 John Smith  (contacts.csv:k)",
+        '      + phone3: "01134960000"',
+    ]
+
+
 def test_merge_with_room_or_another_spelling_drops_nothing() -> None:
     book = [contact("30001", "John Smith", "+44 7852 902011", "ask reception")]
     result = plan([record("k", "John Smith", "07852902011", "01614960000")], book)

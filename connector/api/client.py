@@ -42,7 +42,7 @@ from connector.api.responses import (
     audio_from,
     calls_from,
     checked_body,
-    contacts_from,
+    contacts_of,
     segments_from,
     status_error,
 )
@@ -224,8 +224,8 @@ class SipaltoClient:
 
     def list_contacts(self) -> list[Contact]:
         """All global contacts, as the server holds them."""
-        body = self._call("GET", LIST_CONTACTS, safe=True)
-        return contacts_from(body, LIST_CONTACTS)
+        response = self._send("GET", LIST_CONTACTS, safe=True)
+        return contacts_of(response, "GET", LIST_CONTACTS)
 
     def add_contact(self, name: str, phone1: str, phone2: str = "", phone3: str = "") -> None:
         """Add a contact. The API answers ``"OK"`` with no id: read the list to learn it.

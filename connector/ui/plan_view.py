@@ -23,7 +23,6 @@ import csv
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, TextIO
 
 import yaml
@@ -51,6 +50,8 @@ __all__ = [
 ]
 
 _FIELDS = ("name", "phone1", "phone2", "phone3")
+# Each field's label in a field line, padded so the values line up: "name:  ", "phone1:".
+_LABELS = {field: f"{field}:".ljust(7) for field in _FIELDS}
 
 _SYMBOLS = {
     "add": "+",
@@ -75,6 +76,9 @@ _COLOURS = {
 _DIM = "2"
 _WARN = "33"
 _QUIET = frozenset({"unchanged", "skip"})
+# A field value as a JSON string, quotes and escapes included, by one encoder made once:
+# json.dumps with an option makes a new encoder on every call.
+_quoted = json.JSONEncoder(ensure_ascii=False).encode
 
 _Paint = Callable[[str, str], str]
 
@@ -132,11 +136,7 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
     shown = [item for item in plan.items if verbose or item.action not in _QUIET]
     repeats = _RepeatedWarnings(limit=None if verbose else SHOWN_WARNINGS_OF_A_KIND)
     blocks = [
-        _item_text(
-            replace(item, warnings=repeats.keep(item.warnings)),
-            paint,
-            _merge_dropped(plan, item, phones),
-        )
+        _item_text(item, paint, _merge_dropped(plan, item, phones), repeats.keep(item.warnings))
         for item in shown
     ]
     s = plan.summary
@@ -369,8 +369,11 @@ def _painter(color: bool) -> _Paint:
     return paint
 
 
-def _item_text(item: PlanItem, paint: _Paint, dropped: Sequence[str] = ()) -> str:
-    """One item's block; ``dropped`` are the phonebook numbers a merge has no room for."""
+def _item_text(
+    item: PlanItem, paint: _Paint, dropped: Sequence[str], warnings: Sequence[str]
+) -> str:
+    """One item's block; ``dropped`` are the phonebook numbers a merge has no room for,
+    ``warnings`` the item's warnings to show (the first few of a kind, or all of them)."""
     colour = _COLOURS[item.action]
     if item.action == "rejected" and item.source:  # what there is of it, where and why
         source = item.source
@@ -378,7 +381,7 @@ def _item_text(item: PlanItem, paint: _Paint, dropped: Sequence[str] = ()) -> st
         if source.phones:
             what += f" [{', '.join(source.phones)}]"
         head = paint(colour, f"  ! rejected {source.location}{what}: {item.reason}")
-        return "\n".join([head, *(paint(_WARN, f"      ! {w}") for w in item.warnings)])
+        return "\n".join([head, *(paint(_WARN, f"      ! {w}") for w in warnings)])
     head = paint(colour, f"  {_SYMBOLS[item.action]} {_title(item)}")
     if item.source:
         head += paint(_DIM, f"  ({item.source.location})")
@@ -396,7 +399,7 @@ def _item_text(item: PlanItem, paint: _Paint, dropped: Sequence[str] = ()) -> st
         )
     if item.reason:
         lines.append(paint(_DIM, f"      # {item.reason}"))
-    lines.extend(paint(_WARN, f"      ! {warning}") for warning in item.warnings)
+    lines.extend(paint(_WARN, f"      ! {warning}") for warning in warnings)
     return "\n".join(lines)
 
 
@@ -407,6 +410,8 @@ def _merge_dropped(plan: Plan, item: PlanItem, phones: PhoneNormaliser) -> list[
         return []
     if item.before is None or item.after is None or len(item.after.phones) < MAX_PHONES:
         return []  # a free slot left: the update itself drops it (a row of an export)
+    if set(item.before.phones) <= set(item.after.phones):
+        return []  # every old slot kept as written: no number to read to know that
     kept = slot_numbers(phones, item.after.phones)
     return [n for n in slot_numbers(phones, item.before.phones) if n not in kept]
 
@@ -439,14 +444,13 @@ def _field_lines(item: PlanItem) -> list[str]:
         old, new = getattr(item.before, field), getattr(item.after, field)
         if old == new:
             continue
-        label = f"{field}:".ljust(7)
+        label = _LABELS[field]
         if not old:
-            lines.append(f"      + {label} {json.dumps(new, ensure_ascii=False)}")
+            lines.append(f"      + {label} {_quoted(new)}")
         elif not new:
-            lines.append(f"      - {label} {json.dumps(old, ensure_ascii=False)}")
+            lines.append(f"      - {label} {_quoted(old)}")
         else:
-            old_text, new_text = (json.dumps(v, ensure_ascii=False) for v in (old, new))
-            lines.append(f"      ~ {label} {old_text} -> {new_text}")
+            lines.append(f"      ~ {label} {_quoted(old)} -> {_quoted(new)}")
     return lines
 
 
@@ -454,7 +458,7 @@ def _listing(symbol: str, fields: ContactFields | None) -> list[str]:
     if fields is None:
         return []
     return [
-        f"      {symbol} {(field + ':').ljust(7)} {json.dumps(value, ensure_ascii=False)}"
+        f"      {symbol} {_LABELS[field]} {_quoted(value)}"
         for field in _FIELDS
         if (value := getattr(fields, field))
     ]
