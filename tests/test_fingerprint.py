@@ -14,7 +14,8 @@ contacts = st.lists(
     st.builds(
         Contact,
         id=st.sampled_from(["1", "2", "10", "30001", "x"]),
-        name=st.text(max_size=8),
+        # Any text a phonebook may hold: controls, quotes, backslashes, astral characters.
+        name=st.text(st.characters(codec="utf-8"), max_size=8),
         phone1=st.sampled_from(["", "07852902011", "+33123456789"]),
         phone2=st.sampled_from(["", "01491833000"]),
         phone3=st.text(alphabet="0123 ", max_size=4),
