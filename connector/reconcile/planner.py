@@ -141,11 +141,11 @@ class _Prepared(NamedTuple):
         return self.record.notes + self.phones.warnings + self.phones.errors
 
 
-@dataclass(frozen=True, slots=True)
-class _Change:
+class _Change(NamedTuple):
     """What a record makes of a contact: the fields to write (``after``, the contact's own
     fields when nothing changes), its display name and numbers (Sipalto form) as they
-    will be, what changes in words (``""`` for nothing), and numbers that did not fit."""
+    will be, what changes in words (``""`` for nothing), and numbers that did not fit.
+    A named tuple: one per matched record."""
 
     after: ContactFields
     name: str
@@ -378,7 +378,7 @@ class _Planner:
                 f"{edited}; the source's version is written over it (on_phonebook_edit: overwrite)"
             )
             written_over = self._changes(theirs.name, ours.name, theirs.numbers, ours.numbers)
-            change = replace(ours, changes=written_over or "numbers rearranged")
+            change = ours._replace(changes=written_over or "numbers rearranged")
             item = self._written_item(p, contact, change, reason, None, [*warnings, *ours.dropped])
             return self._not_foreign(item, remote)
         return self._rebased(p, contact, theirs, base, ours, edited, warnings)
