@@ -3,8 +3,8 @@
 The file is the plan's JSON object indented by two spaces, except that each item of
 ``items`` is one line, written compact (no space after ``:`` or ``,``) by ``msgspec``:
 ``json.dumps(indent=2)`` runs Python's encoder written in Python (its C encoder does not
-indent), and even the C encoder took a second for the 100,000 items of a bulk migration,
-where ``msgspec`` takes a tenth of that. An item spread over twenty lines is no easier to
+indent), and even the C encoder took most of a second for the 100,000 items of a bulk
+migration, where ``msgspec`` takes a sixth of that. An item spread over twenty lines is no easier to
 read than one line, which ``grep`` finds whole. Any JSON layout of the same object is
 read alike, so files written before load as they did.
 """
