@@ -268,6 +268,8 @@ def _problem(errors: list[ErrorDetails], schema: dict[str, Any]) -> str:
         problem = str((first.get("ctx") or {}).get("error", first["msg"]))
     else:
         problem = first["msg"][:1].lower() + first["msg"][1:]
+    # One line whatever the file holds: a value with a line break is shown escaped.
+    problem = problem.replace("\r", "\\r").replace("\n", "\\n")
     return f"{problem} (allowed: {allowed})" if allowed else problem
 
 

@@ -192,3 +192,16 @@ def test_a_mutated_preset_is_a_mapping_or_one_line_with_a_line_number(text: str)
         assert "\n" not in message
         assert message.startswith("test.yaml:") or message.startswith("test.yaml is a file")
         assert error.line is not None or "file mapping" in message
+
+
+def test_a_paginator_type_holding_a_line_break_is_still_one_line() -> None:
+    # Found by the mutation property above: pydantic's message quoted the tag as it was.
+    text = (
+        "client:\n  base_url: https://x.example\nendpoint:\n  path: /c\n"
+        "paginator:\n  type: '\n\n    '\nfields:\n  name: name\n  phones: [phone]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse(text)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("test.yaml:5: paginator: input tag '\\n' found")
