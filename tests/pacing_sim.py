@@ -21,13 +21,20 @@ from connector.sandbox.limits import RateLimit, RateLimiter
 
 
 class VirtualTime:
-    """A clock shared by ``threads`` real threads that moves only when all of them sleep."""
+    """A clock shared by ``threads`` real threads that moves only when all of them sleep.
+
+    Once all have slept, they run one at a time, in the order of their waking times
+    (ties: by thread name, then by when they went to sleep): what happens at one instant
+    happens in a fixed order, so a run's outcome never depends on how the machine
+    schedules the threads (it did: a run's throughput varied from 84 % to 95 % of the
+    limit with the same seed).
+    """
 
     def __init__(self, threads: int) -> None:
         self.now = 0.0
         self._condition = threading.Condition()
         self._awake = threads
-        self._sleepers: list[tuple[float, int, list[bool]]] = []
+        self._sleepers: list[tuple[float, str, int, list[bool]]] = []
         self._order = 0
 
     def clock(self) -> float:
@@ -40,7 +47,9 @@ class VirtualTime:
         with self._condition:
             woken = [False]
             self._order += 1
-            heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), self._order, woken))
+            name = threading.current_thread().name
+            wake = (self.now + max(0.0, seconds), name, self._order, woken)
+            heapq.heappush(self._sleepers, wake)
             self._awake -= 1
             self._advance()
             while not woken[0]:
@@ -55,11 +64,10 @@ class VirtualTime:
     def _advance(self) -> None:
         if self._awake > 0 or not self._sleepers:
             return
-        self.now = max(self.now, self._sleepers[0][0])
-        while self._sleepers and self._sleepers[0][0] <= self.now:
-            _, _, woken = heapq.heappop(self._sleepers)
-            woken[0] = True
-            self._awake += 1
+        at, _, _, woken = heapq.heappop(self._sleepers)  # one thread at a time
+        self.now = max(self.now, at)
+        woken[0] = True
+        self._awake = 1
         self._condition.notify_all()
 
 
@@ -171,7 +179,10 @@ def simulate(
         finally:
             time.leave()
 
-    workers = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(threads)]
+    workers = [
+        threading.Thread(target=worker, args=(n,), name=f"worker-{n}", daemon=True)
+        for n in range(threads)
+    ]
     for thread in workers:
         thread.start()
     for thread in workers:
