@@ -214,8 +214,8 @@ def test_a_server_error_after_counting_carries_the_rate_headers(served) -> None:
 
 
 def test_latency_spikes_hold_up_some_answers(served) -> None:
-    server = start(served, Faults(latency_spike_rate=1.0, latency_spike=0.3))
-    calm = start(served, Faults(latency_spike_rate=0.0, latency_spike=0.3))
+    server = start(served, Faults(latency_spike_rate=1.0, latency_spike=0.8))
+    calm = start(served, Faults(latency_spike_rate=0.0, latency_spike=0.8))
     with httpx.Client(base_url=server.url) as client, httpx.Client(base_url=calm.url) as other:
         began = real_time.perf_counter()
         token(client)
@@ -223,8 +223,9 @@ def test_latency_spikes_hold_up_some_answers(served) -> None:
         began = real_time.perf_counter()
         token(other)
         quick = real_time.perf_counter() - began
-    assert spiked >= 0.3
-    assert quick < 0.25
+    assert spiked >= 0.8
+    # Relative, not absolute: on a loaded machine a plain login alone may take 0.3 s.
+    assert quick < spiked - 0.5
 
 
 def test_the_request_log_has_one_json_line_per_answer(served) -> None:
