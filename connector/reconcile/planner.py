@@ -123,9 +123,8 @@ def make_plan(
 
 
 class _Prepared(NamedTuple):
-    """A source record after normalising, before matching.
-    A named tuple: one per record of a plan.
-    """
+    """A source record after normalising, before matching (a named tuple: one per record
+    of a plan)."""
 
     record: SourceRecord
     name: str
@@ -144,8 +143,8 @@ class _Prepared(NamedTuple):
 class _Change(NamedTuple):
     """What a record makes of a contact: the fields to write (``after``, the contact's own
     fields when nothing changes), its display name and numbers (Sipalto form) as they
-    will be, what changes in words (``""`` for nothing), and numbers that did not fit.
-    A named tuple: one per matched record."""
+    will be, what changes in words (``""`` for nothing), and numbers that did not fit (a
+    named tuple: one per matched record)."""
 
     after: ContactFields
     name: str
