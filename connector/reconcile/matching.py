@@ -17,7 +17,7 @@ numbers are found by :func:`find_namesakes`.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from connector.reconcile.blocking import RemoteIndex
 from connector.reconcile.evidence import (
@@ -39,8 +39,7 @@ __all__ = ["ADD", "Outcome", "find_duplicates", "find_namesakes", "match_all"]
 ADD = "add"
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What matching decided for one source record (indices into the inputs).
 
     ``verdict`` is ``"match"`` (``remote`` and ``evidence`` set), ``"review"``
@@ -48,7 +47,7 @@ class Outcome:
     contact considered and dismissed, if any). ``duplicates`` are other phonebook contacts
     that match the record just as well and that nobody else matched: phonebook duplicates.
     ``taken`` lists candidates dismissed because another record matched them, as
-    ``(remote, other source)`` pairs.
+    ``(remote, other source)`` pairs. A named tuple: one per record of a plan.
     """
 
     verdict: str

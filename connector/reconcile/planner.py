@@ -939,6 +939,10 @@ class _Planner:
         ``old_name``, its numbers ``stored`` in Sipalto form), by the phones and names
         policies (``keep_longer``: see :meth:`_after_name`)."""
         phones, dropped = self._after_phones(numbers, stored)
+        if p.name == old_name and set(phones) == set(stored):
+            # Most records of a migration: the contact already is what they would write
+            # (what the name rules and the words of the changes give in that case).
+            return _Change(before, old_name, tuple(phones), "", tuple(dropped))
         name = self._after_name(old_name, p.name, keep_longer=keep_longer)
         changes = self._changes(old_name, name, stored, phones)
         if not changes:
