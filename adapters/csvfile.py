@@ -72,7 +72,6 @@ class CsvSource:
         name = self.path.name
         maker = RecordMaker(self.layout, location=lambda line: f"{name}:{line}")
         short: _Row | None = None  # the last row, when it has fewer fields than the header
-        width = len(self.layout.headers)
         for row in self._rows():
             if row.first <= self.layout.line:
                 continue
@@ -80,11 +79,6 @@ class CsvSource:
             if row.unreadable is not None:
                 yield maker.unreadable(row.first, row.unreadable)
                 continue
-            if len(row.cells) == width and not row.repaired:  # no width problem, no note
-                plain = maker.plain(row.first, row.cells)
-                if plain is not None:
-                    yield plain
-                    continue
             if is_blank(row.cells):
                 continue
             problem = width_problem(self.layout, row.cells, row.first, row.last)

@@ -297,9 +297,6 @@ class RecordMaker:
         )
 
 
-_FORMULA_STARTS = "=+-@"
-
-
 @dataclass(frozen=True, slots=True)
 class _PlainColumns:
     """The columns of a mapping of the usual kind (a key column or none, name columns, phone
@@ -347,8 +344,7 @@ class _PlainColumns:
         key = ""
         if self.key is not None:
             key = cells[self.key].strip() if self.key < width else ""
-            # A formula starts with one of these: a key or name, stripped, is tried only then.
-            if not key or (key[0] in _FORMULA_STARTS and is_formula(key)):
+            if not key or is_formula(key):
                 return None
         name = ""
         for index in self.names:
@@ -356,7 +352,7 @@ class _PlainColumns:
                 name = " ".join(cells[index].split())
                 if name:
                     break
-        if not name or (name[0] in _FORMULA_STARTS and is_formula(name)):
+        if not name or is_formula(name):
             return None
         phones = []
         for index, label, preferred in self.phones:
