@@ -366,14 +366,7 @@ class PhoneNormaliser:
             if not prefix or not digits.startswith(prefix):
                 return None
             nsn = digits[len(prefix) :]
-        if (
-            not _MIN_NSN <= len(nsn) <= _MAX_NSN
-            or nsn[0] == "0"
-            or (self._strippable is not None and self._strippable.match(nsn))
-            or not self._home_valid(nsn)
-        ):
-            return None
-        return home + nsn
+        return home + nsn if self._is_bare_nsn(nsn) and self._home_valid(nsn) else None
 
     def _parse_piece(self, piece: str, *, split: bool = True) -> list[PhoneResult]:
         warnings: list[str] = []
@@ -557,14 +550,17 @@ class PhoneNormaliser:
         """The national significant number of a home number's key, when the key holds it
         as it is (no leading zero, no national prefix to strip); None for any other key."""
         rest = key[len(self._home_plus) :] if key.startswith(self._home_plus) else ""
-        if (
-            _MIN_NSN <= len(rest) <= _MAX_NSN
-            and rest[0] != "0"
-            and rest.isascii()
-            and not (self._strippable and self._strippable.match(rest))
-        ):
-            return rest
-        return None
+        return rest if self._is_bare_nsn(rest) else None
+
+    def _is_bare_nsn(self, digits: str) -> bool:
+        """Whether ``digits`` are a national significant number as they stand: a possible
+        length, no leading zero, no national prefix to strip."""
+        return (
+            _MIN_NSN <= len(digits) <= _MAX_NSN
+            and digits[0] != "0"
+            and digits.isascii()
+            and not (self._strippable and self._strippable.match(digits))
+        )
 
     def _validator(self, country_code: int) -> Callable[[str], bool]:
         validator = self._validators.get(country_code)
