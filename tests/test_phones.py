@@ -340,3 +340,65 @@ def test_the_shortcut_gives_what_parsing_gives_for_every_kind_of_uk_number() -> 
     with mock.patch("phonenumbers.parse", wraps=phonenumbers.parse) as parse:
         PhoneNormaliser("GB").parse_value("07852 902011")
     assert parse.call_count == 0
+
+
+def _record_numbers_from_results(values: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a record's numbers and warnings are by the documented rules, from nothing but
+    each value's full results (deduplicated, at most three, the rest said not to fit)."""
+    normaliser = PhoneNormaliser("GB")
+    numbers: list[str] = []
+    warnings: list[str] = []
+    for value in values:
+        for result in normaliser.parse_value(value):
+            if not result.number or result.number in numbers:
+                continue
+            if len(numbers) >= 3:
+                warnings.append(
+                    f"{len(numbers) + 1}th number {result.text} did not fit (Sipalto holds 3)"
+                )
+            else:
+                warnings.extend(result.warnings)
+            numbers.append(result.number)
+    return tuple(numbers[:3]), tuple(dict.fromkeys(warnings))
+
+
+VALUE_PARTS = st.sampled_from(
+    [
+        "07852 902011",
+        "+44 7852 902011",
+        "01491 833000",
+        "07700 900123",
+        "０７８５２ ９０２０１１",
+        "(mobile)",
+        "ext 12",
+        "tel:+44-1491-833000",
+        "n/a",
+        "07700 901999",
+        " ",
+        "0800 FLOWERS",
+    ]
+)
+
+
+@given(st.lists(st.lists(VALUE_PARTS, min_size=1, max_size=2).map(" ".join), max_size=5))
+@settings(max_examples=300)
+def test_the_short_form_of_a_clean_number_agrees_with_its_full_result(values: list[str]) -> None:
+    """The cache keeps one clean number as its Sipalto form alone: every way of asking
+    (in any order, so the short form is met first or second) gives what the full result
+    gives."""
+    normaliser = PhoneNormaliser("GB")
+    record = normaliser.normalise_record_phones([RawPhone(v) for v in values])
+    numbers, warnings = _record_numbers_from_results(values)
+    assert record.numbers == numbers
+    assert [w for w in record.warnings if "did not fit" not in w] == [
+        w for w in warnings if "did not fit" not in w
+    ]
+    assert [w.split(" ", 1)[1] for w in record.warnings if "did not fit" in w] == [
+        w.split(" ", 1)[1] for w in warnings if "did not fit" in w
+    ]
+    for value in values:
+        results = normaliser.parse_value(value)
+        usable = [r.number for r in results if r.number]
+        assert normaliser.numbers_in(value) == tuple(dict.fromkeys(usable))
+        assert normaliser.canonical(value) == (usable[0] if usable else value.strip())
+        assert results == PhoneNormaliser("GB").parse_value(value)  # asked first or again

@@ -25,6 +25,7 @@ from connector import __version__, timings
 from connector.api.times import zone_named
 from connector.config import ConnectionSettings, parse_timeout
 from connector.errors import SipaltoSyncError
+from connector.lifetime import keep_until_exit
 
 #: Exit codes shared by every command (documented in the README).
 EXIT_OK = 0
@@ -301,6 +302,7 @@ def main() -> None:
     contacts, for nothing (mypy ends the same way). Exit handlers still run and the
     standard streams are flushed; every file the commands write is closed by then.
     """
+    keep_until_exit()  # the process ends right after the command: nothing to free
     try:
         cli.main(prog_name="sipalto-sync")
     except SystemExit as exc:

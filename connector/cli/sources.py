@@ -20,6 +20,7 @@ from connector.cli.options import (
     output_option,
     source_options,
 )
+from connector.lifetime import keep
 from connector.reconcile.decisions import load_decisions
 from connector.reconcile.plan import NAME_POLICIES, PHONE_POLICIES, PlanSettings
 from connector.reconcile.planfile import save_plan
@@ -176,6 +177,7 @@ def plan(
         if out is not None:
             with stage("write plan file"):
                 save_plan(made, out)
+        keep(made, read)
     if out is not None:
         app.say(f"Plan saved to {out}. To carry it out: sipalto-sync apply {out}")
     if detailed_exitcode and made.has_changes:

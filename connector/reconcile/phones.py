@@ -201,7 +201,9 @@ class PhoneNormaliser:
         general = metadata.general_desc
         self._national_lengths = frozenset(general.possible_length if general else ())
         self._international_prefix = re.compile(metadata.international_prefix or "00")
-        self._values: dict[str, tuple[PhoneResult, ...]] = {}
+        # Raw text to its results; one clean number is kept as its Sipalto form alone
+        # (most values: a result and a tuple each cost 140 bytes at 300k values).
+        self._values: dict[str, str | tuple[PhoneResult, ...]] = {}
         self._keys: dict[str, _Parsed] = {}
         self._validators: dict[int, Callable[[str], bool]] = {}
         self._home_valid = self._validator(self._country_code or 0)
@@ -213,7 +215,7 @@ class PhoneNormaliser:
 
         A value with no usable digits (``n/a``, ``tbc``, ``-``) gives an empty list.
         """
-        return list(self._cached(text))
+        return list(self._results(text))
 
     def canonical(self, number: str) -> str:
         """A value's first number in Sipalto form, for comparing numbers from both sides.
@@ -221,7 +223,10 @@ class PhoneNormaliser:
         ``07852 902011`` and ``+447852902011`` give the same string. A value with no usable
         number gives its own trimmed text, so junk compares equal only to the same junk.
         """
-        for result in self._cached(number):
+        cached = self._cached(number)
+        if isinstance(cached, str):
+            return cached
+        for result in cached:
             if result.number:
                 return result.number
         return number.strip()
@@ -229,7 +234,9 @@ class PhoneNormaliser:
     def numbers_in(self, value: str) -> tuple[str, ...]:
         """Every usable number in one raw value, in Sipalto form, each once."""
         results = self._cached(value)
-        if len(results) == 1:  # most values
+        if isinstance(results, str):  # most values
+            return (results,)
+        if len(results) == 1:
             number = results[0].number
             return (number,) if number else ()
         return tuple(dict.fromkeys(result.number for result in results if result.number))
@@ -252,10 +259,12 @@ class PhoneNormaliser:
         spelling.
         """
         if len(raw) == 1:
-            # The commonest record: one value holding one number, nothing to say.
-            (result,) = self._cached(raw[0].value) or (None,)
-            if result is not None and result.kind == "number" and not result.warnings:
-                return NormalisedPhones((result.number,))
+            # The commonest record: one value holding one clean number, nothing to say.
+            cached = self._cached(raw[0].value)
+            if isinstance(cached, str):
+                return NormalisedPhones((cached,))
+            if len(cached) == 1 and cached[0].kind == "number" and not cached[0].warnings:
+                return NormalisedPhones((cached[0].number,))  # a labelled value, say
         ordered = raw
         if any(phone.preferred for phone in raw[1:]):
             ordered = sorted(raw, key=lambda phone: not phone.preferred)
@@ -265,6 +274,12 @@ class PhoneNormaliser:
         ignored: list[str] = []
         for phone in ordered:
             results = self._cached(phone.value)
+            if isinstance(results, str):  # one clean number: only room to think of
+                if results not in numbers:
+                    if len(numbers) >= MAX_PHONES:
+                        warnings.append(_did_not_fit(len(numbers), _shown(phone.value)))
+                    numbers.append(results)
+                continue
             if not results and phone.value.strip():
                 ignored.append(phone.value.strip())
             for result in results:
@@ -279,10 +294,7 @@ class PhoneNormaliser:
                     warnings.extend(result.warnings)
                     numbers.append(result.number)
                 else:
-                    warnings.append(
-                        f"{_ordinal(len(numbers) + 1)} number {result.text} did not fit "
-                        f"(Sipalto holds {MAX_PHONES})"
-                    )
+                    warnings.append(_did_not_fit(len(numbers), result.text))
                     numbers.append(result.number)  # counted so the next one is "5th"
         return NormalisedPhones(
             numbers=tuple(numbers[:MAX_PHONES]),
@@ -293,13 +305,22 @@ class PhoneNormaliser:
 
     # -- splitting and cleaning ---------------------------------------------------------
 
-    def _cached(self, text: str) -> tuple[PhoneResult, ...]:
+    def _cached(self, text: str) -> str | tuple[PhoneResult, ...]:
+        """The value's results, or the Sipalto form alone for one clean number (a
+        ``"number"`` result without warnings, whose text is the whole value)."""
         cached = self._values.get(text)
         if cached is None:
             cached = self._values[text] = self._parse_value(text)
         return cached
 
-    def _parse_value(self, text: str) -> tuple[PhoneResult, ...]:
+    def _results(self, text: str) -> tuple[PhoneResult, ...]:
+        """The value's results, whatever the cache keeps."""
+        cached = self._cached(text)
+        if isinstance(cached, str):
+            return (PhoneResult(_shown(text), cached, "number"),)
+        return cached
+
+    def _parse_value(self, text: str) -> str | tuple[PhoneResult, ...]:
         if not text.isascii():
             text = _ascii_digits(text)
         if text.isdigit():  # already bare digits, as Sipalto stores numbers
@@ -328,8 +349,9 @@ class PhoneNormaliser:
             international = bool(plain.group(1))
         number = self._valid_home_number(digits, international)
         if number is not None:
-            return (PhoneResult(text.strip(), number, "number"),)
-        return (self._result(text, digits, international, ()),)
+            return number
+        result = self._result(text, digits, international, ())
+        return result.number if result.kind == "number" and not result.warnings else (result,)
 
     def _parse_pieces(self, text: str) -> tuple[PhoneResult, ...]:
         """A value that is not one plain number: labels, remarks, several numbers."""
@@ -570,6 +592,16 @@ class PhoneNormaliser:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _shown(value: str) -> str:
+    """A value as its result's ``text`` shows it: trimmed, digits in ASCII."""
+    return (value if value.isascii() else _ascii_digits(value)).strip()
+
+
+def _did_not_fit(count: int, text: str) -> str:
+    """The warning for a number beyond Sipalto's slots, ``count`` numbers before it."""
+    return f"{_ordinal(count + 1)} number {text} did not fit (Sipalto holds {MAX_PHONES})"
 
 
 def _ascii_digits(text: str) -> str:

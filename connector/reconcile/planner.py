@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import NamedTuple
 
 from connector.errors import ConfigError
+from connector.lifetime import keep
 from connector.model import (
     KEY_PHONEBOOK_ID,
     KEY_POSITION,
@@ -111,6 +112,7 @@ def make_plan(
     planner = _Planner(settings, ordered, bindings or {}, foreign_ids, partial=partial)
     items, warnings = planner.run(list(records), owned)
     base = phonebook_fingerprint(ordered)
+    keep(planner)  # its indexes and caches: freed at exit, if at all (connector.lifetime)
     return Plan(
         plan_id=plan_id or uuid.uuid4().hex,
         created_at=created_at or datetime.now(timezone.utc),
@@ -247,6 +249,7 @@ class _Planner:
         if self.settings.delete != "never":
             remote_items += self._deletions(owned_ids, source_items, remote_items, prepared)
         remote_items.sort(key=lambda item: _id_order(item.id or ""))
+        keep(prepared, parties, outcomes, numbers, repeats, items)
         self.lap("build plan")
         return tuple(source_items + remote_items), tuple(warnings)
 
