@@ -63,7 +63,7 @@ _SHOWN_CHARS = 40
 class ConfigModel(BaseModel):
     """Base of every file schema: strict types, no unknown keys, immutable once read."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
 
 def _whole_number_as_text(value: object) -> object:

@@ -362,7 +362,7 @@ class DecisionsFile(
 ):
     """The schema of a YAML decisions file: source key to decision."""
 
-    model_config = ConfigDict(strict=True, frozen=True)
+    model_config = ConfigDict(strict=True, frozen=True, defer_build=True)
 
     def decisions(self) -> dict[str, Decision]:
         """Each source key's decision; entries whose decision is left empty are left out."""
@@ -375,7 +375,7 @@ def _decision_of(value: str | DecisionEntry) -> Decision | None:
 
 
 _ONE_DECISION: TypeAdapter[str | DecisionEntry] = TypeAdapter(
-    DecisionValue, config=ConfigDict(strict=True)
+    DecisionValue, config=ConfigDict(strict=True, defer_build=True)
 )
 
 

@@ -969,10 +969,12 @@ class _Planner:
         """The ``update`` (or ``unchanged``) item writing ``change`` onto ``contact``."""
         if change.name != p.name:  # said even on an unchanged item: the source's form was not used
             head += f'; the phonebook\'s name form kept (the source says "{p.name}")'
+        # With nothing to change, ``after`` is the contact's fields already: one object.
+        before = contact.fields if change.changes else change.after
         return PlanItem(
             "update" if change.changes else "unchanged",
             id=contact.id,
-            before=contact.fields,
+            before=before,
             after=change.after,
             source=p.ref,
             reason=f"{head}; {change.changes}" if change.changes else head,

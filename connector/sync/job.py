@@ -441,14 +441,14 @@ class JobFile(ConfigModel):
     )
     source: SourceSection = Field(description="a mapping with path and the reading options")
     sipalto: Annotated[SipaltoSection, BeforeValidator(_empty_as_default)] = Field(
-        default=SipaltoSection(),
+        default_factory=SipaltoSection,
         description="a mapping with base_url, username and password",
     )
     state: Annotated[Text, AfterValidator(_not_blank)] | None = Field(
         default=None, description="the state file, relative to the job file; default: per job"
     )
     policy: Annotated[Policy, BeforeValidator(_empty_as_default)] = Field(
-        default=Policy(), description="a mapping of the job's policies"
+        default_factory=Policy, description="a mapping of the job's policies"
     )
     report: Annotated[Text, AfterValidator(_not_blank)] | None = Field(
         default=None,
