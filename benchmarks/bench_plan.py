@@ -8,10 +8,14 @@ planning, the text preview on stdout and the plan file included). The data is re
 UK contacts (numbers valid for libphonenumber, written the many ways people write them;
 names with case, order, title, typo, accent and company-suffix variation; shared
 switchboards; duplicates on both sides; 30 % of the rows new). Reported per size: the
-median wall time and the largest peak RSS of ``--runs`` runs (the child's own
-``ru_maxrss``, from ``os.wait4``), and the median time of each stage, which the command
-prints on stderr when ``SIPALTO_SYNC_TIMINGS=1`` is set (``other`` is the rest: start-up
-and imports). The load average is printed before and after: the machine may be shared.
+median wall time of ``--runs`` runs; the largest peak RSS of one process (``peak MB``:
+the command's ``ru_maxrss`` from ``os.wait4``, which covers the child process it forks
+for a large phonebook) and the largest memory of the command and its child together
+(``all MB``: their summed PSS, sampled every 50 ms); and the median time of each stage,
+which the command prints on stderr when ``SIPALTO_SYNC_TIMINGS=1`` is set (``other`` is
+the rest: start-up, imports, exit). The load average and a CPU reference (a plain Python
+loop) are printed before and after: the machine may be shared, and a virtual machine's
+speed drifts.
 
 ``--in-process`` instead times ``make_plan`` alone inside one process per size, next to
 ``floor s``: ``phonenumbers.parse``, ``is_possible_number`` and ``format_number(E164)``
@@ -33,6 +37,7 @@ import argparse
 import csv
 import gc
 import json
+import math
 import os
 import random
 import re
@@ -42,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -430,18 +436,64 @@ def plan_once(folder: Path, env: dict[str, str]) -> dict[str, float]:
         text=True,
     )  # fmt: skip
     assert process.stderr is not None
+    sampler = _PssSampler(process.pid)
     err = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
+    sampler.stop()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"sipalto-sync plan exited {code}:\n{err}")
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: KB on Linux
-    row = {"wall": seconds, "peak_mb": usage.ru_maxrss / scale}
+    row = {"wall": seconds, "peak_mb": usage.ru_maxrss / scale, "all_mb": sampler.peak_mb}
     for name, stage_seconds in _STAGE.findall(err):
         row[name] = row.get(name, 0.0) + float(stage_seconds)
-    row["other"] = seconds - sum(v for k, v in row.items() if k not in ("wall", "peak_mb"))
+    row["other"] = seconds - sum(v for k, v in row.items() if k not in _NOT_STAGES)
     return row
+
+
+_NOT_STAGES = ("wall", "peak_mb", "all_mb")
+
+
+class _PssSampler:
+    """The largest memory the command and its child processes held together, sampled
+    every 50 ms: the sum of their proportional set sizes (PSS, Linux only: a page two
+    processes share counts half in each, so the sum is what they hold together, where a
+    sum of RSS would count the pages a forked child shares with its parent twice)."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._done = threading.Event()
+        self.peak_mb = 0.0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak_mb = max(self.peak_mb, _tree_pss_mb(self._pid))
+
+
+def _tree_pss_mb(pid: int) -> float:
+    """The summed PSS of ``pid`` and its children, in MB (0 where /proc cannot say)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for each in pids + [int(child) for child in children]:
+        try:
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:  # ended meanwhile, or not Linux
+            continue
+    return total / 1024
 
 
 def measure_cli(size: int, runs: int) -> dict[str, object]:
@@ -458,25 +510,26 @@ def measure_cli(size: int, runs: int) -> dict[str, object]:
             summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))["summary"]
         finally:
             _stop(sandbox)
-    stages = [key for key in results[0] if key not in ("wall", "peak_mb")]
+    stages = [key for key in results[0] if key not in _NOT_STAGES]
     row: dict[str, object] = {"size": size, "numbers": strings, "summary": summary}
     row["walls"] = [r["wall"] for r in results]
     row["wall"] = statistics.median(r["wall"] for r in results)
     row["peak_mb"] = max(r["peak_mb"] for r in results)
+    row["all_mb"] = max(r["all_mb"] for r in results)
     row["stages"] = {k: statistics.median(r.get(k, 0.0) for r in results) for k in stages}
     return row
 
 
 def cli_table(sizes: list[int], runs: int) -> None:
-    print(f"load average before: {_load()}", flush=True)
+    print(f"load average before: {_load()}; {_cpu_reference()}", flush=True)
     rows = [measure_cli(size, runs) for size in sizes]
-    print(f"load average after: {_load()}")
-    print(f"{'size':>8} {'numbers':>8} {'median s':>8} {'peak MB':>8}  runs (s)")
+    print(f"load average after: {_load()}; {_cpu_reference()}")
+    print(f"{'size':>8} {'numbers':>8} {'median s':>8} {'peak MB':>8} {'all MB':>8}  runs (s)")
     for row in rows:
         walls = " ".join(f"{w:.2f}" for w in row["walls"])  # type: ignore[attr-defined]
         print(
-            f"{row['size']:>8} {row['numbers']:>8} {row['wall']:>8.2f} {row['peak_mb']:>8.0f}  "
-            f"{walls}"
+            f"{row['size']:>8} {row['numbers']:>8} {row['wall']:>8.2f} {row['peak_mb']:>8.0f} "
+            f"{row['all_mb']:>8.0f}  {walls}"
         )
     print("median seconds by stage:")
     for row in rows:
@@ -503,6 +556,20 @@ def _stop(sandbox: subprocess.Popen[str]) -> None:
 
 def _load() -> str:
     return " ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+def _cpu_reference() -> str:
+    """How fast this machine runs Python right now: the best of three 10-million-step
+    loops (a shared virtual machine's speed drifts by a third over an hour, load or not;
+    compare figures taken at like reference times)."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return f"CPU reference loop {best:.2f} s"
 
 
 def main(argv: list[str] | None = None) -> int:

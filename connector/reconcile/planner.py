@@ -10,7 +10,7 @@ those are :mod:`connector.reconcile.bindings`'s.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -63,6 +63,7 @@ from connector.reconcile.plan import (
     PlanSettings,
     SourceRef,
 )
+from connector.reconcile.remotes import PreparedPhonebook, Remotes, id_order, slot_numbers
 from connector.timings import Laps
 
 __all__ = ["make_plan", "slot_numbers"]
@@ -81,6 +82,7 @@ def make_plan(
     server: str = "",
     plan_id: str | None = None,
     created_at: datetime | None = None,
+    ahead: Callable[[], PreparedPhonebook | None] | None = None,
 ) -> Plan:
     """Decide, for every source record, what should happen to the phonebook.
 
@@ -97,6 +99,12 @@ def make_plan(
     the last read): a bound key absent from them is still in the source, its contact is
     left as it is, and nothing is deleted (a deletion cannot be seen in such a read).
     Same inputs give the same plan, whatever the order of ``contacts``.
+
+    ``ahead`` may give the phonebook's side worked out elsewhere
+    (:func:`~connector.reconcile.remotes.prepare_phonebook` of these contacts and the
+    settings' region, as :mod:`connector.reconcile.ahead` does in a second process). It is
+    asked once, when matching needs the phonebook; when it gives None or another
+    phonebook's, the planner works it out itself. The plan is the same either way.
     """
     settings = settings or PlanSettings()
     if decisions:
@@ -106,12 +114,12 @@ def make_plan(
     owned = frozenset(owned_ids or ())
     if bindings:
         owned |= {bound.contact_id for bound in bindings.values() if bound.owned}
-    ordered = sorted(contacts, key=lambda contact: _id_order(contact.id))
+    ordered = sorted(contacts, key=lambda contact: id_order(contact.id))
     if partial and settings.delete != "never":
         settings = replace(settings, delete="never")
-    planner = _Planner(settings, ordered, bindings or {}, foreign_ids, partial=partial)
+    planner = _Planner(settings, ordered, bindings or {}, foreign_ids, partial=partial, ahead=ahead)
     items, warnings = planner.run(list(records), owned)
-    base = phonebook_fingerprint(ordered)
+    base = planner.remotes.fingerprint or phonebook_fingerprint(ordered)
     keep(planner)  # its indexes and caches: freed at exit, if at all (connector.lifetime)
     return Plan(
         plan_id=plan_id or uuid.uuid4().hex,
@@ -166,14 +174,14 @@ class _Planner:
         foreign_ids: frozenset[str],
         *,
         partial: bool = False,
+        ahead: Callable[[], PreparedPhonebook | None] | None = None,
     ) -> None:
         self.settings = settings
         self.partial = partial
         self.phones = PhoneNormaliser(settings.region)
         self.contacts = contacts
         self.remote_index = {contact.id: i for i, contact in enumerate(contacts)}
-        self.remotes = _Parties(contacts, self.phones)
-        self._stored: dict[Contact, tuple[str, ...]] = {}  # slot_numbers of each contact
+        self.remotes = Remotes(contacts, self.phones, ahead)
         # Contacts that records keyed by their id will hold once written, by remote index.
         self.bound_parties: dict[int, Party] = {}
         self.bindings = bindings
@@ -248,7 +256,7 @@ class _Planner:
         remote_items = self._remote_duplicates(prepared, outcomes)
         if self.settings.delete != "never":
             remote_items += self._deletions(owned_ids, source_items, remote_items, prepared)
-        remote_items.sort(key=lambda item: _id_order(item.id or ""))
+        remote_items.sort(key=lambda item: id_order(item.id or ""))
         keep(prepared, parties, outcomes, numbers, repeats, items)
         self.lap("build plan")
         return tuple(source_items + remote_items), tuple(warnings)
@@ -341,7 +349,7 @@ class _Planner:
             # The nightly case: nobody touched it, and the source says what it said when
             # the job last wrote (in the very form), so there is nothing to compare or parse.
             return self._unchanged(contact, p, head, None, warnings)
-        theirs = _Side(self.remotes[remote].name, self._stored_numbers(contact))
+        theirs = _Side(self.remotes[remote].name, self.remotes.stored(remote))
         if written == contact.fields and bound.own is None:
             # As the job left it: the source's version goes on.
             return self._ordinary(p, numbers, remote, theirs, head, warnings)
@@ -586,7 +594,7 @@ class _Planner:
         def settled(source: int, remote: int) -> Party:
             party = cache.get(remote)
             if party is None:
-                stored = self._stored_numbers(self.contacts[remote])
+                stored = self.remotes.stored(remote)
                 phones, _ = self._after_phones(numbers[source], stored)
                 name = self._after_name(self.remotes[remote].name, prepared[source].name)
                 party = cache[remote] = make_party(name, phones)
@@ -740,7 +748,7 @@ class _Planner:
         head = f"contact {contact.id} by its id"
         if after == before:
             return self._unchanged(contact, p, head, None, warnings)
-        stored = self._stored_numbers(contact)
+        stored = self.remotes.stored(remote)
         new = slot_numbers(self.phones, after.phones)
         changes = self._changes(before.name, after.name, stored, new) or "numbers rearranged"
         return PlanItem(
@@ -914,7 +922,7 @@ class _Planner:
         assert outcome.remote is not None and outcome.evidence is not None
         contact = self.contacts[outcome.remote]
         evidence = outcome.evidence
-        stored = self._stored_numbers(contact)
+        stored = self.remotes.stored(outcome.remote)
         old_name = self.remotes[outcome.remote].name
         # A match the matcher made (not a reviewer's) keeps a fuller phonebook name.
         change = self._change(p, numbers, contact.fields, old_name, stored, keep_longer=not pinned)
@@ -1014,12 +1022,6 @@ class _Planner:
             return new_name
         inside = containment(old_name, new_name)
         return old_name if inside is not None and inside.longer == old_name else new_name
-
-    def _stored_numbers(self, contact: Contact) -> tuple[str, ...]:
-        stored = self._stored.get(contact)
-        if stored is None:  # asked for a matched contact two or three times
-            stored = self._stored[contact] = slot_numbers(self.phones, contact.phones)
-        return stored
 
     def _after_phones(
         self, numbers: Sequence[str], stored: Sequence[str]
@@ -1214,37 +1216,6 @@ def _numbers(party: Party | None) -> tuple[str, ...]:
     return party.numbers if party is not None else ()
 
 
-class _Parties:
-    """The phonebook's contacts as matching sees them (display name, numbers in Sipalto
-    form), each made on first use: a sync whose records are bound reads few of them."""
-
-    def __init__(self, contacts: Sequence[Contact], phones: PhoneNormaliser) -> None:
-        self._contacts = contacts
-        self._phones = phones
-        self._made: list[Party | None] = [None] * len(contacts)
-
-    def __len__(self) -> int:
-        return len(self._contacts)
-
-    def __getitem__(self, index: int) -> Party:
-        party = self._made[index]
-        if party is None:
-            contact = self._contacts[index]
-            party = make_party(display_name(contact.name), self._phones.numbers_of(contact.phones))
-            self._made[index] = party
-        return party
-
-    def __iter__(self) -> Iterator[Party]:
-        # The whole phonebook, for matching a file: one loop, no call per contact.
-        made, numbers_of = self._made, self._phones.numbers_of
-        for index, contact in enumerate(self._contacts):
-            party = made[index]
-            if party is None:
-                name = display_name(contact.name)
-                party = made[index] = make_party(name, numbers_of(contact.phones))
-            yield party
-
-
 def _remapped(outcome: Outcome, remotes: Sequence[int]) -> Outcome:
     """``outcome`` of matching against a subset of the phonebook, with the subset's
     indices turned back into the phonebook's (``remotes[k]`` is the k-th of the subset)."""
@@ -1256,19 +1227,6 @@ def _remapped(outcome: Outcome, remotes: Sequence[int]) -> Outcome:
         tuple((remotes[r], ev) for r, ev in outcome.duplicates),
         tuple((remotes[r], source) for r, source in outcome.taken),
     )
-
-
-def slot_numbers(phones: PhoneNormaliser, values: Sequence[str]) -> tuple[str, ...]:
-    """Phone slots' numbers in Sipalto form, slot order, each once; a slot holding no number
-    (``ask reception``) counts as its text, so it is kept by merge and seen by replace."""
-    stored: dict[str, None] = {}
-    for value in values:
-        numbers = phones.numbers_in(value)
-        if len(values) == 1 and numbers:
-            return numbers  # most contacts: one slot holding one number
-        for number in numbers or ((value.strip(),) if value.strip() else ()):
-            stored[number] = None
-    return tuple(stored)
 
 
 def _problem(record: SourceRecord, name: str, phones: NormalisedPhones) -> str | None:
@@ -1283,10 +1241,3 @@ def _problem(record: SourceRecord, name: str, phones: NormalisedPhones) -> str |
     if unusable:
         return f"no usable phone number ({'; '.join(unusable)})"
     return "no phone number"
-
-
-def _id_order(contact_id: str) -> tuple[int, int, str]:
-    """Numeric ids in numeric order ("9" before "10"), then any others as text."""
-    if contact_id.isdigit():
-        return (0, int(contact_id), contact_id)
-    return (1, 0, contact_id)

@@ -18,6 +18,7 @@ from adapters.mapping import Mapping as SourceMapping
 from adapters.registry import open_source
 from connector.api.client import SipaltoClient
 from connector.model import SourceRecord
+from connector.reconcile.ahead import phonebook_ahead
 from connector.reconcile.decisions import Decision
 from connector.reconcile.plan import Plan, PlanSettings
 from connector.reconcile.planner import make_plan
@@ -85,9 +86,17 @@ def plan_from_source(
             source = read_source(path, source_options)
         with stage("read phonebook"):
             contacts = client.list_contacts()
-        plan = make_plan(
-            source.records, contacts, settings, decisions=decisions, server=client.base_url
-        )
+        region = (settings or PlanSettings()).region
+        # A large phonebook's side is worked out in a second process meanwhile.
+        with phonebook_ahead(contacts, region) as ahead:
+            plan = make_plan(
+                source.records,
+                contacts,
+                settings,
+                decisions=decisions,
+                server=client.base_url,
+                ahead=ahead,
+            )
     return plan, source
 
 
