@@ -1,5 +1,5 @@
-"""The phonebook's side worked out in a second process (connector.reconcile.ahead): the
-plan is the same as without it, whatever happens to the child."""
+"""Parts of a plan worked out in a second process (connector.reconcile.ahead): the plan
+is the same as without it, whatever happens to the child."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from test_plan import World, worlds
 
 from connector.model import Contact, SourceRecord
 from connector.reconcile import ahead as ahead_module
-from connector.reconcile.ahead import phonebook_ahead
+from connector.reconcile.ahead import phonebook_ahead, records_share
+from connector.reconcile.phones import PhoneNormaliser
 from connector.reconcile.plan import Plan, PlanSettings
 from connector.reconcile.planner import make_plan
 from connector.reconcile.remotes import prepare_phonebook
@@ -27,8 +28,9 @@ def _plan(
     records: list[SourceRecord], contacts: list[Contact], *, forked: bool, **options: str
 ) -> Plan:
     settings = PlanSettings(**options)  # type: ignore[arg-type]
-    with phonebook_ahead(contacts, settings.region, min_contacts=0 if forked else 10**9) as ahead:
-        assert (ahead is not None) == forked
+    least = 0 if forked else 10**9
+    with phonebook_ahead(contacts, settings.region, records, min_contacts=least) as ahead:
+        assert (ahead is not None) == (forked and len(records) * 5 >= len(contacts))
         return make_plan(
             records, contacts, settings, plan_id="0" * 32, created_at=CREATED, ahead=ahead
         )
@@ -55,15 +57,23 @@ def test_a_plan_with_the_phonebook_prepared_in_a_child_is_the_same_plan(
     world: World, phones: str, names: str
 ) -> None:
     records, contacts = world
+    if len(records) * 5 < len(contacts):
+        records = records * 5  # enough records for a child to be started
     alone = _plan(records, contacts, forked=False, phones=phones, names=names)
     assert _plan(records, contacts, forked=True, phones=phones, names=names) == alone
 
 
 def test_what_the_child_sends_is_what_the_planner_would_work_out() -> None:
-    _, contacts = _scene()
-    with phonebook_ahead(contacts, "GB", min_contacts=0) as ahead:
+    records, contacts = _scene()
+    records = records * 4  # 12 records: the child takes the numbers of the last few
+    with phonebook_ahead(contacts, "GB", records, min_contacts=0) as ahead:
         assert ahead is not None
-        sent = ahead()
+        assert 0 < ahead.records_from < len(records)
+        phones = ahead.record_phones()
+        sent = ahead.phonebook()
+    normaliser = PhoneNormaliser("GB")
+    tail = records[ahead.records_from :]
+    assert phones == [normaliser.normalise_record_phones(r.phones) for r in tail]
     assert sent == prepare_phonebook(contacts, "GB")
     assert sent is not None and sent.ids == ["9", "10", "30001", "30002"]
     assert sent.stored[3] == ("01491833000", "ask reception")  # not the party's numbers
@@ -79,8 +89,26 @@ def test_a_child_that_fails_leaves_the_work_to_the_planner(
         raise MemoryError  # as the child would if the system ran out
 
     monkeypatch.setattr(ahead_module, "prepare_phonebook", broken)
-    with phonebook_ahead(contacts, "GB", min_contacts=0) as ahead:
-        assert ahead is not None and ahead() is None
+    with phonebook_ahead(contacts, "GB", records, min_contacts=0) as ahead:
+        assert ahead is not None and ahead.phonebook() is None
+    assert _plan(records, contacts, forked=True) == alone
+
+
+def test_a_child_that_dies_before_sending_anything_leaves_all_to_the_planner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records, contacts = _scene()
+    records = records * 4
+    alone = _plan(records, contacts, forked=False)
+
+    def broken(records: object) -> object:
+        raise MemoryError
+
+    monkeypatch.setattr(ahead_module.PhoneNormaliser, "normalise_record_phones", broken)
+    with phonebook_ahead(contacts, "GB", records, min_contacts=0) as ahead:
+        assert ahead is not None
+        assert ahead.record_phones() is None and ahead.phonebook() is None
+    monkeypatch.undo()
     assert _plan(records, contacts, forked=True) == alone
 
 
@@ -97,15 +125,28 @@ def test_another_phonebook_prepared_is_not_used() -> None:
     records, contacts = _scene()
     alone = _plan(records, contacts, forked=False)
     other = [*contacts[:3], contact("30003", "Someone Else", "07852902011")]
-    with phonebook_ahead(other, "GB", min_contacts=0) as ahead:
+    with phonebook_ahead(other, "GB", records, min_contacts=0) as ahead:
         made = make_plan(records, contacts, plan_id="0" * 32, created_at=CREATED, ahead=ahead)
     assert made == alone
 
 
-def test_a_small_phonebook_is_not_worth_a_process() -> None:
-    _, contacts = _scene()
-    with phonebook_ahead(contacts, "GB") as ahead:
+def test_a_small_phonebook_or_a_small_file_is_not_worth_a_process() -> None:
+    records, contacts = _scene()
+    with phonebook_ahead(contacts, "GB", records) as ahead:
         assert ahead is None
+    with phonebook_ahead(contacts * 6, "GB", records, min_contacts=0) as ahead:
+        assert ahead is None  # 3 records against 24 contacts: the parent would only wait
+
+
+@pytest.mark.parametrize(
+    ("records", "contacts", "share"),
+    [(100_000, 100_000, 40_000), (10_000, 100_000, 0), (100_000, 20_000, 40_000),
+     (100_000, 150_000, 13_333), (0, 0, 0)],
+)  # fmt: skip
+def test_the_child_takes_the_last_records_only_as_far_as_it_can_keep_up(
+    records: int, contacts: int, share: int
+) -> None:
+    assert records_share(records, contacts) == share
 
 
 def test_the_plan_command_prepares_a_large_phonebook_in_a_child(
@@ -125,9 +166,9 @@ def test_the_plan_command_prepares_a_large_phonebook_in_a_child(
     started: list[int] = []
     start = ahead_module._Worker.start
 
-    def counted(contacts: list[Contact], region: str) -> object:
+    def counted(contacts: list[Contact], records: list[SourceRecord], *args: object) -> object:
         started.append(len(contacts))
-        return start(contacts, region)
+        return start(contacts, records, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ahead_module._Worker, "start", staticmethod(counted))
     outputs = {}
@@ -141,3 +182,18 @@ def test_the_plan_command_prepares_a_large_phonebook_in_a_child(
     assert started == [40]  # only with the threshold lowered
     assert outputs[0] == outputs[10**9]
     assert outputs[0][2]["unchanged"] == 20 and outputs[0][2]["add"] == 1
+
+
+def test_numbers_for_fewer_records_than_asked_are_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records, contacts = _scene()
+    records = records * 4
+    alone = _plan(records, contacts, forked=False)
+    send = ahead_module._send
+
+    def short(pipe: object, value: object) -> None:
+        send(pipe, value[:-1] if isinstance(value, list) else value)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ahead_module, "_send", short)
+    assert _plan(records, contacts, forked=True) == alone

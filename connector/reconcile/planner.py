@@ -63,7 +63,7 @@ from connector.reconcile.plan import (
     PlanSettings,
     SourceRef,
 )
-from connector.reconcile.remotes import PreparedPhonebook, Remotes, id_order, slot_numbers
+from connector.reconcile.remotes import Ahead, Remotes, id_order, slot_numbers
 from connector.timings import Laps
 
 __all__ = ["make_plan", "slot_numbers"]
@@ -82,7 +82,7 @@ def make_plan(
     server: str = "",
     plan_id: str | None = None,
     created_at: datetime | None = None,
-    ahead: Callable[[], PreparedPhonebook | None] | None = None,
+    ahead: Ahead | None = None,
 ) -> Plan:
     """Decide, for every source record, what should happen to the phonebook.
 
@@ -100,11 +100,12 @@ def make_plan(
     left as it is, and nothing is deleted (a deletion cannot be seen in such a read).
     Same inputs give the same plan, whatever the order of ``contacts``.
 
-    ``ahead`` may give the phonebook's side worked out elsewhere
-    (:func:`~connector.reconcile.remotes.prepare_phonebook` of these contacts and the
-    settings' region, as :mod:`connector.reconcile.ahead` does in a second process). It is
-    asked once, when matching needs the phonebook; when it gives None or another
-    phonebook's, the planner works it out itself. The plan is the same either way.
+    ``ahead`` may give parts worked out elsewhere meanwhile, for these records and
+    contacts and the settings' region (:mod:`connector.reconcile.ahead` does it in a
+    second process): the numbers of the last records, asked for once the others are
+    done, and the phonebook's side, asked for when matching needs it. What it does not
+    give (None, or another phonebook's), the planner works out itself. The plan is the
+    same either way.
     """
     settings = settings or PlanSettings()
     if decisions:
@@ -174,14 +175,15 @@ class _Planner:
         foreign_ids: frozenset[str],
         *,
         partial: bool = False,
-        ahead: Callable[[], PreparedPhonebook | None] | None = None,
+        ahead: Ahead | None = None,
     ) -> None:
         self.settings = settings
+        self._ahead = ahead
         self.partial = partial
         self.phones = PhoneNormaliser(settings.region)
         self.contacts = contacts
         self.remote_index = {contact.id: i for i, contact in enumerate(contacts)}
-        self.remotes = Remotes(contacts, self.phones, ahead)
+        self.remotes = Remotes(contacts, self.phones, ahead.phonebook if ahead else None)
         # Contacts that records keyed by their id will hold once written, by remote index.
         self.bound_parties: dict[int, Party] = {}
         self.bindings = bindings
@@ -572,15 +574,26 @@ class _Planner:
     def _prepare(self, records: Sequence[SourceRecord]) -> list[_Prepared]:
         seen: dict[str, str] = {}
         prepared = []
-        for record in records:
+        for record, phones in zip(records, self._record_phones(records), strict=True):
             name = display_name(record.name)
-            phones = self.phones.normalise_record_phones(record.phones)
             problem = _problem(record, name, phones)
             if problem is None and record.key in seen:
                 problem = f"key {record.key} repeats {seen[record.key]}"
             seen.setdefault(record.key, record.location)
             prepared.append(_Prepared(record, name, phones, problem))
         return prepared
+
+    def _record_phones(self, records: Sequence[SourceRecord]) -> list[NormalisedPhones]:
+        """Each record's numbers: the last ones' from ``ahead`` when it has them."""
+        normalise = self.phones.normalise_record_phones
+        split = len(records) if self._ahead is None else self._ahead.records_from
+        phones = [normalise(record.phones) for record in records[:split]]
+        if split < len(records):
+            theirs = self._ahead.record_phones() if self._ahead is not None else None
+            if theirs is None or len(theirs) != len(records) - split:
+                theirs = [normalise(record.phones) for record in records[split:]]
+            phones += theirs
+        return phones
 
     def _party(self, prepared: _Prepared, numbers: Sequence[str]) -> Party:
         return make_party(prepared.name, numbers)

@@ -11,14 +11,21 @@ in a second process while the planner reads the source's side.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from connector.model import Contact, phonebook_fingerprint
 from connector.reconcile.evidence import Party, make_party
 from connector.reconcile.names import display_name
-from connector.reconcile.phones import PhoneNormaliser
+from connector.reconcile.phones import NormalisedPhones, PhoneNormaliser
 
-__all__ = ["PreparedPhonebook", "Remotes", "id_order", "prepare_phonebook", "slot_numbers"]
+__all__ = [
+    "Ahead",
+    "PreparedPhonebook",
+    "Remotes",
+    "id_order",
+    "prepare_phonebook",
+    "slot_numbers",
+]
 
 
 class PreparedPhonebook(NamedTuple):
@@ -30,6 +37,26 @@ class PreparedPhonebook(NamedTuple):
     parties: list[Party]
     stored: list[tuple[str, ...]]
     fingerprint: str
+
+
+class Ahead(Protocol):
+    """Parts of a plan worked out elsewhere while the planner does the rest
+    (:mod:`connector.reconcile.ahead`): the numbers of the records from ``records_from``
+    on, and the phonebook's side. Each is asked for once, when the planner needs it, and
+    may give None (then the planner works it out itself)."""
+
+    @property
+    def records_from(self) -> int:
+        """The first record whose numbers :meth:`record_phones` gives."""
+        ...
+
+    def record_phones(self) -> list[NormalisedPhones] | None:
+        """``normalise_record_phones`` of each record from ``records_from`` on."""
+        ...
+
+    def phonebook(self) -> PreparedPhonebook | None:
+        """:func:`prepare_phonebook` of the contacts."""
+        ...
 
 
 def id_order(contact_id: str) -> tuple[int, int, str]:

@@ -87,8 +87,8 @@ def plan_from_source(
         with stage("read phonebook"):
             contacts = client.list_contacts()
         region = (settings or PlanSettings()).region
-        # A large phonebook's side is worked out in a second process meanwhile.
-        with phonebook_ahead(contacts, region) as ahead:
+        # With a large phonebook, part of the work is done in a second process meanwhile.
+        with phonebook_ahead(contacts, region, source.records) as ahead:
             plan = make_plan(
                 source.records,
                 contacts,
