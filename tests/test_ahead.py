@@ -4,6 +4,7 @@ is the same as without it, whatever happens to the child."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -192,8 +193,32 @@ def test_numbers_for_fewer_records_than_asked_are_not_used(
     alone = _plan(records, contacts, forked=False)
     send = ahead_module._send
 
-    def short(pipe: object, value: object) -> None:
-        send(pipe, value[:-1] if isinstance(value, list) else value)  # type: ignore[arg-type]
+    def short(fd: int, value: object, done_fd: int) -> None:
+        send(fd, value[:-1] if isinstance(value, list) else value, done_fd)
 
     monkeypatch.setattr(ahead_module, "_send", short)
     assert _plan(records, contacts, forked=True) == alone
+
+
+def test_the_child_is_waited_for_and_no_file_is_left_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records, contacts = _scene()
+    records = records * 4
+    workers: list[ahead_module._Worker] = []
+    start = ahead_module._Worker.start
+
+    def kept(*args: object) -> object:
+        worker = start(*args)  # type: ignore[arg-type]
+        workers.append(worker)  # type: ignore[arg-type]
+        return worker
+
+    monkeypatch.setattr(ahead_module._Worker, "start", staticmethod(kept))
+    before = set(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        _plan(records, contacts, forked=True)
+    assert set(os.listdir("/proc/self/fd")) == before
+    assert len(workers) == 3
+    for worker in workers:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(worker._pid, os.WNOHANG)  # waited for already: no zombie left
