@@ -183,7 +183,8 @@ def phonebook_fingerprint(contacts: Iterable[Contact]) -> str:
     """
     ordered = sorted(contacts, key=lambda c: (c.id, c.name))
     # The bytes of json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",",
-    # ":")), which plans saved earlier carry, ten times as fast: to_dict's keys are in
-    # sorted order already, and msgspec writes strings as json does (the tests pin it).
-    raw = msgspec.json.encode([c.to_dict() for c in ordered])
+    # ":")) of each contact's to_dict(), which plans saved earlier carry, ten times as
+    # fast and with no dict per contact: msgspec writes a dataclass as an object of its
+    # fields in order, which is sorted order, and strings as json does (the tests pin it).
+    raw = msgspec.json.encode(ordered)
     return "sha256:" + hashlib.sha256(raw).hexdigest()

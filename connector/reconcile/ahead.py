@@ -202,6 +202,7 @@ def _child(
         os.close(ready_fd)
         normalise = PhoneNormaliser(region).normalise_record_phones
         _send(parts[0], [normalise(record.phones) for record in records], done_fd)
+        del normalise  # its cache: the parent's memory and the child's are counted together
         prepared = prepare_phonebook(contacts, region)
         stored = [
             None if s == p.numbers else s
