@@ -37,12 +37,16 @@ def _plan(
         )
 
 
-def _scene() -> World:
-    records = [
-        record("k1", "John Smith", "07852 902011"),
-        record("k2", "Acme Ltd", "+44 1491 833000", "020 7946 0123"),
-        record("k3", "Jane Doe", "07700 900123"),
-    ]
+def _scene(copies: int = 1) -> World:
+    """Three records (``copies`` times over: enough for the child to take some) and four
+    contacts, one with a slot that is no number and two of the same name."""
+    records = []
+    for n in range(copies):  # repeats of the first three, each with a key of its own
+        records += [
+            record(f"k1-{n}", "John Smith", "07852 902011"),
+            record(f"k2-{n}", "Acme Ltd", "+44 1491 833000", "020 7946 0123"),
+            record(f"k3-{n}", "Jane Doe", "07700 900123"),
+        ]
     contacts = [
         contact("30002", "Acme Limited", "01491833000", "ask reception"),
         contact("30001", "Smith, John", "07852902011"),
@@ -65,8 +69,7 @@ def test_a_plan_with_the_phonebook_prepared_in_a_child_is_the_same_plan(
 
 
 def test_what_the_child_sends_is_what_the_planner_would_work_out() -> None:
-    records, contacts = _scene()
-    records = records * 4  # 12 records: the child takes the numbers of the last few
+    records, contacts = _scene(copies=4)  # the child takes the numbers of the last few
     with phonebook_ahead(contacts, "GB", records, min_contacts=0) as ahead:
         assert ahead is not None
         assert 0 < ahead.records_from < len(records)
@@ -98,8 +101,7 @@ def test_a_child_that_fails_leaves_the_work_to_the_planner(
 def test_a_child_that_dies_before_sending_anything_leaves_all_to_the_planner(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    records, contacts = _scene()
-    records = records * 4
+    records, contacts = _scene(copies=4)
     alone = _plan(records, contacts, forked=False)
 
     def broken(records: object) -> object:
@@ -188,8 +190,7 @@ def test_the_plan_command_prepares_a_large_phonebook_in_a_child(
 def test_numbers_for_fewer_records_than_asked_are_not_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    records, contacts = _scene()
-    records = records * 4
+    records, contacts = _scene(copies=4)
     alone = _plan(records, contacts, forked=False)
     send = ahead_module._send
 
@@ -203,8 +204,7 @@ def test_numbers_for_fewer_records_than_asked_are_not_used(
 def test_the_child_is_waited_for_and_no_file_is_left_open(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    records, contacts = _scene()
-    records = records * 4
+    records, contacts = _scene(copies=4)
     workers: list[ahead_module._Worker] = []
     start = ahead_module._Worker.start
 
