@@ -19,7 +19,7 @@ from connector.model import KEY_SOURCE_ID, Contact, ContactFields, SourceRecord
 from connector.reconcile.decisions import Decision, Snapshot, load_decisions
 from connector.reconcile.names import name_key
 from connector.reconcile.plan import ACTIONS, Plan, PlanSettings, item_to_json
-from connector.reconcile.planfile import load_plan, save_plan
+from connector.reconcile.planfile import load_plan, plan_file_text, save_plan
 from connector.reconcile.planner import make_plan
 from connector.reconcile.workflow import cyclic_gc_paused
 from connector.ui.plan_view import render_plan_csv
@@ -1012,3 +1012,27 @@ def test_the_workflow_pauses_the_collector_and_restores_it() -> None:
     with cyclic_gc_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+@given(worlds(), st.sampled_from(["merge", "replace"]))
+@settings(max_examples=100, deadline=None)
+def test_each_item_line_is_the_compact_json_of_item_to_json(world: World, phones: str) -> None:
+    """The plan file's items are encoded straight from the dataclasses; each line must be
+    the very JSON of ``item_to_json``, candidates flattened, ``sync`` and ``own`` only
+    when set."""
+    records, contacts = world
+    made = plan(records, contacts, phones=phones)
+    kept = [
+        replace(item, sync="kept", own=ContactFields("As the job wrote it", "07852902011"))
+        for item in made.items
+        if item.action == "unchanged"
+    ]
+    made = replace(made, items=made.items + tuple(kept))
+    if not made.items:
+        return  # "items": [] on the line of its key, tested on its own
+    lines = plan_file_text(made).split('  "items": [\n')[1].split("\n")[:-2]
+    expected = [
+        json.dumps(item_to_json(item), ensure_ascii=False, separators=(",", ":"))
+        for item in made.items
+    ]
+    assert [line.strip().removesuffix(",") for line in lines] == expected

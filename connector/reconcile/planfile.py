@@ -19,11 +19,54 @@ import msgspec
 
 from connector.errors import PlanError
 from connector.files import atomic_write
-from connector.reconcile.plan import Plan, item_to_json
+from connector.model import ContactFields
+from connector.reconcile.plan import Plan, PlanItem, SourceRef
 
 __all__ = ["load_plan", "plan_file_text", "save_plan"]
 
 _ITEM_INDENT = b"    "
+
+
+class _Item(msgspec.Struct, omit_defaults=True):
+    """An item as :func:`~connector.reconcile.plan.item_to_json` writes it, for msgspec to
+    encode straight from the plan's dataclasses, without a dict per item and per field
+    (a third of the time of writing a 100,000-item plan). ``sync`` and ``own`` are left
+    out when None, as ``item_to_json`` leaves them; a property test holds the two to the
+    same bytes."""
+
+    action: str
+    id: str | None
+    before: ContactFields | None
+    after: ContactFields | None
+    source: SourceRef | None
+    reason: str
+    score: float | None
+    warnings: tuple[str, ...]
+    candidates: list[dict[str, object]]
+    sync: str | None = None
+    own: ContactFields | None = None
+
+
+def _item(item: PlanItem) -> _Item:
+    candidates = [
+        {"id": c.id, **c.fields.to_json(), "score": c.score, "reason": c.reason}
+        for c in item.candidates
+    ]
+    return _Item(
+        item.action,
+        item.id,
+        item.before,
+        item.after,
+        item.source,
+        item.reason,
+        item.score,
+        item.warnings,
+        candidates,
+        item.sync,
+        item.own,
+    )
+
+
 # Items are written in batches of this many lines: one write per item costs more than
 # encoding it, and the whole text of a large plan would double the command's memory.
 _BATCH = 1024
@@ -57,9 +100,7 @@ def _chunks(plan: Plan) -> Iterator[bytes]:
     for start in range(0, len(items), _BATCH):
         if start:
             yield separator
-        yield separator.join(
-            [_encode(item_to_json(item)) for item in items[start : start + _BATCH]]
-        )
+        yield separator.join([_encode(_item(item)) for item in items[start : start + _BATCH]])
     yield b"\n  ]\n}\n"
 
 
