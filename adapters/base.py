@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from adapters.mapping import Mapping
-from connector.model import KEY_POSITION, RawPhone, SourceRecord
+from connector.model import KEY_POSITION, RawPhone, SourceRecord, preferred_first
 from connector.phonetext import FLOAT_NUMBER, has_separator, split_numbers
 
 #: Problem texts shared by every adapter (the planner and tests compare them).
@@ -159,7 +159,7 @@ def build_record(
         # The rules below would give this very record, at several times the cost.
         problems_out = list(problems)
         if len(phones) > 1:
-            phones = tuple(sorted(phones, key=_later))
+            phones = preferred_first(phones)
         name = " ".join(name.split())
         if not name:
             problems_out.append(NO_NAME)
@@ -219,11 +219,6 @@ def is_formula(value: str) -> bool:
     return _FORMULA.match(value) is not None
 
 
-def _later(phone: RawPhone) -> bool:
-    """Sort key: preferred numbers first, the others after them (a stable sort)."""
-    return not phone.preferred
-
-
 def _checked_record(
     *,
     key: str,
@@ -248,7 +243,6 @@ def _checked_record(
         refused = refused or bool(damage)
         if not damage:
             kept.extend(_expand(phone, notes_out))
-    kept.sort(key=_later)  # stable: source order within each group
     if len(name) > MAX_FIELD_CHARS:
         name = name[:_SHOWN_CHARS] + "…"
     name = clean_name(name)
@@ -260,7 +254,7 @@ def _checked_record(
         key=key,
         location=location,
         name=name,
-        phones=tuple(kept),
+        phones=preferred_first(kept),
         problems=tuple(problems_out),
         notes=tuple(notes_out),
         key_kind=key_kind,

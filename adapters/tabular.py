@@ -33,7 +33,7 @@ from adapters.guessing import (
 from adapters.mapping import BoundMapping, Mapping, describe_headers, detect_preset
 from connector.errors import SourceError
 from connector.formulas import unescape_formula
-from connector.model import KEY_POSITION, RawPhone, SourceRecord
+from connector.model import KEY_POSITION, RawPhone, SourceRecord, preferred_first
 
 #: How many non-blank rows at the top of a table are searched for the header row.
 HEADER_SEARCH_ROWS = 20
@@ -366,11 +366,10 @@ class _PlainColumns:
         where = location(line)
         if key and seen.setdefault(key, where) != where:
             return None  # a duplicate key: a problem
-        if self.preferred:
-            phones.sort(key=lambda phone: not phone.preferred)  # stable
+        ordered = preferred_first(phones) if self.preferred else tuple(phones)
         if not key:
-            return SourceRecord(f"row:{line}", where, name, tuple(phones), (), (), KEY_POSITION)
-        return SourceRecord(key, where, name, tuple(phones), (), (), self.key_kind)
+            return SourceRecord(f"row:{line}", where, name, ordered, (), (), KEY_POSITION)
+        return SourceRecord(key, where, name, ordered, (), (), self.key_kind)
 
 
 def _unsaved_formula(reference: str) -> str:

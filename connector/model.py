@@ -89,13 +89,7 @@ class Contact:
 
     def to_dict(self) -> dict[str, str]:
         """The API's own JSON shape, ``{id, name, phone1, phone2, phone3}``."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "phone1": self.phone1,
-            "phone2": self.phone2,
-            "phone3": self.phone3,
-        }
+        return {"id": self.id, **self.fields.to_json()}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Contact:
@@ -146,6 +140,16 @@ class RawPhone:
     value: str
     label: str = ""
     preferred: bool = False
+
+
+def preferred_first(phones: Iterable[RawPhone]) -> tuple[RawPhone, ...]:
+    """``phones`` with those flagged ``preferred`` (vCard ``TYPE=pref``) first, each group
+    in source order: the one order every reader and the normaliser give a record's numbers."""
+    return tuple(sorted(phones, key=_not_preferred))
+
+
+def _not_preferred(phone: RawPhone) -> bool:
+    return not phone.preferred
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from typing import NamedTuple
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
-from connector.model import MAX_PHONES, RawPhone
+from connector.model import MAX_PHONES, RawPhone, preferred_first
 from connector.phonetext import (
     DIAL_PAUSE,
     EXTENSION_MARKER,
@@ -267,7 +267,7 @@ class PhoneNormaliser:
                 return NormalisedPhones((cached[0].number,))  # a labelled value, say
         ordered = raw
         if any(phone.preferred for phone in raw[1:]):
-            ordered = sorted(raw, key=lambda phone: not phone.preferred)
+            ordered = preferred_first(raw)
         numbers: list[str] = []
         warnings: list[str] = []
         errors: list[str] = []

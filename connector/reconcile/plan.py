@@ -64,6 +64,7 @@ __all__ = [
     "PlanItem",
     "PlanSettings",
     "SourceRef",
+    "candidate_to_json",
     "item_to_json",
 ]
 
@@ -415,10 +416,7 @@ def item_to_json(item: PlanItem) -> dict[str, Any]:
         "reason": item.reason,
         "score": item.score,
         "warnings": list(item.warnings),
-        "candidates": [
-            {"id": c.id, **c.fields.to_json(), "score": c.score, "reason": c.reason}
-            for c in item.candidates
-        ],
+        "candidates": [candidate_to_json(c) for c in item.candidates],
     }
     if item.sync is not None:  # omitted otherwise: plan files stay as they were
         data["sync"] = item.sync
@@ -465,6 +463,17 @@ def _sync_problem(sync: str, action: str) -> str:
     if sync not in SYNC_TAGS:
         return f"unknown sync tag {sync!r} (one of {', '.join(SYNC_TAGS)})"
     return f"sync tag {sync!r} goes with action {SYNC_TAGS[sync]!r}, not {action!r}"
+
+
+def candidate_to_json(candidate: Candidate) -> dict[str, Any]:
+    """One candidate of a review item in the plan file: the contact flat, then its score
+    and the reason."""
+    return {
+        "id": candidate.id,
+        **candidate.fields.to_json(),
+        "score": candidate.score,
+        "reason": candidate.reason,
+    }
 
 
 def _source_to_json(source: SourceRef) -> dict[str, Any]:

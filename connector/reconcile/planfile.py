@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from connector.errors import PlanError
 from connector.files import atomic_write
 from connector.model import ContactFields
-from connector.reconcile.plan import Plan, PlanItem, SourceRef
+from connector.reconcile.plan import Plan, PlanItem, SourceRef, candidate_to_json
 
 __all__ = ["load_plan", "plan_file_text", "save_plan"]
 
@@ -42,16 +43,13 @@ class _Item(msgspec.Struct, omit_defaults=True):
     reason: str
     score: float | None
     warnings: tuple[str, ...]
-    candidates: list[dict[str, object]]
+    candidates: list[dict[str, Any]]
     sync: str | None = None
     own: ContactFields | None = None
 
 
 def _item(item: PlanItem) -> _Item:
-    candidates = [
-        {"id": c.id, **c.fields.to_json(), "score": c.score, "reason": c.reason}
-        for c in item.candidates
-    ]
+    candidates = [candidate_to_json(c) for c in item.candidates]
     return _Item(
         item.action,
         item.id,
