@@ -1,28 +1,38 @@
 """The I/O around the pure planner: read a source, read the phonebook, make the plan.
 
 ``planner.make_plan`` decides; this module only fetches what it decides on, in the order
-that fails fastest (a bad file is reported before the network is touched).
+that fails fastest: a file that cannot be read, or that its mapping does not fit, is
+reported before the network is touched. Once a file's first record is read, the phonebook
+is read meanwhile, in a thread: the file's records are work for the processor, the
+phonebook's answer is a wait for the server.
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from adapters.base import ReadProgress
+from adapters.crm import is_url
 from adapters.mapping import Mapping as SourceMapping
 from adapters.registry import open_source
 from connector.api.client import SipaltoClient
-from connector.model import SourceRecord
+from connector.model import Contact, SourceRecord
 from connector.reconcile.ahead import phonebook_ahead
 from connector.reconcile.decisions import Decision
 from connector.reconcile.plan import Plan, PlanSettings
 from connector.reconcile.planner import make_plan
 from connector.timings import stage
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,17 @@ class SourceRead:
     cut_short: str | None = None
 
 
-def read_source(path: str | Path, options: SourceOptions | None = None) -> SourceRead:
-    """Read a whole source; raises ``SourceError`` if it cannot be read at all."""
+def read_source(
+    path: str | Path,
+    options: SourceOptions | None = None,
+    *,
+    started: Callable[[], object] | None = None,
+) -> SourceRead:
+    """Read a whole source; raises ``SourceError`` if it cannot be read at all.
+
+    ``started`` is called once the first record is read (the file opened and its mapping
+    fitting it), before the others are: what should not wait for a whole large file but
+    is not worth doing for a file that cannot be read."""
     options = options or SourceOptions()
     source = open_source(
         path,
@@ -65,7 +84,11 @@ def read_source(path: str | Path, options: SourceOptions | None = None) -> Sourc
         header_row=options.header_row,
         progress=options.progress,
     )
-    records = tuple(itertools.islice(source.records(), options.limit))
+    reading = itertools.islice(source.records(), options.limit)
+    records = tuple(itertools.islice(reading, 1))
+    if started is not None:
+        started()
+    records += tuple(reading)
     return SourceRead(
         source.path, source.format_name, records, tuple(source.messages), source.cut_short
     )
@@ -79,13 +102,19 @@ def plan_from_source(
     settings: PlanSettings | None = None,
     decisions: Mapping[str, Decision] | None = None,
 ) -> tuple[Plan, SourceRead]:
-    """Read ``path``, read the phonebook once, and plan the changes."""
+    """Read ``path``, read the phonebook once, and plan the changes.
+
+    A file's records and the phonebook are read at the same time (the phonebook in a
+    thread, from the file's first record on). A CRM's pages are read first, then the
+    phonebook: a CRM read that fails part-way leaves the phonebook unread."""
+    meanwhile: _Meanwhile[list[Contact]] = _Meanwhile()
     # Reading builds the records and contacts the planner keeps: no cycles among them.
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), meanwhile:
         with stage("read source"):
-            source = read_source(path, source_options)
+            early = None if is_url(path) else lambda: meanwhile.start(client.list_contacts)
+            source = read_source(path, source_options, started=early)
         with stage("read phonebook"):
-            contacts = client.list_contacts()
+            contacts = meanwhile.result() if meanwhile.started else client.list_contacts()
         region = (settings or PlanSettings()).region
         # With a large phonebook, part of the work is done in a second process meanwhile.
         with phonebook_ahead(contacts, region, source.records) as ahead:
@@ -123,3 +152,68 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.freeze()
             gc.unfreeze()
             gc.enable()
+
+
+class _Meanwhile(Generic[_T]):
+    """A read started in a thread of its own while this thread goes on, its answer (or
+    error) taken later; a context manager, left once the answer is in or not wanted.
+
+    The thread is a daemon: when what it was started beside fails first, its answer is
+    never asked for, and it must not hold up the program's exit (the client it uses is
+    closed under it, which ends it).
+    """
+
+    # While both threads run, the interpreter hands its lock over at most this often. The
+    # read wakes up for every 64 KB that arrives (some 150 times for 100,000 contacts) and
+    # then waits for the lock up to the switch interval, 5 ms by default: at that pace a
+    # large phonebook's answer arrived a third of a second after the file's records.
+    _SWITCH_INTERVAL = 0.001
+
+    def __init__(self) -> None:
+        self._answer: Future[_T] | None = None
+        self._thread: threading.Thread | None = None
+        self._interval: float | None = None  # the switch interval to restore
+
+    @property
+    def started(self) -> bool:
+        """Whether :meth:`start` was called."""
+        return self._answer is not None
+
+    def start(self, read: Callable[[], _T]) -> None:
+        """Call ``read()`` in a new thread."""
+        self._answer = Future()
+        self._interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._interval, self._SWITCH_INTERVAL))
+        self._thread = threading.Thread(
+            target=self._run, args=(read,), name="meanwhile", daemon=True
+        )
+        self._thread.start()
+
+    def result(self) -> _T:
+        """What ``read()`` gave, once it is done; raises what it raised."""
+        assert self._answer is not None and self._thread is not None, "nothing was started"
+        try:
+            answer = self._answer.result()
+        finally:
+            self._restore()
+        # Gone before anything else happens: the planner may fork a process next.
+        self._thread.join()
+        return answer
+
+    def __enter__(self) -> _Meanwhile[_T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._restore()
+
+    def _run(self, read: Callable[[], _T]) -> None:
+        assert self._answer is not None
+        try:
+            self._answer.set_result(read())
+        except BaseException as error:  # raised again by result(), in the caller's thread
+            self._answer.set_exception(error)
+
+    def _restore(self) -> None:
+        if self._interval is not None:
+            sys.setswitchinterval(self._interval)
+            self._interval = None
