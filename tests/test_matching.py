@@ -440,6 +440,26 @@ def test_matching_what_is_left_over_matches_nothing_more(
     assert all(o is None or o.verdict != MATCH for o in again), (outcomes, again)
 
 
+@given(
+    st.lists(st.one_of(st.none(), RIVAL_PARTIES), max_size=8),
+    st.lists(st.tuples(st.integers(0, 8), RIVAL_NAMES), max_size=4),
+)
+def test_records_sharing_no_number_change_no_repeat(
+    sources: list[Party | None], lone: list[tuple[int, str]]
+) -> None:
+    """Records whose numbers no other record has (the same names as the others, though)
+    are never repeats nor first records, and the others' repeats are as without them."""
+    mixed: list[Party | None] = list(sources)
+    for n, (at, name) in enumerate(lone):
+        mixed.insert(min(at, len(mixed)), make_party(name, (f"0777000000{n}",)))
+    own = [i for i, p in enumerate(mixed) if p is not None and p.numbers[0].startswith("0777")]
+    others = [i for i in range(len(mixed)) if i not in own]
+    repeats = find_duplicates(mixed, SETTINGS)
+    assert not any(i in own or root in own for i, (root, _) in repeats.items())
+    alone = find_duplicates([mixed[i] for i in others], SETTINGS)
+    assert {others[i]: (others[root], ev) for i, (root, ev) in alone.items()} == repeats
+
+
 def test_source_records_containing_an_earlier_one_repeat_it_unless_two_do() -> None:
     sources = [
         party("Kestrel Joinery Ltd", NUMBER),

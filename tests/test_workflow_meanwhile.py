@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from connector.api.client import SipaltoClient
-from connector.errors import Unauthorized, SourceError
+from connector.errors import SourceError, Unauthorized
 from connector.model import RawPhone, SourceRecord
 from connector.reconcile import workflow
 from connector.reconcile.workflow import plan_from_source, read_source
@@ -109,7 +109,7 @@ def test_a_file_failing_part_way_is_the_error_shown(api: SipaltoClient, monkeypa
 
     api.list_contacts = refused  # type: ignore[method-assign]
     interval = sys.getswitchinterval()
-    with pytest.raises(SourceError, match="f.csv:3"):
+    with pytest.raises(SourceError, match=r"f\.csv:3"):
         plan_from_source(api, "f.csv")
     release.set()
     assert sys.getswitchinterval() == interval

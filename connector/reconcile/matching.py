@@ -16,7 +16,9 @@ numbers are found by :func:`find_namesakes`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import NamedTuple
 
 from connector.reconcile.blocking import RemoteIndex
@@ -82,8 +84,13 @@ def find_duplicates(
             roots_by_number.setdefault(number, []).append(root)
             roots_by_name.setdefault((number, sorted_key), root)
 
+    # A record none of whose numbers another record has is neither a repeat nor anybody's
+    # first record (a first record takes in only its repeats' numbers, and they share one
+    # with it): most records of a file. Only the others are gone through, in order.
+    counts = Counter(chain.from_iterable(party.numbers for party in parties if party is not None))
+    shared = {number for number, count in counts.items() if count > 1}
     for index, party in enumerate(parties):
-        if party is None:
+        if party is None or shared.isdisjoint(party.numbers):
             continue
         best: tuple[int, Evidence] | None = None
         earlier = (
