@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
+from typing import Any
 
 from connector.model import ContactFields
 from connector.reconcile.plan import Candidate, Plan, PlanItem, PlanSettings, SourceRef
@@ -29,6 +31,30 @@ def _source(n: int, name: str, *phones: str) -> SourceRef:
     return SourceRef(f"row:{n}", f"contacts.csv:{n}", name, phones)
 
 
+def _from_record(
+    action: str, n: int, name: str, *phones: str, reason: str, **more: Any
+) -> PlanItem:
+    """An item about row ``n`` of the source, which would write the record as read."""
+    return PlanItem(
+        action, after=_fields(name, *phones), source=_source(n, name, *phones), reason=reason,
+        **more,
+    )  # fmt: skip
+
+
+def with_adds(plan: Plan, count: int) -> Plan:
+    """``plan`` and ``count`` more adds, ``Person 000``, ``Person 001``, ..."""
+    adds = tuple(
+        PlanItem(
+            "add",
+            after=ContactFields(f"Person {n:03d}", f"0770090{n:04d}"),
+            source=SourceRef(f"row:{n}", f"big.csv:{n}"),
+            reason="new contact",
+        )
+        for n in range(count)
+    )
+    return replace(plan, items=plan.items + adds)
+
+
 def every_kind_plan() -> Plan:
     """A plan with items of all eight actions, a sync tag, warnings, candidates and hostile
     text in every field a person can write (names, reasons, warnings, locations)."""
@@ -41,12 +67,7 @@ def every_kind_plan() -> Plan:
             reason="new contact",
             warnings=(f"odd name {hostile[1]}",),
         ),
-        PlanItem(
-            "add",
-            after=_fields("Megan Price", "01632960001", "07700900002"),
-            source=_source(3, "Megan Price", "01632960001", "07700900002"),
-            reason="new contact",
-        ),
+        _from_record("add", 3, "Megan Price", "01632960001", "07700900002", reason="new contact"),
         PlanItem(
             "update",
             id="30001",
@@ -72,10 +93,11 @@ def every_kind_plan() -> Plan:
             before=_fields(hostile[6], "01614960803"),
             reason="gone from the source",
         ),
-        PlanItem(
+        _from_record(
             "review",
-            after=_fields("Siobhan Murphy", "01614960900"),
-            source=_source(6, "Siobhan Murphy", "01614960900"),
+            6,
+            "Siobhan Murphy",
+            "01614960900",
             reason="two contacts alike",
             score=88.0,
             candidates=(
@@ -83,13 +105,14 @@ def every_kind_plan() -> Plan:
                 Candidate("30005", _fields(hostile[1], "01614960901"), 71.5, "name alike"),
             ),
         ),
-        PlanItem(
+        _from_record(
             "review",
+            7,
+            "Zara Quinn",
+            "07700900301",
+            reason="edited in the phonebook since the last sync",
             id="30006",
             before=_fields("Zara Quinn", "07700900300"),
-            after=_fields("Zara Quinn", "07700900301"),
-            source=_source(7, "Zara Quinn", "07700900301"),
-            reason="edited in the phonebook since the last sync",
             sync="edited",
         ),
         PlanItem(
@@ -128,11 +151,8 @@ def every_kind_plan() -> Plan:
             reason="already the same",
             sync="kept",
         ),
-        PlanItem(
-            "skip",
-            after=_fields("Bob Lee", "07700900800"),
-            source=_source(14, "Bob Lee", "07700900800"),
-            reason="skipped by a reviewer's decision",
+        _from_record(
+            "skip", 14, "Bob Lee", "07700900800", reason="skipped by a reviewer's decision"
         ),
     ]
     return Plan(

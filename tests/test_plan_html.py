@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
-from hostile_plan import HOSTILE, every_kind_plan
+from hostile_plan import HOSTILE, every_kind_plan, with_adds
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -234,17 +234,7 @@ def test_a_small_plan_shows_every_row_without_scripts() -> None:
 
 
 def test_a_large_plan_shows_a_first_page_of_each_section_and_says_what_is_left() -> None:
-    plan = every_kind_plan()
-    adds = tuple(
-        PlanItem(
-            "add",
-            after=ContactFields(f"Person {n}", f"0770090{n:04d}"),
-            source=SourceRef(f"row:{n}", f"big.csv:{n}"),
-            reason="new contact",
-        )
-        for n in range(STATIC_ALL_ROWS)
-    )
-    big = replace(plan, items=plan.items + adds)
+    big = with_adds(every_kind_plan(), STATIC_ALL_ROWS)
     page = render_plan_html(big)
     section = page[page.index('id="s-add"') : page.index('id="s-update"')]
     assert len(re.findall(r"<tr><td", section)) == PAGE_ROWS

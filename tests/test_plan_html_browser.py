@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from browser import browser_missing, chromium, page_url
-from hostile_plan import HOSTILE, every_kind_plan
+from hostile_plan import HOSTILE, every_kind_plan, with_adds
 
 from connector.model import ContactFields
 from connector.reconcile.plan import Plan, PlanItem, SourceRef
@@ -185,17 +185,7 @@ def test_sorting_by_a_column_and_back(driver, hostile_page) -> None:
 
 
 def test_a_long_section_pages(driver, tmp_path) -> None:
-    plan = every_kind_plan()
-    adds = tuple(
-        PlanItem(
-            "add",
-            after=ContactFields(f"Person {n:03d}", f"0770090{n:04d}"),
-            source=SourceRef(f"row:{n}", f"big.csv:{n}"),
-            reason="new contact",
-        )
-        for n in range(448)
-    )
-    open_page(driver, report(replace(plan, items=plan.items + adds), tmp_path))
+    open_page(driver, report(with_adds(every_kind_plan(), 448), tmp_path))
     assert len(rows(driver, "add")) == 100
     pager = driver.find_element("css selector", "#s-add .pager")
     assert "Rows 1\u2013100 of 450" in pager.text
