@@ -549,8 +549,18 @@ def twice(index: int) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-def plan_case(id: str, change: Callable[[dict[str, Any]], Any], where: str, message: str) -> Case:
-    return Case(id, edited(change), where, message, commands=("apply",))
+def plan_case(
+    id: str,
+    change: Callable[[dict[str, Any]], Any],
+    where: str,
+    message: str,
+    *,
+    apply_only: bool = False,
+) -> Case:
+    """A plan file edited by hand: ``apply`` refuses it, and ``report`` too unless only
+    applying it is wrong (``apply_only``: what the file asks cannot be carried out)."""
+    commands = ("apply",) if apply_only else ("apply", "report")
+    return Case(id, edited(change), where, message, commands=commands)
 
 
 PLAN_CASES = [
@@ -584,9 +594,9 @@ PLAN_CASES = [
     plan_case("plan-unknown-action", setting(("items", 0, "action"), "upsert"), "plan.json",
               "plan item 1 has unknown action 'upsert'"),
     plan_case("plan-add-without-after", removing(("items", 1, "after")), "plan.json",
-              "plan item 2: an add needs a name and phone1"),
+              "plan item 2: an add needs a name and phone1", apply_only=True),
     plan_case("plan-update-without-before", removing(("items", 2, "before")), "plan.json",
-              "plan item 3: an update needs an id, 'before' and 'after'"),
+              "plan item 3: an update needs an id, 'before' and 'after'", apply_only=True),
     plan_case("plan-id-as-a-number", setting(("items", 2, "id"), 22222), "plan.json",
               "plan item 3 id must be a string"),
     plan_case("plan-name-as-a-number", setting(("items", 0, "after", "name"), 5), "plan.json",
@@ -605,7 +615,7 @@ PLAN_CASES = [
               lambda p: json.dumps(p).replace('"max_candidates": 5', '"max_candidates": Infinity'),
               "plan.json", "match setting max_candidates must be a finite number"),
     plan_case("plan-for-another-server", setting(("server",), "http://127.0.0.1:9"),
-              "plan.json", "was made against http://127.0.0.1:9"),
+              "plan.json", "was made against http://127.0.0.1:9", apply_only=True),
 ]  # fmt: skip
 
 
@@ -645,6 +655,10 @@ def run(run_cli, command: str, args: list[str], folder: Path) -> tuple[Result, l
         home = {"SIPALTO_SYNC_HOME": str(folder / "home")}
         result = run_cli("apply", *args, "--yes", "-q", env=home)
         return result, result.stderr.splitlines(), set()
+    if command == "report":
+        result = run_cli("report", *args, "-o", str(folder / "plan.html"), "-q")
+        assert not (folder / "plan.html").exists()
+        return result, result.stderr.splitlines(), set()
     result = run_cli(command, *args, "--format", "json", "-o", str(out), "-q")
     lines = result.stderr.splitlines()
     if not out.is_file() or not out.read_text(encoding="utf-8").strip():
@@ -672,7 +686,7 @@ PARAMS = [
 def test_bad_input_gives_one_line_naming_the_place(
     case: Case, command: str, run_cli, sandbox, good_plan, tmp_path: Path
 ) -> None:
-    args = case.make(tmp_path, good_plan() if command == "apply" else {})
+    args = case.make(tmp_path, good_plan() if command in ("apply", "report") else {})
     start = time.monotonic()
     result, lines, good = run(run_cli, command, args, tmp_path)
     took = time.monotonic() - start

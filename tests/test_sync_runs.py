@@ -299,7 +299,7 @@ def test_dry_run_writes_nothing_to_sipalto_or_the_state(
     assert not scene.state_path.exists() and not scene.state_path.parent.exists()
     assert not (scene.home / "owners.db").exists()
     assert [p.name.split("-")[-1] for p in scene.report_files()] == [
-        "plan.json", "report.json", "summary.txt"
+        "plan.html", "plan.json", "report.json", "summary.txt"
     ]  # fmt: skip
 
     assert sync(run_cli, scene)[0] == 0
@@ -397,8 +397,13 @@ def test_reports_are_named_by_job_and_time_and_pruned(
     for _ in range(3):
         assert sync(run_cli, scene)[0] == 0
     names = [p.name for p in scene.report_files() if p != unrelated]
-    assert len(names) == 6, names  # two runs of three files
+    assert len(names) == 8, names  # two runs of four files: the first run's html pruned too
     assert all(name.startswith("crm-") for name in names)
+    pages = [p for p in scene.report_files() if p.suffix == ".html"]
+    assert [p.with_suffix(".json").exists() for p in pages] == [True, True]  # beside its plan
+    page = pages[-1].read_text(encoding="utf-8")
+    assert f"<dt>Source</dt><dd>{scene.source}</dd>" in page
+    assert f"<dt>Phonebook</dt><dd>{scene.server.url}</dd>" in page
     assert unrelated.exists()
     report = scene.last_report()
     assert report["outcome"] == "ok"

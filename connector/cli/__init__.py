@@ -5,6 +5,6 @@ command module adds its commands to the group when imported, which happens here,
 importing anything from :mod:`connector.cli` gives the whole command line.
 """
 
-from connector.cli import apply, calls, contacts, sandbox, sources, sync
+from connector.cli import apply, calls, contacts, report, sandbox, sources, sync
 
-__all__ = ["apply", "calls", "contacts", "sandbox", "sources", "sync"]
+__all__ = ["apply", "calls", "contacts", "report", "sandbox", "sources", "sync"]

@@ -84,6 +84,7 @@ Examples:
   sipalto-sync plan contacts.csv --format csv -o review.csv   # fill in the decision column
   sipalto-sync plan contacts.csv --decisions review.csv --out plan.json
   sipalto-sync plan contacts.csv --format decisions -o decisions.yaml   # decide in YAML
+  sipalto-sync plan contacts.csv --format html -o plan.html   # a web page to sign off
   sipalto-sync plan contacts.csv --detailed-exitcode -q       # 0: nothing to apply, 2: changes
 """
 )
@@ -173,7 +174,14 @@ def plan(
             )
         _say_read(app, read, reading)
         with stage("preview"), open_output(target, quiet=app.quiet) as preview:
-            write_plan(made, fmt, preview, verbose=app.verbose > 0, color=app.color(preview))
+            write_plan(
+                made,
+                fmt,
+                preview,
+                verbose=app.verbose > 0,
+                color=app.color(preview),
+                source=str(source),
+            )
         if out is not None:
             with stage("write plan file"):
                 save_plan(made, out)

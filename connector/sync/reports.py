@@ -31,7 +31,8 @@ def _glob_escape(text: str) -> str:
 def _report_files(folder: Path, job: str) -> dict[tuple[str, int], list[Path]]:
     """The job's report files in ``folder``, by run (its time, then its number)."""
     pattern = re.compile(
-        re.escape(job) + r"-(\d{8}T\d{6}Z)(?:-(\d+))?-(?:plan\.json|report\.json|summary\.txt)"
+        re.escape(job)
+        + r"-(\d{8}T\d{6}Z)(?:-(\d+))?-(?:plan\.json|plan\.html|report\.json|summary\.txt)"
     )
     runs: dict[tuple[str, int], list[Path]] = {}
     for path in folder.iterdir():

@@ -83,6 +83,7 @@ from connector.sync.state import (
     default_registry_path,
 )
 from connector.sync.valves import check_valves
+from connector.ui.plan_html import plan_html_chunks
 
 __all__ = ["run_job"]
 
@@ -533,7 +534,10 @@ class _Run:
             return None
         path = private_dir(self.job.report) / f"{name}-plan.json"
         save_plan(plan, path)
-        self.result.reports.append(path)
+        # The same plan as a web page beside it, for whoever signs the run off.
+        page = path.with_suffix(".html")
+        atomic_write(page, plan_html_chunks(plan, source=str(self.job.source.location)))
+        self.result.reports.extend([path, page])
         return path
 
     def _write_reports(self) -> None:

@@ -23,7 +23,7 @@ import csv
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import yaml
 
@@ -40,20 +40,31 @@ from connector.ui.words import count
 
 __all__ = [
     "CSV_COLUMNS",
+    "FIELDS",
     "PREVIEW_FORMATS",
+    "SYMBOLS",
+    "FieldChange",
+    "dropped_note",
+    "field_changes",
+    "merge_dropped",
+    "nothing_to_apply",
     "render_plan_csv",
     "render_plan_decisions",
     "render_plan_json",
     "render_plan_text",
     "summary_line",
+    "warning_kind",
     "write_plan",
 ]
 
-_FIELDS = ("name", "phone1", "phone2", "phone3")
+#: A contact's fields, in the order every preview shows them.
+FIELDS = ("name", "phone1", "phone2", "phone3")
 # Each field's label in a field line, padded so the values line up: "name:  ", "phone1:".
-_LABELS = {field: f"{field}:".ljust(7) for field in _FIELDS}
+_LABELS = {field: f"{field}:".ljust(7) for field in FIELDS}
 
-_SYMBOLS = {
+#: Each action's mark, in the text preview and on the web page: colour is never the only
+#: signal of what happens to a contact.
+SYMBOLS = {
     "add": "+",
     "update": "~",
     "delete": "-",
@@ -83,7 +94,7 @@ _quoted = json.JSONEncoder(ensure_ascii=False).encode
 _Paint = Callable[[str, str], str]
 
 #: What ``plan --format`` can write.
-PREVIEW_FORMATS = ("text", "json", "csv", "decisions")
+PREVIEW_FORMATS = ("text", "json", "csv", "decisions", "html")
 
 #: Columns of the CSV preview; ``decision`` is for a reviewer to fill in. ``source_name``
 #: and ``source_phones`` are the record as read, what a decision on the row is made about.
@@ -94,8 +105,8 @@ CSV_COLUMNS = (
     "source_name",
     "source_phones",
     "id",
-    *(f"{field}_before" for field in _FIELDS),
-    *(f"{field}_after" for field in _FIELDS),
+    *(f"{field}_before" for field in FIELDS),
+    *(f"{field}_after" for field in FIELDS),
     "score",
     "reason",
     "warnings",
@@ -105,9 +116,16 @@ CSV_COLUMNS = (
 
 
 def write_plan(
-    plan: Plan, fmt: str, out: TextIO, *, verbose: bool = False, color: bool = False
+    plan: Plan,
+    fmt: str,
+    out: TextIO,
+    *,
+    verbose: bool = False,
+    color: bool = False,
+    source: str | None = None,
 ) -> None:
-    """Write the preview of ``plan`` to ``out`` in one of :data:`PREVIEW_FORMATS`."""
+    """Write the preview of ``plan`` to ``out`` in one of :data:`PREVIEW_FORMATS`;
+    ``source`` is what the plan was made from, for the web page's header (``html``)."""
     if fmt == "text":
         out.write(render_plan_text(plan, verbose=verbose, color=color) + "\n")
     elif fmt == "json":
@@ -116,6 +134,11 @@ def write_plan(
         render_plan_csv(plan, out)
     elif fmt == "decisions":
         out.write(render_plan_decisions(plan))
+    elif fmt == "html":
+        # Imported here: the page's assets are read only by a command that writes one.
+        from connector.ui.plan_html import write_plan_html
+
+        write_plan_html(plan, out, source=source)
     else:
         raise ConfigError(f"unknown preview format {fmt!r}: use {', '.join(PREVIEW_FORMATS)}")
 
@@ -136,7 +159,7 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
     shown = [item for item in plan.items if verbose or item.action not in _QUIET]
     repeats = _RepeatedWarnings(limit=None if verbose else SHOWN_WARNINGS_OF_A_KIND)
     blocks = [
-        _item_text(item, paint, _merge_dropped(plan, item, phones), repeats.keep(item.warnings))
+        _item_text(item, paint, merge_dropped(plan, item, phones), repeats.keep(item.warnings))
         for item in shown
     ]
     s = plan.summary
@@ -145,7 +168,7 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
         f"Also: {s['unchanged']} unchanged, {s['duplicate']} duplicate, {s['skip']} skipped.",
     ]
     if not plan.has_changes:
-        tail.insert(0, _nothing_to_apply(plan))
+        tail.insert(0, nothing_to_apply(plan))
     warnings = [paint(_WARN, f"Warning: {warning}") for warning in plan.warnings]
     warnings += [paint(_WARN, f"Warning: {line}") for line in repeats.summary()]
     return "\n\n".join([*blocks, "\n".join([*warnings, *tail])])
@@ -155,6 +178,12 @@ def render_plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) 
 SHOWN_WARNINGS_OF_A_KIND = 3
 # What makes two warnings "the same": the numbers and quoted values they name aside.
 _WARNING_DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|[+(]?\d[\d ()./-]*\d|\d")
+
+
+def warning_kind(warning: str) -> str:
+    """What makes two warnings "the same": their words, the numbers and quoted values they
+    name replaced by ``#``."""
+    return _WARNING_DETAIL.sub("#", warning)
 
 
 class _RepeatedWarnings:
@@ -171,7 +200,7 @@ class _RepeatedWarnings:
             return tuple(warnings)
         kept = []
         for warning in warnings:
-            kind = _WARNING_DETAIL.sub("#", warning)
+            kind = warning_kind(warning)
             self.first.setdefault(kind, warning)
             self.seen[kind] = self.seen.get(kind, 0) + 1
             if self.seen[kind] <= self.limit:
@@ -190,7 +219,7 @@ class _RepeatedWarnings:
         ]
 
 
-def _nothing_to_apply(plan: Plan) -> str:
+def nothing_to_apply(plan: Plan) -> str:
     """The first line of a plan with nothing to apply: it matches the source only when no
     record is waiting for review or was rejected."""
     review, rejected = plan.summary["review"], plan.summary["rejected"]
@@ -382,13 +411,11 @@ def _item_text(
             what += f" [{', '.join(source.phones)}]"
         head = paint(colour, f"  ! rejected {source.location}{what}: {item.reason}")
         return "\n".join([head, *(paint(_WARN, f"      ! {w}") for w in warnings)])
-    head = paint(colour, f"  {_SYMBOLS[item.action]} {_title(item)}")
+    head = paint(colour, f"  {SYMBOLS[item.action]} {_title(item)}")
     if item.source:
         head += paint(_DIM, f"  ({item.source.location})")
     if dropped:
-        what = "number" if len(dropped) == 1 else "numbers"
-        room = f"no free slot (Sipalto holds {MAX_PHONES})"
-        head += paint(_WARN, f"  drops phonebook {what} {', '.join(dropped)}: {room}")
+        head += paint(_WARN, f"  {dropped_note(dropped)}")
     lines = [head]
     lines.extend(paint(colour, line) for line in _field_lines(item))
     for candidate in item.candidates:
@@ -403,7 +430,13 @@ def _item_text(
     return "\n".join(lines)
 
 
-def _merge_dropped(plan: Plan, item: PlanItem, phones: PhoneNormaliser) -> list[str]:
+def dropped_note(dropped: Sequence[str]) -> str:
+    """``drops phonebook number 01491833000: no free slot (Sipalto holds 3)``."""
+    what = "number" if len(dropped) == 1 else "numbers"
+    return f"drops phonebook {what} {', '.join(dropped)}: no free slot (Sipalto holds {MAX_PHONES})"
+
+
+def merge_dropped(plan: Plan, item: PlanItem, phones: PhoneNormaliser) -> list[str]:
     """The phonebook numbers an update drops under ``merge``, which drops one only when
     the source's numbers fill every slot: a loss the item's own line must show."""
     if plan.settings.phones != "merge" or item.action != "update":
@@ -440,18 +473,36 @@ def _field_lines(item: PlanItem) -> list[str]:
     if item.action != "update" or item.before is None or item.after is None:
         return []
     lines = []
-    for field in _FIELDS:
-        old, new = getattr(item.before, field), getattr(item.after, field)
-        if old == new:
-            continue
-        label = _LABELS[field]
-        if not old:
-            lines.append(f"      + {label} {_quoted(new)}")
-        elif not new:
-            lines.append(f"      - {label} {_quoted(old)}")
+    for change in field_changes(item.before, item.after):
+        label = _LABELS[change.field]
+        if change.mark == "+":
+            lines.append(f"      + {label} {_quoted(change.new)}")
+        elif change.mark == "-":
+            lines.append(f"      - {label} {_quoted(change.old)}")
         else:
-            lines.append(f"      ~ {label} {_quoted(old)} -> {_quoted(new)}")
+            lines.append(f"      ~ {label} {_quoted(change.old)} -> {_quoted(change.new)}")
     return lines
+
+
+class FieldChange(NamedTuple):
+    """A field an update changes: ``mark`` is ``+`` (filled in), ``-`` (emptied) or
+    ``~`` (changed), as the text preview marks the field's line."""
+
+    field: str
+    old: str
+    new: str
+    mark: str
+
+
+def field_changes(before: ContactFields, after: ContactFields) -> list[FieldChange]:
+    """The fields that differ between ``before`` and ``after``, in :data:`FIELDS` order."""
+    changes = []
+    for field in FIELDS:
+        old, new = getattr(before, field), getattr(after, field)
+        if old != new:
+            mark = "+" if not old else "-" if not new else "~"
+            changes.append(FieldChange(field, old, new, mark))
+    return changes
 
 
 def _listing(symbol: str, fields: ContactFields | None) -> list[str]:
@@ -459,7 +510,7 @@ def _listing(symbol: str, fields: ContactFields | None) -> list[str]:
         return []
     return [
         f"      {symbol} {_LABELS[field]} {_quoted(value)}"
-        for field in _FIELDS
+        for field in FIELDS
         if (value := getattr(fields, field))
     ]
 
