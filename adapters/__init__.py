@@ -5,9 +5,11 @@ mapping format and the shipped presets, :mod:`adapters.guessing` the recognition
 common headers when no mapping is given; :mod:`adapters.crm` reads a CRM's REST API.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from adapters.base import Source, build_record
-from adapters.crm import CrmSource, is_url
 from adapters.guessing import guess_mapping
+from adapters.locations import is_url
 from adapters.mapping import (
     Mapping,
     PhoneColumn,
@@ -18,6 +20,9 @@ from adapters.mapping import (
 )
 from adapters.registry import ADAPTERS, EXTENSIONS, detect_format, format_names, open_source
 from connector.phonetext import split_numbers
+
+if TYPE_CHECKING:
+    from adapters.crm import CrmSource
 
 __all__ = [
     "ADAPTERS",
@@ -38,3 +43,12 @@ __all__ = [
     "preset_text",
     "split_numbers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The CRM reader is loaded when asked for: reading a file has no need of it.
+    if name == "CrmSource":
+        from adapters.crm import CrmSource
+
+        return CrmSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

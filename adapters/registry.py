@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.base import ReadProgress, Source
-from adapters.crm.schema import list_crm_presets
-from adapters.crm.source import CrmSource, is_url
 from adapters.csvfile import CsvSource
 from adapters.excel import ExcelSource
+from adapters.locations import is_url
 from adapters.mapping import (
     CRM_KIND,
     FILE_KIND,
@@ -29,6 +29,9 @@ from adapters.mapping import (
 from adapters.textfile import bom_encoding, looks_binary, read_prefix, utf16_without_bom
 from adapters.vcard import VCardSource
 from connector.errors import ConfigError, UnsupportedFormat
+
+if TYPE_CHECKING:
+    from adapters.crm.source import CrmSource
 
 #: Format name -> adapter class.
 ADAPTERS: dict[str, type[Source]] = {
@@ -133,6 +136,9 @@ def _open_crm(
             f"mapping {mapping.name} is a file mapping; a URL needs a CRM mapping "
             f"(CRM presets: {', '.join(crm_preset_names())})"
         )
+    # The CRM reader is loaded only for a CRM: a file's plan has no need of it.
+    from adapters.crm.source import CrmSource
+
     return CrmSource(url, mapping=mapping, encoding=encoding, sheet=sheet,
                      header_row=header_row, progress=progress)  # fmt: skip
 
@@ -140,6 +146,8 @@ def _open_crm(
 def list_all_presets() -> list[tuple[str, str, str]]:
     """``(name, kind, description)`` of every shipped preset, sorted by name; ``kind`` is
     ``file`` (columns of a CSV, Excel or vCard file) or ``crm`` (a CRM's web API)."""
+    from adapters.crm.schema import list_crm_presets  # see _open_crm
+
     described = {name: (FILE_KIND, text) for name, text in list_presets()}
     described.update({name: (CRM_KIND, text) for name, text in list_crm_presets()})
     return [(name, *described[name]) for name in sorted(described)]

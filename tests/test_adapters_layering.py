@@ -24,6 +24,10 @@ CORE = {
     "connector.variables",
     "connector.delays",
 }
+#: Modules an adapter may load inside a function, when first needed: the CRM reader (its
+#: mapping schema, HTTP machinery), which reading a file never needs, so a file's plan
+#: starts without it. Cycles through them are still looked for below.
+LOADED_WHEN_NEEDED = {"adapters.crm", "adapters.crm.source", "adapters.crm.schema"}
 
 
 def imports(path: Path) -> list[tuple[str, bool]]:
@@ -56,7 +60,7 @@ def test_adapters_use_only_the_core_of_connector(path: Path) -> None:
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ADAPTERS)))
 def test_project_modules_are_imported_at_the_top(path: Path) -> None:
-    inside = [name for name, top in imports(path) if not top]
+    inside = [name for name, top in imports(path) if not top and name not in LOADED_WHEN_NEEDED]
     assert not [name for name in inside if name.split(".")[0] in ("adapters", "connector")]
 
 

@@ -15,7 +15,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from connector.cli.app import cli
+from connector.cli.app import cli, load_commands
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -26,6 +26,7 @@ def _walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[
         yield from _walk(sub, (*path, name))
 
 
+load_commands()  # the group loads a command's module when asked for it: here, all of them
 COMMANDS = list(_walk(cli))
 
 

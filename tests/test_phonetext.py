@@ -135,3 +135,17 @@ def test_splitting_never_loses_a_digit(value: str) -> None:
 def test_a_piece_does_not_split_again(value: str) -> None:
     for piece in split_numbers(value):
         assert split_numbers(piece) == [piece]
+
+
+def test_every_currency_sign_unicode_knows_is_one() -> None:
+    """The written-out signs are those of category Sc (the basic plane) in the Unicode of
+    this Python; a newer Unicode may only add some."""
+    import unicodedata
+
+    from connector.phonetext import _CURRENCY_SIGNS
+
+    known = {chr(code) for code in range(0x10000) if unicodedata.category(chr(code)) == "Sc"}
+    assert set(_CURRENCY_SIGNS) <= known
+    if unicodedata.unidata_version == "14.0.0":
+        assert set(_CURRENCY_SIGNS) == known
+    assert len(set(_CURRENCY_SIGNS)) == len(_CURRENCY_SIGNS)

@@ -9,7 +9,8 @@ Presets for HubSpot, Pipedrive, Zoho, Salesforce and Dynamics 365 are in ``mappi
 """
 
 from adapters.crm.schema import CrmMapping, CrmMappingFile, list_crm_presets, load_crm_mapping
-from adapters.crm.source import CrmSource, is_url
+from adapters.crm.source import CrmSource
+from adapters.locations import is_url
 
 __all__ = [
     "CrmMapping",

@@ -38,19 +38,10 @@ from adapters.crm.schema import (
 )
 from adapters.crm.select import MISSING, parse_path, select, select_one
 from adapters.crm.select import Path as JsonPath
+from adapters.locations import URL_SCHEMES
 from adapters.mapping import BoundTemplate, bind_template, crm_preset_names
 from connector.errors import ConfigError, IncompleteRead
 from connector.model import KEY_POSITION, KEY_SOURCE_ID, RawPhone, SourceRecord
-
-#: The URL schemes a CRM source is read from.
-URL_SCHEMES = ("http", "https")
-
-
-def is_url(path: str | Path) -> bool:
-    """Whether a source is a CRM's web address (``http://`` or ``https://``), not a file."""
-    return (
-        isinstance(path, str) and path.split(":", 1)[0].lower() in URL_SCHEMES and ("://" in path)
-    )
 
 
 class CrmSource:

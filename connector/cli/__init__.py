@@ -1,10 +1,8 @@
 """The ``sipalto-sync`` command line: a thin shell of click commands over the library.
 
 :mod:`connector.cli.app` holds the group, the context and the error handling; each
-command module adds its commands to the group when imported, which happens here, so
-importing anything from :mod:`connector.cli` gives the whole command line.
+command module adds its commands to the group when imported, which the group does when a
+command is first asked for (:data:`~connector.cli.app.COMMAND_MODULES`), or
+:func:`~connector.cli.app.load_commands` for all of them. Nothing is imported here: the
+console script starts with this package.
 """
-
-from connector.cli import apply, calls, contacts, report, sandbox, sources, sync
-
-__all__ = ["apply", "calls", "contacts", "report", "sandbox", "sources", "sync"]

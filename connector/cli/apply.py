@@ -19,7 +19,7 @@ from connector.apply.restore import (
 from connector.apply.run import run_plan
 from connector.apply.target import PlanTarget, load_plan_file, plan_target
 from connector.cli.app import EXIT_ERROR, EXIT_INTERRUPTED, AppContext, cli, pass_app
-from connector.cli.options import ApplyOptions, RestoreGuards, apply_options, restore_options
+from connector.cli.apply_options import ApplyOptions, RestoreGuards, apply_options, restore_options
 from connector.errors import ConfigError
 from connector.ui.apply_view import ProgressDisplay, describe_operations, render_apply_report
 from connector.ui.plan_view import render_plan_text

@@ -28,11 +28,8 @@ from typing import Any, TextIO
 
 import click
 
-from adapters.crm import is_url
+from adapters.locations import is_url
 from adapters.registry import format_names
-from connector.apply.engine import DEFAULT_MAX_TIME, DEFAULT_SETTLE_DELAY
-from connector.apply.restore import MASS_DELETE_COUNT, MASS_DELETE_SHARE
-from connector.apply.run import ApplySettings
 from connector.errors import ConfigError
 from connector.files import atomic_write
 from connector.reconcile.workflow import SourceOptions
@@ -307,96 +304,3 @@ class FiniteRange(click.FloatRange):
         low = "" if self.min is None else f"{self.min:.15g}{'<' if self.min_open else '<='}"
         high = "" if self.max is None else f"{'<' if self.max_open else '<='}{self.max:.15g}"
         return f"{low}x{high}"
-
-
-@dataclass(frozen=True)
-class ApplyOptions:
-    """How to carry out changes to the phonebook (``apply`` and ``restore``)."""
-
-    yes: bool
-    concurrency: int
-    rate: float | None
-    backup_dir: Path | None
-    settle_delay: float
-    max_time: float
-
-    @property
-    def settings(self) -> ApplySettings:
-        """The library's settings for the run (everything but the confirmation)."""
-        return ApplySettings(
-            self.concurrency, self.rate, self.backup_dir, self.settle_delay, self.max_time
-        )
-
-
-#: How to apply changes: ``applying``.
-apply_options = option_group(
-    "applying",
-    ApplyOptions,
-    click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
-    click.option(
-        "--concurrency",
-        type=click.IntRange(1, 32),
-        default=4,
-        show_default=True,
-        help="Requests in flight at once (the pace still follows the server's limit).",
-    ),
-    click.option(
-        "--rate",
-        type=click.FloatRange(min=0.1),
-        metavar="N",
-        help="At most N requests per second [default: learn it from the server].",
-    ),
-    click.option(
-        "--backup-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Where to save the phonebook before changing it [default: the data "
-        "directory; see SIPALTO_SYNC_HOME].",
-    ),
-    click.option(
-        "--settle-delay",
-        type=FiniteRange(0, 3600),
-        default=DEFAULT_SETTLE_DELAY,
-        show_default=True,
-        metavar="SECONDS",
-        help="How long the server may take to carry out a write after the client stopped "
-        "waiting: an add whose answer was lost is sent again only if the phonebook still "
-        "lacks it this long after it was sent.",
-    ),
-    click.option(
-        "--max-time",
-        type=FiniteRange(1, 7 * 86400),
-        default=DEFAULT_MAX_TIME,
-        show_default=True,
-        metavar="SECONDS",
-        help="Stop cleanly after this long, saying what is left (the same command continues).",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class RestoreGuards:
-    """What ``restore`` may do beyond what ``--yes`` allows."""
-
-    max_delete: int | None
-    force_other_server: bool
-
-
-#: A restore's own go-aheads: ``guards``.
-restore_options = option_group(
-    "guards",
-    RestoreGuards,
-    click.option(
-        "--max-delete",
-        type=click.IntRange(min=0),
-        metavar="N",
-        help="Let the restore delete at most N contacts (more is an error). Needed, --yes is "
-        f"not enough, when it deletes more than {MASS_DELETE_COUNT} contacts or more than "
-        f"{MASS_DELETE_SHARE:.0%} of the phonebook; on a terminal, typing the number will do.",
-    ),
-    click.option(
-        "--force-other-server",
-        is_flag=True,
-        help="Restore a backup made on another server onto this one (contacts are then "
-        "paired by their fields, not their ids).",
-    ),
-)

@@ -19,7 +19,8 @@ from connector.cli.app import (
     cli,
     pass_app,
 )
-from connector.cli.options import ApplyOptions, Decorator, apply_options, format_option
+from connector.cli.apply_options import ApplyOptions, apply_options
+from connector.cli.options import Decorator, format_option
 from connector.errors import SipaltoSyncError
 from connector.sync.job import Job, load_job
 from connector.sync.result import SyncResult

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from adapters.base import ReadProgress
-from adapters.crm import is_url
+from adapters.locations import is_url
 from adapters.mapping import Mapping as SourceMapping
 from adapters.registry import open_source
 from connector.api.client import SipaltoClient

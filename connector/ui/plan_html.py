@@ -45,7 +45,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, TextIO
 
-from adapters.crm import is_url
+from adapters.locations import is_url
 from connector import __version__
 from connector.errors import ConfigError
 from connector.model import ContactFields
