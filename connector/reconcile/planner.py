@@ -266,6 +266,8 @@ class _Planner:
     # -- scheduled sync: bindings and other jobs' contacts ------------------------------
 
     def _resolve_bindings(self, prepared: Sequence[_Prepared]) -> sync_rules.SyncView:
+        if not self.bindings and not self.foreign_ids:
+            return sync_rules.SyncView()  # no sync state: nothing to resolve for a file
         self.locations = [p.record.location for p in prepared]
         keys = [(p.record.key, p.record.key_kind, p.problem is None) for p in prepared]
 
@@ -622,6 +624,8 @@ class _Planner:
         that no longer fits its record or contact (:mod:`connector.reconcile.fit`) makes
         its record a review item instead."""
         decisions = self.settings.decisions
+        if not decisions:
+            return {}, []
         pinned: dict[int, int] = {}
         pinned_by: dict[int, str] = {}
         used: set[str] = set()
