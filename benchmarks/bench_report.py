@@ -4,7 +4,7 @@ A realistic plan (``bench_plan``'s UK contacts, planned by ``make_plan``: adds, 
 reviews, duplicates and unchanged items in a bulk migration's proportions) is saved as a
 plan file; then ``sipalto-sync report plan.json -o plan.html`` runs as a process of its
 own (wall time, peak RSS from ``os.wait4``, the page's size), and the page is opened in
-headless Chromium (the distribution's ``chromium`` through Selenium, as the browser tests
+headless Chromium (the distribution's ``chromium`` through Playwright, as the browser tests
 do): the navigation's ``domContentLoaded`` and ``loadEventEnd``, the time until the page's
 script has drawn the first page of rows (the page is usable), and the time a search of
 every row takes.
@@ -36,7 +36,7 @@ from connector.reconcile.planner import make_plan
 from connector.reconcile.workflow import cyclic_gc_paused
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser import browser_missing, chromium, page_url
+from browser import browser_missing, chromium, new_tab, open_page
 
 
 def write_plan_file(size: int, folder: Path) -> Path:
@@ -69,29 +69,26 @@ def run_report(plan_file: Path, page: Path) -> dict[str, float]:
 
 
 _NAVIGATION = (
-    "const n = performance.getEntriesByType('navigation')[0];"
-    "return [n.domContentLoadedEventEnd, n.loadEventEnd];"
+    "() => { const n = performance.getEntriesByType('navigation')[0];"
+    " return [n.domContentLoadedEventEnd, n.loadEventEnd]; }"
 )
 
 
-def open_page(page: Path) -> dict[str, float]:
+def measure_page(path: Path) -> dict[str, float]:
     """Open the page in headless Chromium: when it loaded, when it was usable, a search."""
-    with chromium() as driver:
-        driver.get("about:blank")  # the browser's own start-up is not the page's
+    with chromium() as browser, new_tab(browser) as opened:
+        page = opened.page
+        page.goto("about:blank")  # the browser's own start-up is not the page's
         start = time.perf_counter()
-        driver.get(page_url(page))
-        while not driver.execute_script("return document.documentElement.dataset.ready"):
-            time.sleep(0.01)
+        open_page(page, path)
         usable = time.perf_counter() - start
-        loaded, load_end = driver.execute_script(_NAVIGATION)
-        rows = driver.execute_script("return document.querySelectorAll('tbody tr').length")
-        search = driver.find_element("id", "search")
+        loaded, load_end = page.evaluate(_NAVIGATION)
+        rows = page.evaluate("document.querySelectorAll('tbody tr').length")
         start = time.perf_counter()
-        search.send_keys("smith")
-        while "matching" not in driver.find_element("id", "status").text:
-            time.sleep(0.01)
+        page.locator("#search").fill("smith")  # one input event
+        page.locator("#status", has_text="matching").wait_for()
         searched = time.perf_counter() - start - 0.15  # less the page's typing pause
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        errors = opened.problems(levels=("error",))
     if errors:
         raise SystemExit(f"console errors: {errors}")
     return {
@@ -118,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             f"report: {made['seconds']:.2f} s, peak RSS {made['peak_mb']:.0f} MB, "
             f"page {made['page_mb']:.1f} MB"
         )
-        opened = open_page(Path(folder) / "plan.html")
+        opened = measure_page(Path(folder) / "plan.html")
         print(
             f"browser: DOMContentLoaded {opened['dom_s']:.2f} s, load {opened['load_s']:.2f} s, "
             f"first rows drawn (usable) {opened['usable_s']:.2f} s "

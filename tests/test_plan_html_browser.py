@@ -1,5 +1,5 @@
 """The plan's web page in a real browser: headless Chromium (the distribution's
-``chromium`` and ``chromium-driver``) through Selenium.
+``chromium``) through Playwright.
 
 The page is made by the real ``sipalto-sync report`` command from a plan file holding
 every kind of item and hostile names. Skipped when the browser is absent, except under
@@ -16,15 +16,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
-from browser import browser_missing, chromium, page_url
+from browser import Tab, browser_missing, chromium, new_tab, open_page, page_url
 from hostile_plan import HOSTILE, every_kind_plan, with_adds
 
 from connector.model import ContactFields
 from connector.reconcile.plan import Plan, PlanItem, SourceRef
 from connector.reconcile.planfile import save_plan
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, LocatorAssertions, Page
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,9 +62,16 @@ def report(plan: Plan, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def driver() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
+def browser() -> Iterator[Browser]:
+    with chromium() as started:
+        yield started
+
+
+@pytest.fixture
+def tab(browser: Browser) -> Iterator[Tab]:
+    """A page of its own for each test, in a fresh context."""
+    with new_tab(browser) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")
@@ -69,146 +79,146 @@ def hostile_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return report(every_kind_plan(), tmp_path_factory.mktemp("page"))
 
 
-def open_page(driver: Any, page: Path) -> None:
-    driver.get(page_url(page))
-    wait(lambda: driver.execute_script("return document.documentElement.dataset.ready"))
+def expect(locator: Locator) -> LocatorAssertions:
+    """Playwright's ``expect``, imported when used (the module loads without playwright)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
 
 
-def wait(condition: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        time.sleep(0.05)
+#: The text of the rows a section shows (none when the section is hidden).
+_ROWS = (
+    "(section) => {"
+    " const s = document.getElementById('s-' + section);"
+    " if (!s || s.hidden || !s.checkVisibility()) return [];"
+    " return [...s.querySelectorAll('tbody tr')].filter(r => r.checkVisibility())"
+    ".map(r => r.innerText); }"
+)
 
 
-def problems(driver: Any) -> list[dict[str, Any]]:
-    """The console's errors and warnings (a policy violation is one)."""
-    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
-
-
-def rows(driver: Any, section: str) -> list[str]:
+def rows(page: Page, section: str) -> list[str]:
     """The text of the rows ``section`` shows (none when the section is hidden)."""
-    return driver.execute_script(
-        "const s = document.getElementById('s-' + arguments[0]);"
-        "if (!s || s.hidden || !s.checkVisibility()) return [];"
-        "return [...s.querySelectorAll('tbody tr')].filter(r => r.checkVisibility())"
-        ".map(r => r.innerText);",
-        section,
-    )
+    return page.evaluate(_ROWS, section)
 
 
-def status(driver: Any) -> str:
-    return driver.find_element("id", "status").text
+def wait_for_rows(page: Page, section: str, count: int) -> None:
+    """Wait until ``section`` shows ``count`` rows."""
+    page.wait_for_function(f"([s, n]) => ({_ROWS})(s).length === n", arg=[section, count])
 
 
-def test_nothing_from_the_data_runs_and_the_console_is_clean(driver, hostile_page) -> None:
-    open_page(driver, hostile_page)
-    assert driver.execute_script("return typeof window.__pwned") == "undefined"
-    for details in driver.find_elements("tag name", "summary"):
-        details.click()  # the unchanged rows too
-    text = driver.find_element("tag name", "body").text
+def status(page: Page) -> Locator:
+    return page.locator("#status")
+
+
+def sort_header(page: Page, section: str, column: str) -> Locator:
+    """The header cell of ``column`` in ``section``'s table (it holds the sort button)."""
+    return page.locator(f"#t-{section} th").filter(has=page.get_by_text(column, exact=True))
+
+
+def test_nothing_from_the_data_runs_and_the_console_is_clean(tab, hostile_page) -> None:
+    page = tab.page
+    open_page(page, hostile_page)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    for summary in page.locator("summary").all():
+        summary.click()  # the unchanged rows too
+    text = page.locator("body").inner_text()
     for hostile in HOSTILE[:7]:
         assert hostile in text  # shown as the text it is
-    assert driver.execute_script("return document.querySelectorAll('img, svg, iframe').length") == 0
-    assert driver.execute_script("return typeof window.__pwned") == "undefined"
-    assert problems(driver) == []
+    assert page.evaluate("document.querySelectorAll('img, svg, iframe').length") == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert tab.problems() == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "plan-every-kind.png"))
+    page.screenshot(path=ARTIFACTS / "plan-every-kind.png")
 
 
-def test_each_action_has_its_section_and_mark(driver, hostile_page) -> None:
-    open_page(driver, hostile_page)
-    assert status(driver) == "Showing 13 of 13 items."
-    assert rows(driver, "add")[0].startswith("+\t1\tcontacts.csv:2\t<script>")
-    assert rows(driver, "update")[0].startswith("~\t3\t30001")
-    assert rows(driver, "delete")[0].startswith("-\t5\t30003")
-    assert len(rows(driver, "review")) == 2
-    assert "71.5" in rows(driver, "review")[0]  # a candidate with its score and reason
-    assert "no name" in rows(driver, "rejected")[1]
-    assert rows(driver, "unchanged") == []  # collapsed until opened
+def test_each_action_has_its_section_and_mark(tab, hostile_page) -> None:
+    page = tab.page
+    open_page(page, hostile_page)
+    assert status(page).inner_text() == "Showing 13 of 13 items."
+    assert rows(page, "add")[0].startswith("+\t1\tcontacts.csv:2\t<script>")
+    assert rows(page, "update")[0].startswith("~\t3\t30001")
+    assert rows(page, "delete")[0].startswith("-\t5\t30003")
+    assert len(rows(page, "review")) == 2
+    assert "71.5" in rows(page, "review")[0]  # a candidate with its score and reason
+    assert "no name" in rows(page, "rejected")[1]
+    assert rows(page, "unchanged") == []  # collapsed until opened
 
 
-def test_the_action_filters_hide_and_show_rows_by_keyboard(driver, hostile_page) -> None:
-    from selenium.webdriver.common.keys import Keys
-
-    open_page(driver, hostile_page)
-    box = driver.find_element("css selector", 'input[name="action"][value="update"]')
-    box.send_keys(Keys.SPACE)
-    wait(lambda: rows(driver, "update") == [])
-    assert status(driver) == "Showing 11 of 13 items."
-    assert not any("~ update" in row for row in rows(driver, "warnings"))
-    assert len(rows(driver, "add")) == 2
-    outline = driver.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
+def test_the_action_filters_hide_and_show_rows_by_keyboard(tab, hostile_page) -> None:
+    page = tab.page
+    open_page(page, hostile_page)
+    box = page.locator('input[name="action"][value="update"]')
+    box.press("Space")
+    wait_for_rows(page, "update", 0)
+    assert status(page).inner_text() == "Showing 11 of 13 items."
+    assert not any("~ update" in row for row in rows(page, "warnings"))
+    assert len(rows(page, "add")) == 2
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # the focus is visible
-    box.send_keys(Keys.SPACE)
-    wait(lambda: len(rows(driver, "update")) == 2)
-    assert any("~ update" in row for row in rows(driver, "warnings"))
+    box.press("Space")
+    wait_for_rows(page, "update", 2)
+    assert any("~ update" in row for row in rows(page, "warnings"))
 
 
-def test_the_search_narrows_every_section(driver, hostile_page) -> None:
-    open_page(driver, hostile_page)
-    driver.find_element("id", "search").send_keys("MEGAN")
-    wait(lambda: status(driver) == "Showing 1 of 13 items matching \u201cmegan\u201d.")
-    assert len(rows(driver, "add")) == 1 and "Megan Price" in rows(driver, "add")[0]
-    assert rows(driver, "update") == ["No rows match."]
-    search = driver.find_element("id", "search")
+def test_the_search_narrows_every_section(tab, hostile_page) -> None:
+    page = tab.page
+    open_page(page, hostile_page)
+    search = page.locator("#search")
+    search.press_sequentially("MEGAN")
+    expect(status(page)).to_have_text("Showing 1 of 13 items matching \u201cmegan\u201d.")
+    assert len(rows(page, "add")) == 1 and "Megan Price" in rows(page, "add")[0]
+    assert rows(page, "update") == ["No rows match."]
     search.clear()
-    search.send_keys("07852902011")  # a number, in the before and after fields
-    wait(lambda: status(driver) == "Showing 1 of 13 items matching \u201c07852902011\u201d.")
-    assert rows(driver, "update")[0].startswith("~\t3\t")
-    assert problems(driver) == []
+    search.press_sequentially("07852902011")  # a number, in the before and after fields
+    expect(status(page)).to_have_text("Showing 1 of 13 items matching \u201c07852902011\u201d.")
+    assert rows(page, "update")[0].startswith("~\t3\t")
+    assert tab.problems() == []
 
 
-def test_sorting_by_a_column_and_back(driver, hostile_page) -> None:
-    from selenium.webdriver.common.keys import Keys
-
-    open_page(driver, hostile_page)
-    names = (
-        "return [...document.querySelectorAll('#b-add tr td:nth-child(4)')].map(c => c.textContent)"
-    )
-    assert driver.execute_script(names) == [HOSTILE[0], "Megan Price"]
-    header = driver.find_element("xpath", "//table[@id='t-add']//th[.//button[text()='Name']]")
-    header.find_element("tag name", "button").send_keys(Keys.ENTER)
-    wait(lambda: header.get_attribute("aria-sort") == "ascending")
-    assert driver.execute_script(names) == [HOSTILE[0], "Megan Price"]  # "<" before "M"
-    header.find_element("tag name", "button").click()
-    wait(lambda: header.get_attribute("aria-sort") == "descending")
-    assert driver.execute_script(names) == ["Megan Price", HOSTILE[0]]
-    score = driver.find_element("xpath", "//table[@id='t-review']//th[.//button[text()='Score']]")
-    score.find_element("tag name", "button").click()
-    assert rows(driver, "review")[0].startswith("?\t6\t")  # 88 first, no score last
-    assert problems(driver) == []
+def test_sorting_by_a_column_and_back(tab, hostile_page) -> None:
+    page = tab.page
+    open_page(page, hostile_page)
+    names = "[...document.querySelectorAll('#b-add tr td:nth-child(4)')].map(c => c.textContent)"
+    assert page.evaluate(names) == [HOSTILE[0], "Megan Price"]
+    header = sort_header(page, "add", "Name")
+    header.get_by_role("button").press("Enter")
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    assert page.evaluate(names) == [HOSTILE[0], "Megan Price"]  # "<" before "M"
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    assert page.evaluate(names) == ["Megan Price", HOSTILE[0]]
+    sort_header(page, "review", "Score").get_by_role("button").click()
+    assert rows(page, "review")[0].startswith("?\t6\t")  # 88 first, no score last
+    assert tab.problems() == []
 
 
-def test_a_long_section_pages(driver, tmp_path) -> None:
-    open_page(driver, report(with_adds(every_kind_plan(), 448), tmp_path))
-    assert len(rows(driver, "add")) == 100
-    pager = driver.find_element("css selector", "#s-add .pager")
-    assert "Rows 1\u2013100 of 450" in pager.text
-    pager.find_element("xpath", ".//button[text()='Next']").click()
-    wait(lambda: "Rows 101\u2013200 of 450" in pager.text)
-    pager.find_element("xpath", ".//button[text()='Last']").click()
-    wait(lambda: len(rows(driver, "add")) == 50)
-    assert problems(driver) == []
+def test_a_long_section_pages(tab, tmp_path) -> None:
+    page = tab.page
+    open_page(page, report(with_adds(every_kind_plan(), 448), tmp_path))
+    assert len(rows(page, "add")) == 100
+    pager = page.locator("#s-add .pager")
+    assert "Rows 1\u2013100 of 450" in pager.inner_text()
+    pager.get_by_text("Next", exact=True).click()
+    expect(pager).to_contain_text("Rows 101\u2013200 of 450")
+    pager.get_by_text("Last", exact=True).click()
+    wait_for_rows(page, "add", 50)
+    assert tab.problems() == []
 
 
-def test_with_scripts_off_the_page_still_reads(hostile_page) -> None:
-    with chromium(javascript=False) as driver:
-        driver.get(page_url(hostile_page))
-        assert not driver.find_element("id", "controls").is_displayed()
-        text = driver.find_element("tag name", "body").text
+def test_with_scripts_off_the_page_still_reads(browser, hostile_page) -> None:
+    with new_tab(browser, javascript=False) as tab:
+        page = tab.page
+        page.goto(page_url(hostile_page))
+        assert not page.locator("#controls").is_visible()
+        text = page.locator("body").inner_text()
         assert "Plan: 2 to add, 2 to update, 1 to delete, 2 to review, 2 rejected." in text
-        assert len(rows(driver, "add")) == 2 and len(rows(driver, "review")) == 2
+        assert len(rows(page, "add")) == 2 and len(rows(page, "review")) == 2
         assert HOSTILE[0] in text
-        assert problems(driver) == []
+        assert tab.problems() == []
 
 
 @pytest.mark.slow
-def test_a_plan_of_100000_items_opens_in_a_few_seconds(driver, tmp_path) -> None:
+def test_a_plan_of_100000_items_opens_in_a_few_seconds(tab, tmp_path) -> None:
     plan = every_kind_plan()
     many = tuple(
         PlanItem(
@@ -221,12 +231,13 @@ def test_a_plan_of_100000_items_opens_in_a_few_seconds(driver, tmp_path) -> None
         )
         for n in range(100_000)
     )
-    page = report(replace(plan, items=plan.items + many), tmp_path)
+    page_file = report(replace(plan, items=plan.items + many), tmp_path)
+    page = tab.page
     start = time.monotonic()
-    open_page(driver, page)
+    open_page(page, page_file)
     seconds = time.monotonic() - start
     assert seconds < 10, f"{seconds:.1f} s to open"
-    assert "of 20,002" in driver.find_element("css selector", "#s-update .pager").text
-    driver.find_element("id", "search").send_keys("Person 99999")
-    wait(lambda: "matching" in status(driver), timeout=20)
-    assert problems(driver) == []
+    assert "of 20,002" in page.locator("#s-update .pager").inner_text()
+    page.locator("#search").press_sequentially("Person 99999")
+    expect(status(page)).to_contain_text("matching", timeout=20_000)
+    assert tab.problems() == []
