@@ -26,7 +26,8 @@ def test_the_help_lists_every_command() -> None:
 
 
 def test_plan_loads_neither_the_apply_engine_nor_the_sync_runner_nor_the_sandbox() -> None:
-    """What ``sipalto-sync plan`` starts with, in a fresh interpreter."""
+    """What ``sipalto-sync plan`` starts with, in a fresh interpreter: nor the CRM reader,
+    nor the decisions file's schema (``--decisions`` not given)."""
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
@@ -40,7 +41,8 @@ def test_plan_loads_neither_the_apply_engine_nor_the_sync_runner_nor_the_sandbox
     ).stdout.split())  # fmt: skip
     assert "connector.cli.sources" in loaded
     for module in ("connector.apply.engine", "connector.sync.runner", "connector.sandbox",
-                   "connector.cli.apply", "connector.cli.sync", "connector.calls"):  # fmt: skip
+                   "connector.cli.apply", "connector.cli.sync", "connector.calls",
+                   "adapters.crm.source", "pydantic.root_model", "trio"):  # fmt: skip
         assert module not in loaded, module
 
 

@@ -66,6 +66,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,7 +76,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    RootModel,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -95,7 +95,6 @@ __all__ = [
     "DECISION_FIELDS",
     "Decision",
     "DecisionEntry",
-    "DecisionsFile",
     "Snapshot",
     "format_candidates",
     "load_decisions",
@@ -357,17 +356,35 @@ def _none_is_empty(value: object) -> object:
     return {} if value is None else value  # a file with nothing in it yet decides nothing
 
 
-class DecisionsFile(
-    RootModel[Annotated[dict[Text, DecisionValue], BeforeValidator(_none_is_empty)]]
-):
-    """The schema of a YAML decisions file: source key to decision."""
+@cache
+def _decisions_file() -> type[Any]:
+    """:class:`DecisionsFile`, made on first use: a pydantic ``RootModel`` is built when
+    it is declared (``defer_build`` does not reach a generic's parametrisation), a
+    twentieth of a second at every start of every command that plans or applies, for a
+    file only ``--decisions`` reads."""
+    from pydantic import RootModel
 
-    model_config = ConfigDict(strict=True, frozen=True, defer_build=True)
+    class DecisionsFile(
+        RootModel[Annotated[dict[Text, DecisionValue], BeforeValidator(_none_is_empty)]]
+    ):
+        """The schema of a YAML decisions file: source key to decision."""
 
-    def decisions(self) -> dict[str, Decision]:
-        """Each source key's decision; entries whose decision is left empty are left out."""
-        decided = {key: _decision_of(value) for key, value in self.root.items()}
-        return {key: decision for key, decision in decided.items() if decision is not None}
+        model_config = ConfigDict(strict=True, frozen=True, defer_build=True)
+
+        def decisions(self) -> dict[str, Decision]:
+            """Each source key's decision; entries whose decision is left empty are left
+            out."""
+            decided = {key: _decision_of(value) for key, value in self.root.items()}
+            return {key: decision for key, decision in decided.items() if decision is not None}
+
+    DecisionsFile.__module__ = __name__
+    return DecisionsFile
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DecisionsFile":  # the schema of a YAML decisions file (see _decisions_file)
+        return _decisions_file()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _decision_of(value: str | DecisionEntry) -> Decision | None:
@@ -423,7 +440,7 @@ def load_decisions(path: str | Path) -> dict[str, Decision]:
     """Read a decisions file (YAML or the filled-in CSV preview); ``ConfigError`` if bad."""
     path = Path(path)
     if path.suffix.lower() != ".csv":
-        return load_config(path, DecisionsFile, what="decisions file").decisions()
+        return load_config(path, _decisions_file(), what="decisions file").decisions()
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
