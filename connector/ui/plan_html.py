@@ -45,6 +45,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, TextIO
 
+import msgspec
+
 from adapters.locations import is_url
 from connector import __version__
 from connector.errors import ConfigError
@@ -363,18 +365,23 @@ def embed_json(data: object) -> str:
     """``data`` as JSON safe inside a ``<script>`` element: ``<``, ``>`` and ``&`` as
     ``\\u003c`` and so on (no ``</script>`` or ``<!--`` can appear), and U+2028/U+2029
     escaped too (line breaks to older JavaScript). ``JSON.parse`` reads it unchanged."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.translate(_JSON_ESCAPES)
+    try:
+        text = msgspec.json.encode(data).decode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate read from a plan file: made U+FFFD later
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # One replace a character, each a pass in C: str.translate with a table looked up
+    # every character of the page's data, 1.5 s at 100,000 items.
+    for character, escaped in _JSON_ESCAPES:
+        text = text.replace(character, escaped)
+    return text
 
 
-_JSON_ESCAPES = str.maketrans(
-    {
-        "<": "\\u003c",
-        ">": "\\u003e",
-        "&": "\\u0026",
-        "\u2028": "\\u2028",
-        "\u2029": "\\u2029",
-    }
+_JSON_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
 )
 
 
