@@ -83,33 +83,17 @@ def load_plan_file(path: str | Path, *, server: str | None = None) -> PlanTarget
     With ``server`` (the base URL about to be written to), a plan made against another
     server is refused: its ids and its ``before`` values describe that server's phonebook.
     """
+    plan = load_plan(path)  # its errors name the file
     try:
-        target = plan_target(load_plan(path))
+        target = plan_target(plan)
     except PlanError as exc:
-        raise _naming(path, exc) from exc
+        raise PlanError(f"{path}: {str(exc).removeprefix('plan file: ')}") from exc
     if server and target.server and not same_server(target.server, server):
         raise PlanError(
             f"{path} was made against {target.server}, but the target is "
             f"{server}; make a new plan against this server"
         )
     return target
-
-
-def read_plan_file(path: str | Path) -> Plan:
-    """Read a plan file as :func:`~connector.reconcile.planfile.load_plan` does, every
-    error naming the file (``report`` reads one to show it, not to apply it)."""
-    try:
-        return load_plan(path)
-    except PlanError as exc:
-        raise _naming(path, exc) from exc
-
-
-def _naming(path: str | Path, exc: PlanError) -> PlanError:
-    """``exc`` with a message that starts with the file's name."""
-    message = str(exc)
-    if not message.startswith(str(path)):
-        message = f"{path}: {message.removeprefix('plan file: ')}"
-    return PlanError(message)
 
 
 def _check_operation(op: Operation) -> None:

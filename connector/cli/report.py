@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from connector.apply.target import read_plan_file
 from connector.cli.app import AppContext, cli, pass_app
 from connector.cli.options import OutputOption, file_name, open_output, output_option
+from connector.reconcile.planfile import load_plan
 from connector.reconcile.workflow import cyclic_gc_paused
 from connector.ui.plan_html import write_plan_html
 
@@ -32,7 +32,7 @@ def report(app: AppContext, plan_file: Path, output: OutputOption) -> None:
     target = output.resolve(file_name("plan", "html"))
     # As for `plan`: a large plan is millions of small objects, none in a cycle.
     with cyclic_gc_paused():
-        made = read_plan_file(plan_file)
+        made = load_plan(plan_file)
         with open_output(target, quiet=app.quiet) as out:
             write_plan_html(made, out)
     if target.path is not None:

@@ -103,7 +103,8 @@ def _chunks(plan: Plan) -> Iterator[bytes]:
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Read a plan file; ``PlanError`` if it cannot be read or is not a plan."""
+    """Read a plan file; ``PlanError`` if it cannot be read or is not a plan, its message
+    starting with the file's name."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -114,4 +115,7 @@ def load_plan(path: str | Path) -> Plan:
         raise PlanError(f"{path}: not a plan file ({exc})") from exc
     except RecursionError as exc:
         raise PlanError(f"{path}: not a plan file (nested too deeply)") from exc
-    return Plan.from_json(data)
+    try:
+        return Plan.from_json(data)
+    except PlanError as exc:
+        raise PlanError(f"{path}: {str(exc).removeprefix('plan file: ')}") from exc
