@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from connector.api.client import DEFAULT_BASE_URL, SipaltoClient
@@ -102,3 +102,21 @@ class ConnectionSettings:
             timeout=self.timeout,
             **kwargs,  # type: ignore[arg-type]
         )
+
+
+def clean_server(url: str) -> str:
+    """The base URL ``url`` as the store keeps it: as given, minus userinfo, query, fragment.
+
+    Raises :class:`ConfigError` for anything but an http(s) URL with a host; the message
+    never repeats a URL that holds userinfo (it may hold a password).
+    """
+    try:
+        parts = urlsplit(url.strip())
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # a bad port, or brackets that hold no IPv6 address
+        valid = False
+    if not valid:
+        shown = "the server URL" if "@" in url else f"server {url!r}"
+        raise ConfigError(f"{shown} is not an http(s) base URL such as https://app-api.sipalto.com")
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))

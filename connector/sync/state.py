@@ -62,9 +62,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from connector import paths
+from connector.config import clean_server
 from connector.errors import ConfigError, SipaltoSyncError
 from connector.model import ContactFields
 
@@ -217,24 +218,6 @@ def default_state_path(job: str) -> Path:
 def default_registry_path() -> Path:
     """The ownership registry shared by every job run with this data directory."""
     return paths.data_dir() / "owners.db"
-
-
-def clean_server(url: str) -> str:
-    """The base URL ``url`` as the store keeps it: as given, minus userinfo, query, fragment.
-
-    Raises :class:`ConfigError` for anything but an http(s) URL with a host; the message
-    never repeats a URL that holds userinfo (it may hold a password).
-    """
-    try:
-        parts = urlsplit(url.strip())
-        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:  # a bad port, or brackets that hold no IPv6 address
-        valid = False
-    if not valid:
-        shown = "the server URL" if "@" in url else f"server {url!r}"
-        raise ConfigError(f"{shown} is not an http(s) base URL such as https://app-api.sipalto.com")
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def server_key(url: str) -> str:

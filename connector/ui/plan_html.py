@@ -49,6 +49,7 @@ import msgspec
 
 from adapters.locations import is_url
 from connector import __version__
+from connector.config import clean_server
 from connector.errors import ConfigError
 from connector.model import ContactFields
 from connector.reconcile.phones import PhoneNormaliser
@@ -506,9 +507,6 @@ def _shown(place: str) -> str:
     """A URL without userinfo, query or fragment (a password or token may be in them)."""
     if not is_url(place):
         return place
-    # Imported here: the sync package's runner writes this page, so imports this module.
-    from connector.sync.state import clean_server
-
     try:
         return clean_server(place)
     except ConfigError:
