@@ -13,6 +13,8 @@ from datetime import datetime
 
 import msgspec
 
+from connector.frozen import quick_init
+
 #: Sipalto stores at most three numbers per contact.
 MAX_PHONES = 3
 
@@ -27,6 +29,7 @@ KEY_SOURCE_ID = "source_id"
 KEY_PHONEBOOK_ID = "phonebook_id"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ContactFields:
     """The writable part of a phonebook contact: its name and three phone slots.
@@ -62,6 +65,7 @@ class ContactFields:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Contact:
     """A global phonebook contact exactly as the Sipalto API holds it: an id and its
@@ -133,6 +137,7 @@ class TranscriptSegment:
     reid: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RawPhone:
     """A phone value as the source wrote it, not normalised, with its label if any."""
@@ -152,6 +157,7 @@ def _not_preferred(phone: RawPhone) -> bool:
     return not phone.preferred
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceRecord:
     """One contact read from a source (a CSV row, a spreadsheet row, a vCard, a CRM record).

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
+from connector.frozen import quick_init
 from connector.model import MAX_PHONES, RawPhone, preferred_first
 from connector.phonetext import (
     DIAL_PAUSE,
@@ -165,6 +166,7 @@ class NormalisedPhones(NamedTuple):
     ignored: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     """libphonenumber's verdict on one canonical key (cached, shared by every spelling)."""

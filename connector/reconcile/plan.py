@@ -47,6 +47,7 @@ from typing import Any
 import phonenumbers
 
 from connector.errors import ConfigError, PlanError
+from connector.frozen import quick_init
 from connector.model import ContactFields
 from connector.reconcile.decisions import Decision, parse_decision
 from connector.reconcile.evidence import MatchSettings
@@ -151,6 +152,7 @@ class Bound:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceRef:
     """Which source record an item is about: its key, where it is for messages, and the
@@ -163,6 +165,7 @@ class SourceRef:
     phones: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A phonebook contact a ``review`` item might be, with the evidence for it."""
@@ -173,6 +176,7 @@ class Candidate:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PlanItem:
     """One decision of the plan.
