@@ -29,6 +29,15 @@ Usage::
 
 Targets on a 2-core machine (issue 14): 100k rows in at most 8 s and 500 MB peak RSS
 through the command line, plan file written; 100k/10k time ratio at most 11.
+
+The yardstick: this machine's speed for this kind of work drifts by more than half from
+one hour or day to the next (the 100k floor below has measured from 6 s to 15 s), so
+seconds alone cannot say whether a build meets a goal in seconds. Right before each
+command-line run the benchmark measures the floor over the scene's number strings, in a
+process of its own, and reports the run's wall time over it (``÷ floor``). Issue 14 set
+its goal where the floor took about 6 s: 8 s then is :data:`GOAL_RATIO` floors (taken
+as 8/6, the stricter reading: the issue's 6 s was for about 350,000 number strings, the
+scene has 310,589).
 """
 
 from __future__ import annotations
@@ -60,6 +69,9 @@ from connector.model import Contact, RawPhone, SourceRecord
 from connector.reconcile.plan import PlanSettings
 from connector.reconcile.planner import make_plan
 from connector.reconcile.workflow import cyclic_gc_paused
+
+#: Issue 14's time goal in floors: 8 s where the naive floor took about 6 s.
+GOAL_RATIO = 8 / 6
 
 # Word lists read better as one string each than as a column of quoted words.
 # Most common first: drawn with Zipf weights.
@@ -424,6 +436,31 @@ def write_scene(folder: Path, size: int) -> tuple[Path, Path, int]:
     return seed, source, strings
 
 
+def floor_of_scene(folder: Path) -> float:
+    """The floor (:func:`floor_seconds`) over every number string of the scene in
+    ``folder``, the CSV's and the seed's, in a process of its own (its memory is not the
+    benchmark's): the yardstick of this machine's speed at that moment."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--floor-of", str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(done.stdout)
+
+
+def scene_floor(folder: Path) -> float:
+    """:func:`floor_seconds` over the number strings of the scene in ``folder``."""
+    with (folder / "source.csv").open(newline="", encoding="utf-8") as source:
+        rows = csv.reader(source)
+        next(rows)
+        strings = [cell for row in rows for cell in row[2:] if cell]
+    seed = json.loads((folder / "seed.json").read_text(encoding="utf-8"))
+    strings += [c[slot] for c in seed for slot in ("phone1", "phone2", "phone3") if c[slot]]
+    floor_seconds(strings[:50])  # load libphonenumber's metadata before timing
+    return floor_seconds(strings)
+
+
 def plan_once(folder: Path, env: dict[str, str]) -> dict[str, float]:
     """One ``sipalto-sync plan`` as a process of its own: wall seconds, peak RSS (MB) and
     each stage's seconds, from the lines ``SIPALTO_SYNC_TIMINGS=1`` makes it print."""
@@ -451,7 +488,7 @@ def plan_once(folder: Path, env: dict[str, str]) -> dict[str, float]:
     return row
 
 
-_NOT_STAGES = ("wall", "peak_mb", "all_mb")
+_NOT_STAGES = ("wall", "peak_mb", "all_mb", "floor")
 
 
 class _PssSampler:
@@ -506,8 +543,12 @@ def measure_cli(size: int, runs: int) -> dict[str, object]:
         env = {**os.environ, "SIPALTO_BASE_URL": url, "SIPALTO_USERNAME": "demo",
                "SIPALTO_PASSWORD": "demo", "SIPALTO_SYNC_HOME": str(folder / "home"),
                "NO_COLOR": "1", "SIPALTO_SYNC_TIMINGS": "1"}  # fmt: skip
+        results = []
         try:
-            results = [plan_once(folder, env) for _ in range(runs)]
+            for _ in range(runs):
+                # The yardstick right before each run: the machine's speed drifts.
+                floor = floor_of_scene(folder)
+                results.append({**plan_once(folder, env), "floor": floor})
             summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))["summary"]
         finally:
             _stop(sandbox)
@@ -515,6 +556,8 @@ def measure_cli(size: int, runs: int) -> dict[str, object]:
     row: dict[str, object] = {"size": size, "numbers": strings, "summary": summary}
     row["walls"] = [r["wall"] for r in results]
     row["wall"] = statistics.median(r["wall"] for r in results)
+    row["floor"] = statistics.median(r["floor"] for r in results)
+    row["ratio"] = statistics.median(r["wall"] / r["floor"] for r in results)
     row["peak_mb"] = max(r["peak_mb"] for r in results)
     row["all_mb"] = max(r["all_mb"] for r in results)
     row["stages"] = {k: statistics.median(r.get(k, 0.0) for r in results) for k in stages}
@@ -525,13 +568,20 @@ def cli_table(sizes: list[int], runs: int) -> None:
     print(f"load average before: {_load()}; {_cpu_reference()}", flush=True)
     rows = [measure_cli(size, runs) for size in sizes]
     print(f"load average after: {_load()}; {_cpu_reference()}")
-    print(f"{'size':>8} {'numbers':>8} {'median s':>8} {'peak MB':>8} {'all MB':>8}  runs (s)")
+    print(
+        f"{'size':>8} {'numbers':>8} {'median s':>8} {'floor s':>8} {'÷ floor':>8} "
+        f"{'peak MB':>8} {'all MB':>8}  runs (s)"
+    )
     for row in rows:
         walls = " ".join(f"{w:.2f}" for w in row["walls"])  # type: ignore[attr-defined]
         print(
-            f"{row['size']:>8} {row['numbers']:>8} {row['wall']:>8.2f} {row['peak_mb']:>8.0f} "
-            f"{row['all_mb']:>8.0f}  {walls}"
+            f"{row['size']:>8} {row['numbers']:>8} {row['wall']:>8.2f} {row['floor']:>8.2f} "
+            f"{row['ratio']:>8.2f} {row['peak_mb']:>8.0f} {row['all_mb']:>8.0f}  {walls}"
         )
+    print(
+        "÷ floor: each run's wall time over the floor measured just before it (median); "
+        f"issue 14's goal is {GOAL_RATIO:.2f} at 100k"
+    )
     print("median seconds by stage:")
     for row in rows:
         stages = row["stages"]
@@ -587,9 +637,13 @@ def main(argv: list[str] | None = None) -> int:
         "--in-process", action="store_true", help="time make_plan alone, and the floor"
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the per-size child
+    parser.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)  # the yardstick
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one)))
+        return 0
+    if args.floor_of:
+        print(scene_floor(args.floor_of))
         return 0
     sizes = [int(size) for size in args.sizes.split(",")]
     if args.in_process:
