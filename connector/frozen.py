@@ -38,7 +38,10 @@ def quick_init(cls: _T) -> _T:
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
-    for n, f in enumerate(dataclasses.fields(cls)):
+    # Not dataclasses.fields(), which leaves out an InitVar: its __init__ takes one.
+    every = cls.__dict__["__dataclass_fields__"].values()
+    own = [f for f in every if f._field_type is not dataclasses._FIELD_CLASSVAR]  # type: ignore[attr-defined]
+    for n, f in enumerate(own):
         if not f.init or f._field_type is not dataclasses._FIELD:  # type: ignore[attr-defined]
             raise TypeError(f"quick_init: {cls.__qualname__}.{f.name} is not an __init__ field")
         if f.name == "self" or f.name.startswith("__quick"):

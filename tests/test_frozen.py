@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import pytest
@@ -128,6 +128,11 @@ def test_refuses_what_it_cannot_speak_for() -> None:
         a: int
         b: int = field(default=0, init=False)
 
-    for cls in (Thawed, NoSlots, Hidden):
+    @dataclass(frozen=True, slots=True)
+    class Passed:
+        a: int
+        b: InitVar[int]
+
+    for cls in (Thawed, NoSlots, Hidden, Passed):
         with pytest.raises(TypeError, match="quick_init"):
             quick_init(cls)
