@@ -126,7 +126,11 @@ class MatchSettings:
         for key, value in data.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"match setting {key} must be a number")
-            if not math.isfinite(value):
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:  # an integer of hundreds of digits
+                finite = False
+            if not finite:
                 raise ValueError(f"match setting {key} must be a finite number")
             values[key] = int(value) if known[key] == "int" else float(value)
         return cls(**values)  # type: ignore[arg-type]

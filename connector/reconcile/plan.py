@@ -331,8 +331,13 @@ class Plan:
         }
 
     @classmethod
-    def from_json(cls, data: object) -> Plan:
-        """A plan from its JSON object; ``PlanError`` on an unknown version or bad shape."""
+    def from_json(cls, data: object, *, items: tuple[PlanItem, ...] | None = None) -> Plan:
+        """A plan from its JSON object; ``PlanError`` on an unknown version or bad shape.
+
+        ``items``: the plan's items, when the caller has made them from ``data["items"]``
+        already (the plan file reader's quick path, which holds them to what this makes);
+        ``data["items"]`` is then not read, and everything else is checked as always.
+        """
         mapping = _mapping(data, "plan")
         version = mapping.get("version")
         if "version" not in mapping:
@@ -348,8 +353,8 @@ class Plan:
             created_at = datetime.fromisoformat(_text(mapping, "created_at"))
         except ValueError as exc:
             raise PlanError(f"plan file: created_at is not an ISO date ({exc})") from exc
-        items = mapping.get("items")
-        if not isinstance(items, list):
+        listed = mapping.get("items") if items is None else []
+        if not isinstance(listed, list):
             raise PlanError("plan file: items must be a list")
         warnings = mapping.get("warnings", [])
         if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
@@ -360,7 +365,11 @@ class Plan:
             server=_text(mapping, "server"),
             base=_text(mapping, "base"),
             settings=PlanSettings.from_json(mapping.get("settings")),
-            items=tuple(_item_from_json(item, n) for n, item in enumerate(items, start=1)),
+            items=(
+                tuple(_item_from_json(item, n) for n, item in enumerate(listed, start=1))
+                if items is None
+                else items
+            ),
             warnings=tuple(warnings),
         )
         if "summary" in mapping:
@@ -568,7 +577,10 @@ def _score(value: object, where: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PlanError(f"plan file: {_within(where, 'score')} must be a number or null")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError as exc:  # an integer of hundreds of digits
+        raise PlanError(f"plan file: {_within(where, 'score')} is out of range") from exc
 
 
 def _within(where: str, key: str) -> str:
