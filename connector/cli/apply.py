@@ -21,6 +21,7 @@ from connector.apply.target import PlanTarget, load_plan_file, plan_target
 from connector.cli.app import EXIT_ERROR, EXIT_INTERRUPTED, AppContext, cli, pass_app
 from connector.cli.apply_options import ApplyOptions, RestoreGuards, apply_options, restore_options
 from connector.errors import ConfigError
+from connector.reconcile.workflow import cyclic_gc_paused
 from connector.ui.apply_view import ProgressDisplay, describe_operations, render_apply_report
 from connector.ui.plan_view import render_plan_text
 
@@ -42,7 +43,11 @@ Exit code 0 means a final read found the phonebook exactly as planned.
 @pass_app
 def apply_command(app: AppContext, plan_file: Path, applying: ApplyOptions) -> None:
     """Carry out a plan's adds, updates and deletes, safely and resumably."""
-    _run_apply(app, load_plan_file(plan_file, server=app.settings.base_url), applying)
+    # A bulk migration's plan is 100,000 items or more, and no cycles among them: read
+    # with the cyclic collector paused, as `report` reads it (5 s down to 2 s at 100k).
+    with cyclic_gc_paused():
+        target = load_plan_file(plan_file, server=app.settings.base_url)
+    _run_apply(app, target, applying)
 
 
 @cli.command(
