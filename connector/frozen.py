@@ -40,8 +40,8 @@ def quick_init(cls: _T) -> _T:
     body: list[str] = []
     # Not dataclasses.fields(), which leaves out an InitVar: its __init__ takes one.
     every = cls.__dict__["__dataclass_fields__"].values()
-    own = [f for f in every if f._field_type is not dataclasses._FIELD_CLASSVAR]  # type: ignore[attr-defined]
-    for n, f in enumerate(own):
+    class_var = dataclasses._FIELD_CLASSVAR  # type: ignore[attr-defined]
+    for n, f in enumerate(f for f in every if f._field_type is not class_var):
         if not f.init or f._field_type is not dataclasses._FIELD:  # type: ignore[attr-defined]
             raise TypeError(f"quick_init: {cls.__qualname__}.{f.name} is not an __init__ field")
         if f.name == "self" or f.name.startswith("__quick"):

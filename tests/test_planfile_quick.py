@@ -197,6 +197,14 @@ def test_what_msgspec_refuses_is_read_the_standard_way(tmp_path: Path, odd: str)
     assert _loaded(path) == _outcome(changed)
 
 
+def test_nesting_too_deep_is_refused_with_the_standard_message(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    changed = '{"items": [], "settings": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path.write_text(changed, encoding="utf-8")
+    assert _quick_plan(changed) is None
+    assert _loaded(path) == _outcome(changed) == "not a plan file (nested too deeply)"
+
+
 def test_a_score_too_large_for_a_float_is_refused_with_a_message(tmp_path: Path) -> None:
     plan = _plan([PlanItem("review", reason="r", score=50.0)])
     path = tmp_path / "plan.json"

@@ -11,10 +11,10 @@ read alike, so files written before load as they did.
 Reading is quick too: ``msgspec`` decodes the items straight into typed structs, checking
 each value's type in C, where the standard library's ``json`` and the plan's own checks
 in Python took 3 s of the 4 s of ``report`` of a 100,000-item plan. Anything that path
-does not take as it stands (a wrong type, an unknown action, a lone surrogate, ``NaN``,
-an item an old writer left out) is read again the standard way, whose messages name the
-item and the field: the two paths make equal plans, and a file one refuses the other
-refuses alike (``tests/test_planfile_quick.py``).
+does not take as it stands (a wrong type, an unknown action, a required value missing, a
+lone surrogate, ``NaN``, nesting too deep) is read again the standard way, whose
+messages name the item and the field: the two paths make equal plans, and a file one
+refuses the other refuses alike (``tests/test_planfile_quick.py``).
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def _quick_plan(text: str) -> tuple[dict[str, Any], tuple[PlanItem, ...]] | None
     try:
         plan = _decode_file(text)
         items = tuple(map(_quick_item, plan.items))
-    except (msgspec.DecodeError, _NotQuick, ValueError):
+    except (msgspec.DecodeError, _NotQuick, ValueError, RecursionError):
         return None
     head = {key: getattr(plan, key) for key in _HEAD_KEYS}
     return {key: value for key, value in head.items() if value is not msgspec.UNSET}, items
