@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from connector.errors import PlanError
 from connector.model import ContactFields
 from connector.reconcile.plan import Plan
-from connector.reconcile.planfile import load_plan
+from connector.reconcile.planfile import in_plan_file, load_plan
 
 WRITE_ACTIONS = ("add", "update", "delete")
 
@@ -87,7 +87,7 @@ def load_plan_file(path: str | Path, *, server: str | None = None) -> PlanTarget
     try:
         target = plan_target(plan)
     except PlanError as exc:
-        raise PlanError(f"{path}: {str(exc).removeprefix('plan file: ')}") from exc
+        raise in_plan_file(path, exc) from exc
     if server and target.server and not same_server(target.server, server):
         raise PlanError(
             f"{path} was made against {target.server}, but the target is "

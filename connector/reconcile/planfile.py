@@ -38,7 +38,7 @@ from connector.reconcile.plan import (
     candidate_to_json,
 )
 
-__all__ = ["load_plan", "plan_file_text", "save_plan"]
+__all__ = ["in_plan_file", "load_plan", "plan_file_text", "save_plan"]
 
 _ITEM_INDENT = b"    "
 
@@ -131,7 +131,13 @@ def load_plan(path: str | Path) -> Plan:
             return Plan.from_json(head, items=items)
         return _plan_from_text(text)
     except PlanError as exc:
-        raise PlanError(f"{path}: {str(exc).removeprefix('plan file: ')}") from exc
+        raise in_plan_file(path, exc) from exc
+
+
+def in_plan_file(path: str | Path, error: PlanError) -> PlanError:
+    """``error`` (a fault in a plan's content, worded ``plan file: ...``) said of the plan
+    file ``path``: its message starts with the file's name."""
+    return PlanError(f"{path}: {str(error).removeprefix('plan file: ')}")
 
 
 def _plan_from_text(text: str) -> Plan:
