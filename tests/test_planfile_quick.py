@@ -78,6 +78,13 @@ def _plan(plan_items: list[PlanItem]) -> Plan:
     )
 
 
+def _saved(tmp_path: Path, plan_items: list[PlanItem]) -> Path:
+    """A plan of ``plan_items`` written as ``plan.json`` in ``tmp_path``, by save_plan."""
+    path = tmp_path / "plan.json"
+    save_plan(_plan(plan_items), path)
+    return path
+
+
 def _outcome(text_: str) -> Plan | str:
     """What the standard path makes of ``text_``: the plan, or its error's message as
     :func:`load_plan` words it after the file's name."""
@@ -99,12 +106,10 @@ def _loaded(path: Path) -> Plan | str:
 def test_the_quick_path_reads_every_plan_the_standard_one_does(
     tmp_path: Path, plan_items: list[PlanItem]
 ) -> None:
-    plan = _plan(plan_items)
-    path = tmp_path / "plan.json"
-    save_plan(plan, path)
+    path = _saved(tmp_path, plan_items)
     written = path.read_text(encoding="utf-8")
     assert _quick_plan(written) is not None  # the quick path takes what the writer writes
-    assert load_plan(path) == _plan_from_text(written) == plan
+    assert load_plan(path) == _plan_from_text(written) == _plan(plan_items)
 
 
 # Values put in place of one value of an item: every type JSON has, and the awkward ones.
@@ -132,9 +137,7 @@ INNER = {
 def test_a_changed_value_is_read_alike_or_refused_alike(
     tmp_path: Path, plan_items: list[PlanItem], data: st.DataObject
 ) -> None:
-    plan = _plan(plan_items)
-    path = tmp_path / "plan.json"
-    save_plan(plan, path)
+    path = _saved(tmp_path, plan_items)
     document = json.loads(path.read_text(encoding="utf-8"))
     item = data.draw(st.sampled_from(document["items"]))
     key = data.draw(st.sampled_from(ITEM_KEYS))
@@ -163,9 +166,9 @@ def test_a_changed_value_is_read_alike_or_refused_alike(
 def test_empty_objects_as_the_standard_path_reads_them(
     tmp_path: Path, change: str, expected: ContactFields | None
 ) -> None:
-    plan = _plan([PlanItem("update", id="7", before=ContactFields("a"), after=ContactFields("b"))])
-    path = tmp_path / "plan.json"
-    save_plan(plan, path)
+    path = _saved(
+        tmp_path, [PlanItem("update", id="7", before=ContactFields("a"), after=ContactFields("b"))]
+    )
     key = change.split(":")[0]
     document = json.loads(path.read_text(encoding="utf-8"))
     document["items"][0][key.strip('"')] = {}
@@ -184,9 +187,7 @@ def test_empty_objects_as_the_standard_path_reads_them(
     ],
 )
 def test_what_msgspec_refuses_is_read_the_standard_way(tmp_path: Path, odd: str) -> None:
-    plan = _plan([PlanItem("review", reason="r", score=50.0)])
-    path = tmp_path / "plan.json"
-    save_plan(plan, path)
+    path = _saved(tmp_path, [PlanItem("review", reason="r", score=50.0)])
     key = odd.split(":")[0]
     written = path.read_text(encoding="utf-8")
     start = written.index(key + ":")
@@ -206,9 +207,7 @@ def test_nesting_too_deep_is_refused_with_the_standard_message(tmp_path: Path) -
 
 
 def test_a_score_too_large_for_a_float_is_refused_with_a_message(tmp_path: Path) -> None:
-    plan = _plan([PlanItem("review", reason="r", score=50.0)])
-    path = tmp_path / "plan.json"
-    save_plan(plan, path)
+    path = _saved(tmp_path, [PlanItem("review", reason="r", score=50.0)])
     written = path.read_text(encoding="utf-8")
     path.write_text(written.replace('"score":50.0', '"score":1' + "0" * 400))
     with pytest.raises(PlanError, match=r"plan item 1 score is out of range"):
@@ -221,9 +220,9 @@ def test_a_score_too_large_for_a_float_is_refused_with_a_message(tmp_path: Path)
 
 
 def test_errors_still_name_the_file_and_the_item(tmp_path: Path) -> None:
-    plan = _plan([PlanItem("add", after=ContactFields("a")), PlanItem("review", reason="r")])
-    path = tmp_path / "plan.json"
-    save_plan(plan, path)
+    path = _saved(
+        tmp_path, [PlanItem("add", after=ContactFields("a")), PlanItem("review", reason="r")]
+    )
     document = json.loads(path.read_text(encoding="utf-8"))
     document["items"][1]["after"] = {"name": 5}
     path.write_text(json.dumps(document), encoding="utf-8")
