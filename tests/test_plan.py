@@ -18,7 +18,7 @@ from connector.errors import ConfigError, PlanError
 from connector.model import KEY_SOURCE_ID, Contact, ContactFields, SourceRecord
 from connector.reconcile.decisions import Decision, Snapshot, load_decisions
 from connector.reconcile.names import name_key
-from connector.reconcile.plan import ACTIONS, Plan, PlanSettings, item_to_json
+from connector.reconcile.plan import ACTIONS, Plan, PlanItem, PlanSettings, item_to_json
 from connector.reconcile.planfile import load_plan, plan_file_text, save_plan
 from connector.reconcile.planner import make_plan
 from connector.reconcile.workflow import cyclic_gc_paused
@@ -1012,6 +1012,25 @@ def test_the_workflow_pauses_the_collector_and_restores_it() -> None:
     with cyclic_gc_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_a_line_break_in_a_value_keeps_each_item_on_its_own_line(tmp_path: Path) -> None:
+    """Items are encoded a batch at a time and split where each one ends: a line break or
+    another control character inside a value is written escaped and splits nothing, in
+    the first batch or a later one."""
+    odd = 'Ann\nLine\r\u2028Two\t"quoted", \\ end'
+    items = [
+        PlanItem("add", after=ContactFields(f"{odd} {n}", "07852902011"), reason=odd,
+                 warnings=(odd,))
+        for n in range(2 * 1024 + 5)
+    ]  # fmt: skip
+    made = Plan("0" * 32, CREATED, "", "", PlanSettings(), tuple(items), ())
+    text = plan_file_text(made)
+    lines = text.split('  "items": [\n')[1].split("\n")[:-2]
+    assert len(lines) == len(items)
+    assert all(json.loads(line.strip().removesuffix(","))["reason"] == odd for line in lines)
+    save_plan(made, tmp_path / "plan.json")
+    assert load_plan(tmp_path / "plan.json") == made
 
 
 @given(worlds(), st.sampled_from(["merge", "replace"]))

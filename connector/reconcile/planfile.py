@@ -83,7 +83,10 @@ def _item(item: PlanItem) -> _Item:
 # Items are written in batches of this many lines: one write per item costs more than
 # encoding it, and the whole text of a large plan would double the command's memory.
 _BATCH = 1024
-_encode = msgspec.json.Encoder().encode
+# One item a line, in one call a batch: JSON text holds no raw line break (one inside a
+# string is written ``\n``), so each line break ``encode_lines`` puts after an item is
+# where the item separator goes.
+_encode_lines = msgspec.json.Encoder().encode_lines
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
@@ -111,9 +114,10 @@ def _chunks(plan: Plan) -> Iterator[bytes]:
     yield opening + b"\n" + _ITEM_INDENT
     separator = b",\n" + _ITEM_INDENT
     for start in range(0, len(items), _BATCH):
+        lines = _encode_lines([_item(item) for item in items[start : start + _BATCH]])
         if start:
             yield separator
-        yield separator.join([_encode(_item(item)) for item in items[start : start + _BATCH]])
+        yield lines[:-1].replace(b"\n", separator)
     yield b"\n  ]\n}\n"
 
 
