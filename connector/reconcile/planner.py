@@ -966,6 +966,11 @@ class _Planner:
         """What the record makes of a contact that holds ``before`` (its display name
         ``old_name``, its numbers ``stored`` in Sipalto form), by the phones and names
         policies (``keep_longer``: see :meth:`_after_name`)."""
+        if numbers == stored and p.name == old_name:
+            # Most records of a migration: the contact already holds these very numbers in
+            # this order, under this name; by either phones policy they are what is
+            # written, with nothing dropped (the general case below gives the same).
+            return _Change(before, old_name, tuple(numbers), "", ())
         phones, dropped = self._after_phones(numbers, stored)
         if p.name == old_name and set(phones) == set(stored):
             # Most records of a migration: the contact already is what they would write
