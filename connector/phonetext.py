@@ -40,6 +40,7 @@ be extensions (``125``, ``2500``, ``1030``): a wrong write that nobody asked for
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = [
     "DIAL_PAUSE",
@@ -279,18 +280,16 @@ def not_a_phone_reason(text: str) -> str | None:
 
 def _not_dialled(text: str) -> str | None:
     """The kind of the first token when every digit of ``text`` is in such a token."""
-    if not _may_hold_tokens(text):
+    tokens = _tokens(text)
+    if not tokens:
         return None
-    kind = None
     end = 0
-    for match in _NOT_DIALLED.finditer(text):
-        if digit_count(text[end : match.start()]):
+    for start, stop, _, _ in tokens:
+        if digit_count(text[end:start]):
             return None
-        kind = kind or match.lastgroup
-        end = match.end()
-    if kind is None or digit_count(text[end:]):
-        return None
-    return kind
+        end = stop
+    kind = next((kind for _, _, _, kind in tokens if kind), None)
+    return None if kind is None or digit_count(text[end:]) else kind
 
 
 def remove_not_dialled(text: str) -> tuple[str, tuple[str, ...]]:
@@ -304,12 +303,28 @@ def remove_not_dialled(text: str) -> tuple[str, tuple[str, ...]]:
     >>> remove_not_dialled("07700 900123 from 1 Feb 2024")
     ('07700 900123 from  ', ('1 Feb 2024',))
     """
+    tokens = _tokens(text)
+    if not tokens:
+        return text, ()
+    kept, end = [], 0
+    for start, stop, _, _ in tokens:
+        kept.append(text[end:start])
+        end = stop
+    kept.append(text[end:])
+    return " ".join(kept), tuple(token for _, _, token, _ in tokens)
+
+
+@lru_cache(maxsize=16)
+def _tokens(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """The amounts, percentages, dates, times and decimal numbers in ``text``: each one's
+    start, end, text and kind, in order. The phone reader asks twice of a value's piece
+    (is it a number at all, then what does its remark hold): one scan serves both."""
     if not _may_hold_tokens(text):
-        return text, ()
-    found = tuple(match.group() for match in _NOT_DIALLED.finditer(text))
-    if not found:
-        return text, ()
-    return _NOT_DIALLED.sub(" ", text), found
+        return ()
+    return tuple(
+        (match.start(), match.end(), match.group(), match.lastgroup or "")
+        for match in _NOT_DIALLED.finditer(text)
+    )
 
 
 def _may_hold_tokens(text: str) -> bool:
