@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from planning_helpers import contact, item_for, plan, record
 
+from connector.reconcile.blocking import RemoteIndex
 from connector.reconcile.evidence import (
     DIFFERENT,
     MATCH,
@@ -153,6 +154,32 @@ def test_a_similar_name_without_a_shared_number_is_found_by_name_blocking() -> N
     (outcome,) = match_all([party("Jon Smith", "07852902011")], remotes, SETTINGS)
     assert outcome.verdict == REVIEW
     assert [r for r, _ in outcome.candidates] == [0]
+
+
+_BLOCK_NAMES = [
+    "John Smith", "Jon Smith", "J Smith", "Jane Smith", "John Smyth", "Smith John",
+    "Mary Jones", "Mary J Jones", "M Jones", "Acme Ltd", "Acme", "Jon", "Anne-Marie Lee",
+]  # fmt: skip
+
+
+@given(
+    st.lists(st.sampled_from(_BLOCK_NAMES), max_size=12),
+    st.lists(st.sampled_from(_BLOCK_NAMES), max_size=6),
+    st.sets(st.integers(0, 11)),
+    st.integers(1, 4),
+)
+def test_names_asked_at_once_find_what_names_asked_one_by_one_find(
+    book: list[str], asked: list[str], taken: set[int], cap: int
+) -> None:
+    """``by_names`` builds the name index for the names asked about only: it must find
+    what the whole phonebook's index finds, crowded blocks (over ``max_postings``) and
+    contacts taken by other records included."""
+    settings = MatchSettings(max_postings=cap)
+    remotes = [party(name, f"077009{n:05d}") for n, name in enumerate(book)]
+    parties = [party(name) for name in asked]
+    one_by_one = RemoteIndex(remotes, settings)
+    expected = [one_by_one.by_name(p, taken) for p in parties]
+    assert RemoteIndex(remotes, settings).by_names(parties, taken) == expected
 
 
 def test_a_contact_matched_by_another_record_is_no_candidate_by_name() -> None:

@@ -30,8 +30,8 @@ class RemoteIndex:
             for number in party.numbers:
                 self._by_number.setdefault(number, []).append(index)
         self._review_score = settings.review_name_score
-        self._by_name: dict[str, list[int]] | None = None
-        self._blocks: dict[str, _Block] = {}
+        # The whole phonebook's name index, for by_name: built on its first call.
+        self._names: tuple[dict[str, list[int]], dict[str, _Block]] | None = None
         self._crowded: dict[str, dict[str, list[int]]] = {}
 
     def by_number(self, party: Party) -> list[int]:
@@ -64,17 +64,40 @@ class RemoteIndex:
 
         Contacts ``taken`` (matched by other records; fixed by the first call) are no
         candidates, so they are left out of the word blocks, which keeps them small; of
-        them only namesakes are returned, for messages.
+        them only namesakes are returned, for messages. The name index of the whole
+        phonebook is built on the first call.
         """
-        if self._by_name is None:
-            self._build_name_index(taken)
-        assert self._by_name is not None
-        same_name = self._by_name.get(party.sorted_key, ())
+        if self._names is None:
+            self._names = self._name_index(taken)
+        keys = _leave_one_out(party.tokens)
+        return self._named(party, *self._names, keys)
+
+    def by_names(self, parties: Sequence[Party], taken: Container[int]) -> list[list[int]]:
+        """:meth:`by_name` of each party, all asked at once: the name index is built for
+        their names and words only (of a large phonebook's blocks, most are no record's),
+        and not kept."""
+        keys = [_leave_one_out(party.tokens) for party in parties]
+        by_name, blocks = self._name_index(
+            taken, {party.sorted_key for party in parties}, {key for ks in keys for key, _ in ks}
+        )
+        return [
+            self._named(party, by_name, blocks, party_keys)
+            for party, party_keys in zip(parties, keys, strict=True)
+        ]
+
+    def _named(
+        self,
+        party: Party,
+        by_name: dict[str, list[int]],
+        blocks: dict[str, _Block],
+        keys: Sequence[tuple[str, str]],
+    ) -> list[int]:
+        same_name = by_name.get(party.sorted_key, ())
         found = set(same_name if len(same_name) <= self._cap else same_name[: self._cap])
         count = len(party.tokens)
         floor = max(0.0, count * self._review_score - (count - 1) * 100.0)
-        for key, word in _leave_one_out(party.tokens):
-            block = self._blocks.get(key)
+        for key, word in keys:
+            block = blocks.get(key)
             if block is None or len(block.ids) > self._cap:
                 continue
             if len(word) == 1:  # an initial agrees with every word it begins
@@ -87,20 +110,33 @@ class RemoteIndex:
             found.update(block.ids[position] for _, _, position in close)
         return sorted(found)
 
-    def _build_name_index(self, taken: Container[int]) -> None:
-        self._by_name = {}
+    def _name_index(
+        self,
+        taken: Container[int],
+        names: Container[str] | None = None,
+        keys: Container[str] | None = None,
+    ) -> tuple[dict[str, list[int]], dict[str, _Block]]:
+        """The contacts of each name (sorted name words), and the block of each word key,
+        ``taken`` contacts left out of the blocks; only these ``names`` and ``keys``, if
+        given."""
+        by_name: dict[str, list[int]] = {}
+        blocks: dict[str, _Block] = {}
         for index, party in enumerate(self._parties):
-            self._by_name.setdefault(party.sorted_key, []).append(index)
+            if names is None or party.sorted_key in names:
+                by_name.setdefault(party.sorted_key, []).append(index)
             if index in taken:
                 continue
             for key, word in _leave_one_out(party.tokens):
-                block = self._blocks.get(key)
+                if keys is not None and key not in keys:
+                    continue
+                block = blocks.get(key)
                 if block is None:
-                    block = self._blocks[key] = _Block([], [], [])
+                    block = blocks[key] = _Block([], [], [])
                 block.ids.append(index)
                 block.words.append(word)
                 if len(word) == 1:
                     block.initials.append(index)
+        return by_name, blocks
 
     def _same_name_on(self, number: str) -> dict[str, list[int]]:
         crowd = self._crowded.get(number)

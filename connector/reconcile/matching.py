@@ -231,6 +231,7 @@ def match_all(
             strong.extend(_strengths(i, party, pairs, remotes))
         newly = _assign(strong, assigned, claimed)
     outcomes: list[Outcome | None] = [None] * len(sources)
+    unmatched: dict[int, list[tuple[int, Evidence]]] = {}
     for i, party in enumerate(sources):
         if party is None:
             continue
@@ -240,28 +241,33 @@ def match_all(
         elif i in assigned:
             outcomes[i] = _matched(assigned[i], found[i], claimed)
         else:
-            pairs = [
+            unmatched[i] = [
                 (r, compare(party, settled(claimed[r], r), settings))
                 if settled is not None and r in claimed
                 else (r, ev)
                 for r, ev in found[i]
             ]
-            taken_by_name: tuple[tuple[int, int], ...] = ()
-            if not any(ev.verdict == MATCH for _, ev in pairs):
-                # Looked for only now, with the matches known: a contact another record
-                # matched shares no number with this one, so it cannot be this record's
-                # match even once written; it is noted, not scored.
-                known = {r for r, _ in pairs}
-                for r in index.by_name(party, claimed):
-                    if r in claimed:
-                        if len(taken_by_name) < settings.max_candidates:  # only for messages
-                            taken_by_name += ((r, claimed[r]),)
-                    elif r not in known:
-                        evidence = compare(party, remotes[r], settings)
-                        if evidence.verdict == REVIEW:
-                            pairs.append((r, evidence))
-            pairs.sort(key=lambda pair: (-pair[1].score, pair[0]))
-            outcomes[i] = _unmatched(pairs, claimed, settings, taken_by_name)
+    # Looked for by name only now, with the matches known: a contact another record
+    # matched shares no number with these records, so it cannot be one's match even once
+    # written; it is noted, not scored.
+    wanted = [i for i, pairs in unmatched.items() if all(ev.verdict != MATCH for _, ev in pairs)]
+    named = index.by_names([sources[i] for i in wanted], claimed)  # type: ignore[misc]
+    for i, candidates in zip(wanted, named, strict=True):
+        pairs = unmatched[i]
+        known = {r for r, _ in pairs}
+        taken_by_name: tuple[tuple[int, int], ...] = ()
+        for r in candidates:
+            if r in claimed:
+                if len(taken_by_name) < settings.max_candidates:  # only for messages
+                    taken_by_name += ((r, claimed[r]),)
+            elif r not in known:
+                evidence = compare(sources[i], remotes[r], settings)  # type: ignore[arg-type]
+                if evidence.verdict == REVIEW:
+                    pairs.append((r, evidence))
+        outcomes[i] = _unmatched(pairs, claimed, settings, taken_by_name)
+    for i, pairs in unmatched.items():
+        if outcomes[i] is None:  # a record sharing a number with a contact that matches
+            outcomes[i] = _unmatched(pairs, claimed, settings, ())
     return outcomes
 
 
@@ -337,8 +343,9 @@ def _unmatched(
     A contact another record took stays a candidate only while it shares a number with
     this record (judged as it will be once written): two records sharing a line and a
     close name may be one person. A namesake the other record accounts for is not.
-    ``pairs`` are best first.
+    ``pairs`` are sorted here, best first.
     """
+    pairs.sort(key=lambda pair: (-pair[1].score, pair[0]))
     taken = tuple((r, claimed[r]) for r, _ in pairs if r in claimed) + taken_by_name
     candidates = tuple(
         (r, ev) for r, ev in pairs if ev.verdict != DIFFERENT and (r not in claimed or ev.shared)

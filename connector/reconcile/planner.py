@@ -967,9 +967,9 @@ class _Planner:
         ``old_name``, its numbers ``stored`` in Sipalto form), by the phones and names
         policies (``keep_longer``: see :meth:`_after_name`)."""
         if numbers == stored and p.name == old_name:
-            # Most records of a migration: the contact already holds these very numbers in
-            # this order, under this name; by either phones policy they are what is
-            # written, with nothing dropped (the general case below gives the same).
+            # The commonest match: the contact holds these very numbers, in this order,
+            # under this name. By either phones policy they are what is written, nothing
+            # dropped: what the general case below gives, without its lists and sets.
             return _Change(before, old_name, tuple(numbers), "", ())
         phones, dropped = self._after_phones(numbers, stored)
         if p.name == old_name and set(phones) == set(stored):
