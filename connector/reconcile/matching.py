@@ -231,7 +231,7 @@ def match_all(
             strong.extend(_strengths(i, party, pairs, remotes))
         newly = _assign(strong, assigned, claimed)
     outcomes: list[Outcome | None] = [None] * len(sources)
-    unmatched: dict[int, list[tuple[int, Evidence]]] = {}
+    unmatched: dict[int, tuple[Party, list[tuple[int, Evidence]]]] = {}
     for i, party in enumerate(sources):
         if party is None:
             continue
@@ -241,19 +241,24 @@ def match_all(
         elif i in assigned:
             outcomes[i] = _matched(assigned[i], found[i], claimed)
         else:
-            unmatched[i] = [
-                (r, compare(party, settled(claimed[r], r), settings))
-                if settled is not None and r in claimed
-                else (r, ev)
-                for r, ev in found[i]
-            ]
+            unmatched[i] = (
+                party,
+                [
+                    (r, compare(party, settled(claimed[r], r), settings))
+                    if settled is not None and r in claimed
+                    else (r, ev)
+                    for r, ev in found[i]
+                ],
+            )
     # Looked for by name only now, with the matches known: a contact another record
     # matched shares no number with these records, so it cannot be one's match even once
     # written; it is noted, not scored.
-    wanted = [i for i, pairs in unmatched.items() if all(ev.verdict != MATCH for _, ev in pairs)]
-    named = index.by_names([sources[i] for i in wanted], claimed)  # type: ignore[misc]
+    wanted = [
+        i for i, (_, pairs) in unmatched.items() if all(ev.verdict != MATCH for _, ev in pairs)
+    ]
+    named = index.by_names([unmatched[i][0] for i in wanted], claimed)
     for i, candidates in zip(wanted, named, strict=True):
-        pairs = unmatched[i]
+        party, pairs = unmatched[i]
         known = {r for r, _ in pairs}
         taken_by_name: tuple[tuple[int, int], ...] = ()
         for r in candidates:
@@ -261,11 +266,11 @@ def match_all(
                 if len(taken_by_name) < settings.max_candidates:  # only for messages
                     taken_by_name += ((r, claimed[r]),)
             elif r not in known:
-                evidence = compare(sources[i], remotes[r], settings)  # type: ignore[arg-type]
+                evidence = compare(party, remotes[r], settings)
                 if evidence.verdict == REVIEW:
                     pairs.append((r, evidence))
         outcomes[i] = _unmatched(pairs, claimed, settings, taken_by_name)
-    for i, pairs in unmatched.items():
+    for i, (_, pairs) in unmatched.items():
         if outcomes[i] is None:  # a record sharing a number with a contact that matches
             outcomes[i] = _unmatched(pairs, claimed, settings, ())
     return outcomes
