@@ -288,7 +288,7 @@ def _not_dialled(text: str) -> str | None:
         if digit_count(text[end:start]):
             return None
         end = stop
-    kind = next((kind for _, _, _, kind in tokens if kind), None)
+    kind = next((kind for _, _, _, kind in tokens if kind is not None), None)
     return None if kind is None or digit_count(text[end:]) else kind
 
 
@@ -315,14 +315,14 @@ def remove_not_dialled(text: str) -> tuple[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=16)
-def _tokens(text: str) -> tuple[tuple[int, int, str, str], ...]:
+def _tokens(text: str) -> tuple[tuple[int, int, str, str | None], ...]:
     """The amounts, percentages, dates, times and decimal numbers in ``text``: each one's
     start, end, text and kind, in order. The phone reader asks twice of a value's piece
     (is it a number at all, then what does its remark hold): one scan serves both."""
     if not _may_hold_tokens(text):
         return ()
     return tuple(
-        (match.start(), match.end(), match.group(), match.lastgroup or "")
+        (match.start(), match.end(), match.group(), match.lastgroup)
         for match in _NOT_DIALLED.finditer(text)
     )
 
